@@ -1,0 +1,235 @@
+//! Canonical JSON and the ids derived from it.
+//!
+//! The canonical form of an artifact is its JSON with:
+//! - volatile fields removed (timestamps, durations and the run id: when and
+//!   where, not what; listed per kind in one place, `ArtifactKind::volatile_fields`),
+//! - arrays documented as unordered sorted by the canonical bytes of their
+//!   elements (`ArtifactKind::unordered_arrays`); every other array keeps its
+//!   documented order,
+//! - object keys sorted, no insignificant whitespace.
+//!
+//! Ids are `<prefix>-<first 24 hex digits of the SHA-256 of the canonical
+//! bytes>`: 96 bits, short enough to read and to use as a file name.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::gap::Gap;
+use crate::kind::ArtifactKind;
+use crate::plan::PlanAction;
+
+/// A path into a JSON document; `*` stands for every element of an array.
+pub(crate) type FieldPath = &'static [&'static str];
+
+/// Hex digits of the SHA-256 kept in an id.
+pub const ID_HEX_DIGITS: usize = 24;
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// `<prefix>-<24 hex digits>` of the SHA-256 of `canonical`.
+pub fn content_id(prefix: &str, canonical: &[u8]) -> String {
+    let digest = sha256_hex(canonical);
+    format!("{prefix}-{}", &digest[..ID_HEX_DIGITS])
+}
+
+/// The canonical bytes of an artifact of `kind` given as JSON.
+///
+/// Works on any JSON, valid or not, so ids can be computed for documents a
+/// reader does not fully understand; unknown fields are kept.
+pub fn canonical_bytes(kind: ArtifactKind, value: &Value) -> Vec<u8> {
+    canonical_with(value, kind.volatile_fields(), kind.unordered_arrays())
+}
+
+/// The canonical form after removing `drop` and sorting `unordered`.
+fn canonical_with(value: &Value, drop: &[FieldPath], unordered: &[FieldPath]) -> Vec<u8> {
+    let mut value = sorted_keys(value);
+    for path in drop {
+        remove_at(&mut value, path);
+    }
+    // Deepest first, so an unordered array of objects is sorted after the
+    // unordered arrays inside its elements.
+    let mut unordered: Vec<FieldPath> = unordered.to_vec();
+    unordered.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for path in unordered {
+        sort_at(&mut value, path);
+    }
+    serde_json::to_vec(&value).expect("serializing a serde_json::Value cannot fail")
+}
+
+/// `value` with every object's keys in sorted order, whatever the map
+/// implementation `serde_json` was built with.
+fn sorted_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted_keys(v)))
+                    .collect::<Map<String, Value>>(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+fn remove_at(value: &mut Value, path: &[&str]) {
+    match path {
+        [] => {}
+        [last] => {
+            if let Value::Object(map) = value {
+                map.remove(*last);
+            }
+        }
+        [head, rest @ ..] => {
+            for child in children(value, head) {
+                remove_at(child, rest);
+            }
+        }
+    }
+}
+
+fn sort_at(value: &mut Value, path: &[&str]) {
+    match path {
+        [] => {
+            if let Value::Array(items) = value {
+                items.sort_by_cached_key(|item| {
+                    serde_json::to_vec(item).expect("serializing a serde_json::Value cannot fail")
+                });
+            }
+        }
+        [head, rest @ ..] => {
+            for child in children(value, head) {
+                sort_at(child, rest);
+            }
+        }
+    }
+}
+
+/// The children a path segment selects: an object's field, or every element
+/// of an array for `*`.
+fn children<'a>(value: &'a mut Value, segment: &str) -> Vec<&'a mut Value> {
+    match (value, segment) {
+        (Value::Array(items), "*") => items.iter_mut().collect(),
+        (Value::Object(map), key) => map.get_mut(key).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Any serializable value as JSON.
+pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
+    serde_json::to_value(value)
+        .expect("artifact types serialize to JSON: string keys, no fallible Serialize impls")
+}
+
+impl Gap {
+    /// The fields that make a gap the same gap: type, detector, signals and
+    /// evidence. Title, description, risk and remediation may be reworded or
+    /// reclassified without the gap becoming a different one.
+    const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
+
+    /// The canonical bytes of the gap's identity fields.
+    pub fn identity_bytes(&self) -> Vec<u8> {
+        let mut value = to_value(self);
+        if let Value::Object(map) = &mut value {
+            map.retain(|k, _| Self::IDENTITY.contains(&k.as_str()));
+        }
+        canonical_with(
+            &value,
+            &[],
+            &[
+                &["detection_signals"],
+                &["evidence", "file_paths"],
+                &["evidence", "test_names"],
+                &["evidence", "excerpts"],
+                &["evidence", "locations"],
+            ],
+        )
+    }
+
+    /// `gap-<24 hex>`: stable for the same gap in the same state, whatever
+    /// the order of its signals and evidence.
+    pub fn derive_gap_id(&self) -> String {
+        content_id("gap", &self.identity_bytes())
+    }
+}
+
+impl PlanAction {
+    /// The canonical bytes of what the action does: everything except its id
+    /// and the governance verdict fields (`approval_status`,
+    /// `approval_reason`, `approval_reasons`), which describe a decision
+    /// about the action rather than the action.
+    pub fn content_bytes(&self) -> Vec<u8> {
+        canonical_with(
+            &to_value(self),
+            &[
+                &["action_id"],
+                &["approval_status"],
+                &["approval_reason"],
+                &["approval_reasons"],
+            ],
+            &[
+                &["target_gap_ids"],
+                &["risk_factors"],
+                &["target_paths"],
+                &["dependencies"],
+            ],
+        )
+    }
+
+    /// Full SHA-256 of [`PlanAction::content_bytes`]: what an approval binds to.
+    pub fn content_sha256(&self) -> String {
+        sha256_hex(&self.content_bytes())
+    }
+
+    /// `action-<24 hex>`, the prefix of [`PlanAction::content_sha256`].
+    pub fn derive_action_id(&self) -> String {
+        content_id("action", &self.content_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sha256_of_empty_input_is_the_published_constant() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn wildcard_paths_reach_every_array_element() {
+        let mut value = json!({"a": [{"t": 1, "k": 2}, {"t": 3}]});
+        remove_at(&mut value, &["a", "*", "t"]);
+        assert_eq!(value, json!({"a": [{"k": 2}, {}]}));
+    }
+
+    #[test]
+    fn ordered_arrays_keep_their_order() {
+        let a = canonical_with(&json!({"x": [2, 1]}), &[], &[]);
+        let b = canonical_with(&json!({"x": [1, 2]}), &[], &[]);
+        assert_ne!(a, b);
+        let a = canonical_with(&json!({"x": [2, 1]}), &[], &[&["x"]]);
+        assert_eq!(a, b);
+    }
+}

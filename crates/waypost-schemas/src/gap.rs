@@ -1,0 +1,300 @@
+//! `GapReportV1`: what is wrong with a repository right now, with the signals
+//! and evidence that show it.
+
+use std::cmp::Ordering;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Extra, FormatV1, Timestamp};
+use crate::excerpt::Excerpt;
+
+/// Deterministic gap detection report: mismatches between the current and the
+/// intended state of a repository, with detection signals and evidence.
+///
+/// `gaps` is sorted by risk (most severe first), then gap type, then first
+/// evidence path, then gap id; `GapReportV1::sort_gaps` applies that order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Gap Report v1")]
+pub struct GapReportV1 {
+    /// Always `v1`.
+    pub format_version: FormatV1,
+    /// Project identifier.
+    #[schemars(length(min = 1))]
+    pub project_id: String,
+    /// Run identifier.
+    #[schemars(length(min = 1))]
+    pub run_id: String,
+    /// When the report was generated (RFC 3339).
+    pub generated_at: Timestamp,
+    /// Digest (lowercase hex, 16 to 64 characters) of the scanned workspace
+    /// state: HEAD, index and scanned files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-f0-9]{16,64}$"))]
+    pub workspace_state_digest: Option<String>,
+    /// Detected gaps, in the documented order.
+    pub gaps: Vec<Gap>,
+    /// Counts by risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<GapSummary>,
+    /// Scanner metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<GapReportMetadata>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl GapReportV1 {
+    /// Sorts `gaps` into the documented order: risk (critical first), gap
+    /// type, first evidence path, gap id.
+    pub fn sort_gaps(&mut self) {
+        self.gaps.sort_by(Gap::report_order);
+    }
+}
+
+/// One detected gap.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gap {
+    /// Stable identifier: the same gap in the same state gets the same id
+    /// (`Gap::derive_gap_id`).
+    pub gap_id: String,
+    /// Standardized gap type.
+    pub gap_type: GapType,
+    /// waypost addition: the specific check that found the gap (many
+    /// detectors report one gap type). Also the SARIF rule id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// Human-readable title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Detailed description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Signals that detected this gap (file paths, test names, ...).
+    pub detection_signals: Vec<String>,
+    /// Evidence pointers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<GapEvidence>,
+    /// Risk severity.
+    pub risk_classification: RiskLevel,
+    /// Whether this gap blocks autonomous execution.
+    pub blocks_autopilot: bool,
+    /// A safe remediation approach, when there is a deterministic one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_remediation: Option<SafeRemediation>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Gap {
+    /// The first evidence path, if any: the third sort key of a report.
+    pub fn first_path(&self) -> Option<&str> {
+        let evidence = self.evidence.as_ref()?;
+        evidence
+            .file_paths
+            .first()
+            .or_else(|| evidence.locations.first().map(|l| &l.path))
+            .map(String::as_str)
+    }
+
+    /// The documented report order: risk, gap type, first path, gap id.
+    pub fn report_order(a: &Gap, b: &Gap) -> Ordering {
+        a.risk_classification
+            .cmp(&b.risk_classification)
+            .then(a.gap_type.cmp(&b.gap_type))
+            .then_with(|| a.first_path().cmp(&b.first_path()))
+            .then_with(|| a.gap_id.cmp(&b.gap_id))
+    }
+}
+
+/// Standardized gap types.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GapType {
+    DocDrift,
+    RootClutter,
+    SotDuplicate,
+    TestInfraDrift,
+    MemoryBudgetCapIssue,
+    WindowsEncodingIssue,
+    BaselinePolicyDrift,
+    ProtectedPathViolation,
+    DbLockContention,
+    GitStateCorruption,
+    Unknown,
+}
+
+impl GapType {
+    /// Every gap type, in declaration order.
+    pub const ALL: [GapType; 11] = [
+        Self::DocDrift,
+        Self::RootClutter,
+        Self::SotDuplicate,
+        Self::TestInfraDrift,
+        Self::MemoryBudgetCapIssue,
+        Self::WindowsEncodingIssue,
+        Self::BaselinePolicyDrift,
+        Self::ProtectedPathViolation,
+        Self::DbLockContention,
+        Self::GitStateCorruption,
+        Self::Unknown,
+    ];
+
+    /// The wire name, e.g. `doc_drift`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DocDrift => "doc_drift",
+            Self::RootClutter => "root_clutter",
+            Self::SotDuplicate => "sot_duplicate",
+            Self::TestInfraDrift => "test_infra_drift",
+            Self::MemoryBudgetCapIssue => "memory_budget_cap_issue",
+            Self::WindowsEncodingIssue => "windows_encoding_issue",
+            Self::BaselinePolicyDrift => "baseline_policy_drift",
+            Self::ProtectedPathViolation => "protected_path_violation",
+            Self::DbLockContention => "db_lock_contention",
+            Self::GitStateCorruption => "git_state_corruption",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Risk severity, most severe first: `critical`, `high`, `medium`, `low`,
+/// `info`. The derived order sorts the most severe first.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+/// Evidence pointers. Lists are sets: their order carries no meaning and the
+/// canonical form sorts them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GapEvidence {
+    /// Repository-relative paths involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_paths: Vec<String>,
+    /// Tests involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_names: Vec<String>,
+    /// Redacted excerpts of the evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excerpts: Vec<Excerpt>,
+    /// waypost addition: line-level locations (for SARIF and review comments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<SourceLocation>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A region of a repository file. Lines and columns are 1-based.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct SourceLocation {
+    /// Repository-relative path with `/` separators.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// First line of the region.
+    #[schemars(range(min = 1))]
+    pub start_line: u32,
+    /// First column of the region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub start_column: Option<u32>,
+    /// Last line of the region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub end_line: Option<u32>,
+    /// Column just past the end of the region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub end_column: Option<u32>,
+}
+
+/// A safe remediation approach.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SafeRemediation {
+    /// What to do, in plain words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approach: Option<String>,
+    /// Whether a human must approve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_approval: Option<bool>,
+    /// How many actions it is expected to take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_actions: Option<u32>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Gap counts by risk.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GapSummary {
+    /// All gaps.
+    #[serde(default)]
+    pub total_gaps: u64,
+    /// Gaps classified critical.
+    #[serde(default)]
+    pub critical_gaps: u64,
+    /// Gaps classified high.
+    #[serde(default)]
+    pub high_gaps: u64,
+    /// Gaps classified medium.
+    #[serde(default)]
+    pub medium_gaps: u64,
+    /// Gaps classified low.
+    #[serde(default)]
+    pub low_gaps: u64,
+    /// Gaps that block the autopilot.
+    #[serde(default)]
+    pub autopilot_blockers: u64,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl GapSummary {
+    /// Counts `gaps`.
+    pub fn of(gaps: &[Gap]) -> Self {
+        let count = |level: RiskLevel| {
+            gaps.iter()
+                .filter(|g| g.risk_classification == level)
+                .count() as u64
+        };
+        Self {
+            total_gaps: gaps.len() as u64,
+            critical_gaps: count(RiskLevel::Critical),
+            high_gaps: count(RiskLevel::High),
+            medium_gaps: count(RiskLevel::Medium),
+            low_gaps: count(RiskLevel::Low),
+            autopilot_blockers: gaps.iter().filter(|g| g.blocks_autopilot).count() as u64,
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// Scanner metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GapReportMetadata {
+    /// Version of the scanner that wrote the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner_version: Option<String>,
+    /// How long the scan took (volatile: excluded from ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_duration_ms: Option<u64>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}

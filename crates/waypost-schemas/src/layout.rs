@@ -1,0 +1,313 @@
+//! `RunLayout`: the one place run paths are built.
+//!
+//! Every run writes under
+//! `<root>/.autonomous_runs/<project>/runs/<family>/<run_id>/` and nowhere
+//! else. Project ids, run ids, families and the ids used as file names
+//! (action ids, batch ids, phase ids) are checked before they become path
+//! components, so no id can escape the run directory.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::common::Timestamp;
+
+/// The folder under the repository root that holds every run.
+pub const RUNS_ROOT: &str = ".autonomous_runs";
+
+/// Longest id accepted as a path component.
+pub const MAX_ID_LEN: usize = 128;
+
+/// What an id names, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdKind {
+    /// A project id.
+    Project,
+    /// A run id.
+    Run,
+    /// A run family.
+    Family,
+    /// An action id (approval file names).
+    Action,
+    /// A pilot batch id.
+    Batch,
+    /// A proof phase id.
+    Phase,
+}
+
+impl IdKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Project => "project id",
+            Self::Run => "run id",
+            Self::Family => "run family",
+            Self::Action => "action id",
+            Self::Batch => "batch id",
+            Self::Phase => "phase id",
+        }
+    }
+}
+
+/// An id that cannot be used as a path component.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {}: `{}` {problem} (use 1 to {MAX_ID_LEN} of A-Z a-z 0-9 . _ -, not starting with `.` or `-`)", .kind.label(), .value.escape_debug())]
+pub struct IdError {
+    /// What the id names.
+    pub kind: IdKind,
+    /// The id as given.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+/// Checks that `value` is safe as one path component: 1 to [`MAX_ID_LEN`]
+/// characters of `A-Z a-z 0-9 . _ -`, not starting with `.` or `-`, and
+/// without `..`.
+pub fn check_id(kind: IdKind, value: &str) -> Result<(), IdError> {
+    let fail = |problem| {
+        Err(IdError {
+            kind,
+            value: value.to_owned(),
+            problem,
+        })
+    };
+    if value.is_empty() {
+        return fail("is empty");
+    }
+    if value.len() > MAX_ID_LEN {
+        return fail("is too long");
+    }
+    if value.contains('\0') {
+        return fail("contains a NUL byte");
+    }
+    if value.contains('/') || value.contains('\\') {
+        return fail("contains a path separator");
+    }
+    if value.contains("..") {
+        return fail("contains `..`");
+    }
+    if value.starts_with('.') || value.starts_with('-') {
+        return fail("starts with `.` or `-`");
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return fail("contains a character outside A-Z a-z 0-9 . _ -");
+    }
+    Ok(())
+}
+
+/// A run id's timestamp suffix: `-YYYYMMDDTHHMMSSZ`, `-YYYYMMDD-HHMMSS` or
+/// `-YYYYMMDDHHMMSS`, optionally followed by a short `-<disambiguator>`.
+static TIMESTAMP_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"-\d{8}(?:T\d{6}Z?|-\d{6}|\d{6})(?:-[A-Za-z0-9]{1,8})?$").expect("literal pattern")
+});
+
+/// The family of a run id: the id without its timestamp suffix, or the whole
+/// id when it has none (`scan-20261121T083800Z` → `scan`).
+pub fn family_of(run_id: &str) -> &str {
+    match TIMESTAMP_SUFFIX.find(run_id) {
+        Some(m) if m.start() > 0 => &run_id[..m.start()],
+        _ => run_id,
+    }
+}
+
+/// A new run id: `<family>-<YYYYMMDDTHHMMSSZ>` (UTC).
+pub fn new_run_id(family: &str, at: &Timestamp) -> Result<String, IdError> {
+    check_id(IdKind::Family, family)?;
+    let id = format!("{family}-{}", at.compact_utc());
+    check_id(IdKind::Run, &id)?;
+    Ok(id)
+}
+
+/// A run directory could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create run directory {}: {source}", path.display())]
+pub struct CreateDirError {
+    /// The directory.
+    pub path: PathBuf,
+    /// The OS error.
+    #[source]
+    pub source: io::Error,
+}
+
+/// The run-local directories, in layout order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunDir {
+    /// `intention/`: the anchor in force for the run.
+    Intention,
+    /// `gaps/`: gap reports.
+    Gaps,
+    /// `plans/`: plan proposals.
+    Plans,
+    /// `approvals/`: one approval record per action.
+    Approvals,
+    /// `autonomy/`: autopilot sessions.
+    Autonomy,
+    /// `pilot/`: gate pilot decisions per batch.
+    Pilot,
+    /// `governance/`: contract and job snapshots, history, audit evidence.
+    Governance,
+    /// `proofs/`: per-phase proofs.
+    Proofs,
+    /// `logs/`: run logs.
+    Logs,
+}
+
+impl RunDir {
+    /// Every run directory.
+    pub const ALL: [RunDir; 9] = [
+        Self::Intention,
+        Self::Gaps,
+        Self::Plans,
+        Self::Approvals,
+        Self::Autonomy,
+        Self::Pilot,
+        Self::Governance,
+        Self::Proofs,
+        Self::Logs,
+    ];
+
+    /// The directory name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intention => "intention",
+            Self::Gaps => "gaps",
+            Self::Plans => "plans",
+            Self::Approvals => "approvals",
+            Self::Autonomy => "autonomy",
+            Self::Pilot => "pilot",
+            Self::Governance => "governance",
+            Self::Proofs => "proofs",
+            Self::Logs => "logs",
+        }
+    }
+}
+
+/// The paths of one run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RunLayout {
+    root: PathBuf,
+    project_id: String,
+    family: String,
+    run_id: String,
+}
+
+impl RunLayout {
+    /// The layout of run `run_id` of `project_id` under repository `root`;
+    /// the family is derived from the run id ([`family_of`]).
+    pub fn new(root: impl Into<PathBuf>, project_id: &str, run_id: &str) -> Result<Self, IdError> {
+        Self::with_family(root, project_id, family_of(run_id), run_id)
+    }
+
+    /// The same with an explicit family.
+    pub fn with_family(
+        root: impl Into<PathBuf>,
+        project_id: &str,
+        family: &str,
+        run_id: &str,
+    ) -> Result<Self, IdError> {
+        check_id(IdKind::Project, project_id)?;
+        check_id(IdKind::Family, family)?;
+        check_id(IdKind::Run, run_id)?;
+        Ok(Self {
+            root: root.into(),
+            project_id: project_id.to_owned(),
+            family: family.to_owned(),
+            run_id: run_id.to_owned(),
+        })
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The project id.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// The run family.
+    pub fn family(&self) -> &str {
+        &self.family
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// `<root>/.autonomous_runs/<project>/`.
+    pub fn project_dir(&self) -> PathBuf {
+        self.root.join(RUNS_ROOT).join(&self.project_id)
+    }
+
+    /// `<root>/.autonomous_runs/<project>/runs/<family>/<run_id>/`.
+    pub fn run_dir(&self) -> PathBuf {
+        self.project_dir()
+            .join("runs")
+            .join(&self.family)
+            .join(&self.run_id)
+    }
+
+    /// One run-local directory.
+    pub fn dir(&self, dir: RunDir) -> PathBuf {
+        self.run_dir().join(dir.as_str())
+    }
+
+    /// `intention/intention_anchor_v2.json`.
+    pub fn intention_anchor(&self) -> PathBuf {
+        self.dir(RunDir::Intention).join("intention_anchor_v2.json")
+    }
+
+    /// `gaps/gap_report_v1.json`.
+    pub fn gap_report(&self) -> PathBuf {
+        self.dir(RunDir::Gaps).join("gap_report_v1.json")
+    }
+
+    /// `plans/plan_proposal_v1.json`.
+    pub fn plan_proposal(&self) -> PathBuf {
+        self.dir(RunDir::Plans).join("plan_proposal_v1.json")
+    }
+
+    /// `autonomy/autopilot_session_v1.json`.
+    pub fn autopilot_session(&self) -> PathBuf {
+        self.dir(RunDir::Autonomy).join("autopilot_session_v1.json")
+    }
+
+    /// `approvals/<action_id>.json`.
+    pub fn approval(&self, action_id: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Action, action_id)?;
+        Ok(self
+            .dir(RunDir::Approvals)
+            .join(format!("{action_id}.json")))
+    }
+
+    /// `pilot/<batch>.json`.
+    pub fn pilot_decision(&self, batch: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Batch, batch)?;
+        Ok(self.dir(RunDir::Pilot).join(format!("{batch}.json")))
+    }
+
+    /// `proofs/<phase_id>.json`.
+    pub fn proof(&self, phase_id: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Phase, phase_id)?;
+        Ok(self.dir(RunDir::Proofs).join(format!("{phase_id}.json")))
+    }
+
+    /// Creates the run directory and every run-local directory.
+    pub fn create_dirs(&self) -> Result<(), CreateDirError> {
+        for dir in RunDir::ALL {
+            let path = self.dir(dir);
+            fs::create_dir_all(&path).map_err(|source| CreateDirError { path, source })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! # waypost-schemas
+//!
+//! The bottom layer of waypost: every artifact type that crosses a process or
+//! a file boundary, the JSON Schemas generated from them, validation against
+//! those schemas, canonical JSON and content ids, the run directory layout,
+//! and crash-safe file IO.
+//!
+//! Field names and enum values of the four Autopack artifacts
+//! ([`IntentionAnchorV2`], [`GapReportV1`], [`PlanProposalV1`],
+//! [`AutopilotSessionV1`]) are those of the published schemas, so existing
+//! artifacts and tools keep working; waypost's additions are documented as
+//! such. Every artifact keeps fields it does not know on round-trip.
+//!
+//! ```
+//! use waypost_schemas::{Artifact, ArtifactKind, GapReportV1, validate};
+//!
+//! let json = serde_json::json!({
+//!     "format_version": "v1",
+//!     "project_id": "demo",
+//!     "run_id": "scan-20260101T000000Z",
+//!     "generated_at": "2026-01-01T00:00:00Z",
+//!     "gaps": []
+//! });
+//! let report: GapReportV1 = validate::validate(&json)?;
+//! assert_eq!(ArtifactKind::detect(&json)?, ArtifactKind::GapReportV1);
+//! assert!(report.content_id().starts_with("gapreport-"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod anchor;
+mod approval;
+pub mod canonical;
+mod common;
+mod excerpt;
+mod gap;
+pub mod io;
+mod kind;
+pub mod layout;
+mod plan;
+pub mod schema;
+mod session;
+pub mod validate;
+
+pub use anchor::{
+    AnchorMetadata, AutoApproveCriteria, AutoApproveRule, BudgetCost, CostEscalationPolicy,
+    DefaultPolicy, Deployment, EvidenceVerification, GovernanceReview, IntentionAnchorV2,
+    IsolationModel, MemoryContinuity, NorthStar, ParallelismIsolation, PivotIntentions,
+    RiskTolerance, SafetyRisk, ScopeBoundaries,
+};
+pub use approval::ApprovalRecordV1;
+pub use common::{Clock, Extra, FormatV1, FormatV2, Timestamp, TimestampError};
+pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
+pub use gap::{
+    Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, RiskLevel,
+    SafeRemediation, SourceLocation,
+};
+pub use kind::{Artifact, ArtifactKind, DetectError, UnknownKind};
+pub use layout::RunLayout;
+pub use plan::{
+    ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
+    PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,
+};
+pub use session::{
+    ApprovalRequest, AutopilotSessionV1, ExecutionSummary, RequestStatus, SessionError,
+    SessionMetadata, SessionStatus,
+};
+pub use validate::{ValidationError, Violation};
+
+impl IntentionAnchorV2 {
+    /// `anchor-<24 hex>`: derived from the canonical content, timestamps
+    /// excluded, so re-stamping an unchanged anchor keeps its id.
+    pub fn anchor_id(&self) -> String {
+        self.content_id()
+    }
+}
+
+impl GapReportV1 {
+    /// `gapreport-<24 hex>`: derived from the canonical content; the run id,
+    /// generation time and scan duration are excluded, so two scans of the
+    /// same state give the same id.
+    pub fn gap_report_id(&self) -> String {
+        self.content_id()
+    }
+}
+
+impl PlanProposalV1 {
+    /// `plan-<24 hex>`: derived from the canonical content; run id, time and
+    /// duration excluded.
+    pub fn plan_proposal_id(&self) -> String {
+        self.content_id()
+    }
+}

@@ -1,0 +1,151 @@
+//! `AutopilotSessionV1`: one autopilot session, what it ran and what stopped it.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Extra, FormatV1, Timestamp};
+
+/// Log of one autopilot session: bounded execution attempts, approval gates
+/// and errors.
+///
+/// `executed_action_ids` and `error_log` are in the order things happened;
+/// `approval_requests` is a set (sorted in the canonical form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Autopilot Session v1")]
+pub struct AutopilotSessionV1 {
+    /// Always `v1`.
+    pub format_version: FormatV1,
+    /// Project identifier.
+    #[schemars(length(min = 1))]
+    pub project_id: String,
+    /// Run identifier.
+    #[schemars(length(min = 1))]
+    pub run_id: String,
+    /// Unique session identifier.
+    #[schemars(length(min = 1))]
+    pub session_id: String,
+    /// When the session started (RFC 3339).
+    pub started_at: Timestamp,
+    /// When the session ended (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    /// Session execution status.
+    pub status: SessionStatus,
+    /// The intention anchor in force.
+    pub anchor_id: String,
+    /// The gap report the plan addressed.
+    pub gap_report_id: String,
+    /// The plan the session executed.
+    pub plan_proposal_id: String,
+    /// Execution counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_summary: Option<ExecutionSummary>,
+    /// Actions executed, in execution order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executed_action_ids: Vec<String>,
+    /// Why the session stopped for approval, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
+    /// Actions that need a human.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approval_requests: Vec<ApprovalRequest>,
+    /// Errors, in the order they happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_log: Vec<SessionError>,
+    /// Session metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<SessionMetadata>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Session status: `running`, `completed`, `blocked_approval_required`,
+/// `failed` or `aborted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Running,
+    Completed,
+    BlockedApprovalRequired,
+    Failed,
+    Aborted,
+}
+
+/// Execution counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExecutionSummary {
+    /// Actions in the plan.
+    #[serde(default)]
+    pub total_actions: u64,
+    /// Actions governance auto-approved.
+    #[serde(default)]
+    pub auto_approved_actions: u64,
+    /// Actions executed.
+    #[serde(default)]
+    pub executed_actions: u64,
+    /// Executed actions that succeeded.
+    #[serde(default)]
+    pub successful_actions: u64,
+    /// Executed actions that failed.
+    #[serde(default)]
+    pub failed_actions: u64,
+    /// Actions not executed because they need approval or are blocked.
+    #[serde(default)]
+    pub blocked_actions: u64,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// An action that needs a human before it may run.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ApprovalRequest {
+    /// The action.
+    pub action_id: String,
+    /// `requires_approval` or `blocked`.
+    pub approval_status: RequestStatus,
+    /// Why, in plain words.
+    pub reason: String,
+}
+
+/// Status of an approval request: `requires_approval` or `blocked`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    RequiresApproval,
+    Blocked,
+}
+
+/// One error met during the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SessionError {
+    /// When it happened (RFC 3339; volatile).
+    pub timestamp: Timestamp,
+    /// The action involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<String>,
+    /// A short machine-readable kind.
+    pub error_type: String,
+    /// What went wrong (already redacted by the writer).
+    pub error_message: String,
+}
+
+/// Session metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SessionMetadata {
+    /// Version of the autopilot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autopilot_version: Option<String>,
+    /// How long the session took (volatile: excluded from ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_ms: Option<u64>,
+    /// Whether a human enabled the autopilot explicitly (it is off by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_explicitly: Option<bool>,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}

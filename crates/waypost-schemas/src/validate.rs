@@ -1,0 +1,321 @@
+//! Validation of artifacts against their embedded JSON Schemas.
+//!
+//! Order of checks: `format_version` first (a different version is a
+//! different schema, so its own clear error), then the schema (every
+//! violation with its JSON pointer), then deserialization into the Rust type
+//! (which checks what a schema cannot, such as real calendar dates).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::excerpt::redact;
+use crate::kind::{Artifact, ArtifactKind, json_type_name};
+use crate::schema;
+
+/// One schema violation: where (a JSON pointer, `""` for the document root)
+/// and what, in plain words.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Violation {
+    /// JSON pointer (RFC 6901) to the offending value; `""` is the root.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{pointer}: {}", self.message)
+    }
+}
+
+/// An artifact that does not conform to its kind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// `format_version` is absent.
+    #[error("{kind}: missing format_version (expected {expected})")]
+    MissingFormatVersion {
+        /// The artifact kind.
+        kind: ArtifactKind,
+        /// The version the kind requires.
+        expected: &'static str,
+    },
+    /// `format_version` names another version.
+    #[error("{kind}: unsupported format_version: expected {expected}, found {found}")]
+    WrongFormatVersion {
+        /// The artifact kind.
+        kind: ArtifactKind,
+        /// The version the kind requires.
+        expected: &'static str,
+        /// The version found (as JSON text when it is not a string).
+        found: String,
+    },
+    /// The document violates the schema.
+    #[error("{kind}: {} schema violation{}:\n{}", .violations.len(), if .violations.len() == 1 { "" } else { "s" }, list(.violations))]
+    Schema {
+        /// The artifact kind.
+        kind: ArtifactKind,
+        /// Every violation, sorted by pointer.
+        violations: Vec<Violation>,
+    },
+    /// The document satisfies the schema but not the Rust type.
+    #[error("{kind}: {message}")]
+    Type {
+        /// The artifact kind.
+        kind: ArtifactKind,
+        /// What the type refused.
+        message: String,
+    },
+    /// The embedded schema does not compile: a bug in waypost.
+    #[error("{kind}: the embedded schema does not compile ({message}); this is a bug in waypost")]
+    EmbeddedSchema {
+        /// The artifact kind.
+        kind: ArtifactKind,
+        /// The compiler's message.
+        message: String,
+    },
+}
+
+impl ValidationError {
+    /// Every problem as violations: the schema's, or one at the root for the
+    /// other variants (`format_version` problems point at `/format_version`).
+    pub fn violations(&self) -> Vec<Violation> {
+        match self {
+            Self::Schema { violations, .. } => violations.clone(),
+            Self::MissingFormatVersion { .. } | Self::WrongFormatVersion { .. } => {
+                vec![Violation {
+                    pointer: "/format_version".into(),
+                    message: self.to_string(),
+                }]
+            }
+            Self::Type { message, .. } | Self::EmbeddedSchema { message, .. } => vec![Violation {
+                pointer: String::new(),
+                message: message.clone(),
+            }],
+        }
+    }
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Checks `value` as an artifact of `kind`: format version, schema, type.
+pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
+    check_format_version(kind, value)?;
+    let violations = schema_violations(kind, value)?;
+    if !violations.is_empty() {
+        return Err(ValidationError::Schema { kind, violations });
+    }
+    // The schema passed; the type may still refuse (calendar dates, ...).
+    match kind {
+        ArtifactKind::IntentionAnchorV2 => typed::<crate::IntentionAnchorV2>(value).map(drop),
+        ArtifactKind::GapReportV1 => typed::<crate::GapReportV1>(value).map(drop),
+        ArtifactKind::PlanProposalV1 => typed::<crate::PlanProposalV1>(value).map(drop),
+        ArtifactKind::AutopilotSessionV1 => typed::<crate::AutopilotSessionV1>(value).map(drop),
+        ArtifactKind::ApprovalRecordV1 => typed::<crate::ApprovalRecordV1>(value).map(drop),
+    }
+}
+
+/// Checks `value` as a `T` and deserializes it.
+pub fn validate<T: Artifact>(value: &Value) -> Result<T, ValidationError> {
+    check_format_version(T::KIND, value)?;
+    let violations = schema_violations(T::KIND, value)?;
+    if !violations.is_empty() {
+        return Err(ValidationError::Schema {
+            kind: T::KIND,
+            violations,
+        });
+    }
+    typed::<T>(value)
+}
+
+/// Checks an artifact before it is written: the same checks a reader makes,
+/// so waypost never writes a file it would refuse to read.
+pub fn validate_artifact<T: Artifact>(artifact: &T) -> Result<(), ValidationError> {
+    let value = crate::canonical::to_value(artifact);
+    check_format_version(T::KIND, &value)?;
+    let violations = schema_violations(T::KIND, &value)?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationError::Schema {
+            kind: T::KIND,
+            violations,
+        })
+    }
+}
+
+fn typed<T: Artifact>(value: &Value) -> Result<T, ValidationError> {
+    T::deserialize(value).map_err(|e| ValidationError::Type {
+        kind: T::KIND,
+        message: redact(&e.to_string()).into_owned(),
+    })
+}
+
+fn check_format_version(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
+    let expected = kind.format_version();
+    match value.get("format_version") {
+        // Not an object at all: let the schema say so.
+        _ if !value.is_object() => Ok(()),
+        None => Err(ValidationError::MissingFormatVersion { kind, expected }),
+        Some(Value::String(found)) if found == expected => Ok(()),
+        Some(Value::String(found)) => Err(ValidationError::WrongFormatVersion {
+            kind,
+            expected,
+            found: redact(found).into_owned(),
+        }),
+        Some(other) => Err(ValidationError::WrongFormatVersion {
+            kind,
+            expected,
+            found: other.to_string(),
+        }),
+    }
+}
+
+fn validator(kind: ArtifactKind) -> Result<&'static jsonschema::Validator, ValidationError> {
+    static CACHE: [OnceLock<Result<jsonschema::Validator, String>>; ArtifactKind::ALL.len()] =
+        [const { OnceLock::new() }; ArtifactKind::ALL.len()];
+    let slot = ArtifactKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .expect("every kind is in ArtifactKind::ALL");
+    let compiled = CACHE[slot].get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(schema::embedded(kind)).map_err(|e| e.to_string())?;
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| e.to_string())
+    });
+    compiled
+        .as_ref()
+        .map_err(|message| ValidationError::EmbeddedSchema {
+            kind,
+            message: message.clone(),
+        })
+}
+
+/// Every schema violation of `value` as an artifact of `kind`, sorted by
+/// pointer; empty when it conforms. Does not check `format_version` first.
+pub fn schema_violations(
+    kind: ArtifactKind,
+    value: &Value,
+) -> Result<Vec<Violation>, ValidationError> {
+    let validator = validator(kind)?;
+    let mut violations: Vec<Violation> = validator
+        .iter_errors(value)
+        .map(|error| Violation {
+            pointer: error.instance_path().to_string(),
+            message: redact(&describe(&error)).into_owned(),
+        })
+        .collect();
+    violations.sort();
+    violations.dedup();
+    Ok(violations)
+}
+
+/// A plain sentence for one jsonschema error.
+fn describe(error: &jsonschema::ValidationError<'_>) -> String {
+    let instance = error.instance();
+    match error.kind() {
+        ValidationErrorKind::Required { property } => {
+            format!("missing required field {property}")
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => with_article(&t.to_string()),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| with_article(&t.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!("expected {expected}, found {}", json_type_name(instance))
+        }
+        ValidationErrorKind::Enum { options } => {
+            format!("{} is not one of {}", short(instance), options)
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("expected {}, found {}", expected_value, short(instance))
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            format!("must be at least {limit} character{} long", plural(*limit))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            format!(
+                "must be at most {limit} character{} long, found {}",
+                plural(*limit),
+                instance.as_str().map_or(0, |s| s.chars().count())
+            )
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            format!("{} does not match the pattern {pattern}", short(instance))
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("must be at least {limit}, found {}", short(instance))
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("must be at most {limit}, found {}", short(instance))
+        }
+        ValidationErrorKind::Format { format } => {
+            format!("{} is not a valid {format}", short(instance))
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // The reason lives in the branches: say why each one failed.
+            let branches: Vec<String> = context
+                .iter()
+                .enumerate()
+                .map(|(i, errors)| {
+                    let reasons: Vec<String> = errors.iter().map(describe).collect();
+                    format!("option {}: {}", i + 1, reasons.join("; "))
+                })
+                .collect();
+            format!(
+                "{} matches none of the allowed forms ({})",
+                short(instance),
+                branches.join(" | ")
+            )
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// `an array`, `a string`, `null`: JSON type names as a sentence uses them.
+fn with_article(type_name: &str) -> String {
+    match type_name {
+        "null" => "null".to_owned(),
+        name if name.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {name}"),
+        name => format!("a {name}"),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A short rendering of a value for messages: scalars as JSON (long strings
+/// cut), containers by type.
+fn short(value: &Value) -> String {
+    const MAX: usize = 60;
+    match value {
+        Value::String(s) if s.chars().count() > MAX => {
+            let cut: String = s.chars().take(MAX).collect();
+            format!("\"{cut}…\"")
+        }
+        Value::Array(_) | Value::Object(_) => json_type_name(value).to_owned(),
+        other => other.to_string(),
+    }
+}

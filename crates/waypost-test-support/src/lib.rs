@@ -1,0 +1,140 @@
+//! Test-only helpers for waypost crates.
+//!
+//! - [`hermetic_git`]: a `git` command that ignores the user's and the
+//!   system's configuration, with a fixed author, committer and dates, so
+//!   repositories built in tests are identical on every machine.
+//! - [`TestRepo`]: a temporary git repository built through that command.
+//! - [`fixtures_dir`]: the repository's `fixtures/` folder.
+//!
+//! Never a dependency of a library: only `[dev-dependencies]` use it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fixed instant used for every commit made through [`hermetic_git`]:
+/// 2026-01-01T00:00:00Z.
+pub const FIXED_DATE: &str = "2026-01-01T00:00:00+00:00";
+
+/// A `git` command for `dir` that reads no user or system configuration and
+/// stamps commits with a fixed identity and date.
+pub fn hermetic_git(dir: &Path) -> Command {
+    let mut git = Command::new("git");
+    git.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Waypost Test")
+        .env("GIT_AUTHOR_EMAIL", "test@waypost.invalid")
+        .env("GIT_COMMITTER_NAME", "Waypost Test")
+        .env("GIT_COMMITTER_EMAIL", "test@waypost.invalid")
+        .env("GIT_AUTHOR_DATE", FIXED_DATE)
+        .env("GIT_COMMITTER_DATE", FIXED_DATE)
+        .env("LC_ALL", "C")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ]);
+    git
+}
+
+/// A git repository in a temporary directory, removed on drop.
+#[derive(Debug)]
+pub struct TestRepo {
+    dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    /// `git init` in a fresh temporary directory.
+    ///
+    /// # Panics
+    /// When git is missing or fails: a test cannot go on without it.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let repo = Self { dir };
+        repo.git(&["init", "--quiet"]);
+        repo
+    }
+
+    /// The working tree.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs hermetic git with `args` and returns its standard output.
+    ///
+    /// # Panics
+    /// When git fails; the message carries its standard error.
+    pub fn git(&self, args: &[&str]) -> String {
+        let output = hermetic_git(self.path())
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Writes `contents` to `relative` (creating folders) in the working tree.
+    ///
+    /// # Panics
+    /// When the file cannot be written.
+    pub fn write(&self, relative: &str, contents: &str) -> &Self {
+        let path = self.path().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent folders");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        self
+    }
+
+    /// Stages everything and commits with `message`.
+    pub fn commit_all(&self, message: &str) -> &Self {
+        self.git(&["add", "--all"]);
+        self.git(&["commit", "--quiet", "--allow-empty", "-m", message]);
+        self
+    }
+}
+
+impl Default for TestRepo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The repository's `fixtures/` folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .canonicalize()
+        .expect("fixtures/ exists beside crates/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_identical_on_every_machine() {
+        let a = TestRepo::new();
+        a.write("README.md", "hello\n").commit_all("first");
+        let b = TestRepo::new();
+        b.write("README.md", "hello\n").commit_all("first");
+        let head = |r: &TestRepo| r.git(&["rev-parse", "HEAD"]);
+        assert_eq!(
+            head(&a),
+            head(&b),
+            "same content, identity and date: same commit id"
+        );
+        assert_eq!(
+            a.git(&["log", "-1", "--format=%an <%ae> %aI"]).trim(),
+            "Waypost Test <test@waypost.invalid> 2026-01-01T00:00:00Z"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! # waypost
+//!
+//! A governance kernel for autonomous coding agents. Orchestrators that let
+//! agents change repositories embed it to answer, deterministically and with
+//! evidence: what the humans want (the intention anchor), what is wrong with
+//! the repository (the gap report), what to do about it and who must approve
+//! each step (the plan proposal and governance), how to run several agents at
+//! once safely, and what becomes permanent project memory.
+//!
+//! This crate is the facade: it re-exports each layer under a short name.
+//! Today that is the artifact layer:
+//!
+//! ```
+//! use waypost::schemas::{ArtifactKind, validate};
+//!
+//! let anchor = serde_json::json!({
+//!     "format_version": "v2",
+//!     "project_id": "demo",
+//!     "created_at": "2026-01-01T00:00:00Z",
+//!     "raw_input_digest": "0123456789abcdef",
+//!     "pivot_intentions": {}
+//! });
+//! validate::validate_value(ArtifactKind::IntentionAnchorV2, &anchor)?;
+//! # Ok::<(), waypost::schemas::ValidationError>(())
+//! ```
+
+pub use waypost_schemas as schemas;
+
+/// The version of waypost, recorded in the artifacts it writes.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
