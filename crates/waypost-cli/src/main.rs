@@ -1,1 +1,84 @@
-fn main() {}
+//! The `waypost` command-line tool.
+//!
+//! Exit codes, for every command: 0 success, 1 findings (the command
+//! documents what counts), 2 usage error or unreadable input, 3 internal
+//! error.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI is where waypost talks to people"
+)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod commands;
+
+/// Governance kernel for autonomous coding agents.
+#[derive(Debug, Parser)]
+#[command(name = "waypost", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate artifact files against their schemas.
+    ///
+    /// Each PATH is a JSON file or a folder (every *.json below it, in path
+    /// order). The kind is told from the document's shape and
+    /// format_version unless --kind names it. Exit: 0 all valid, 1 any
+    /// invalid, 2 any unreadable.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of an artifact kind.
+    ///
+    /// `--format json` prints the published schema exactly; `--format text`
+    /// prints an outline of its fields.
+    Schema(commands::schema::Args),
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs: one JSON document on standard output.
+    Json,
+}
+
+/// What went wrong, and so which exit code.
+#[derive(Debug)]
+enum CliError {
+    /// Bad arguments or input that could not be read: exit 2.
+    Usage(String),
+    /// A bug or an environment failure: exit 3.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Validate(args) => commands::validate::run(&args),
+        Command::Schema(args) => commands::schema::run(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(CliError::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Internal(err)) => {
+            eprintln!("internal error: {err:#}");
+            ExitCode::from(3)
+        }
+    }
+}

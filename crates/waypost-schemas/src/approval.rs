@@ -71,6 +71,12 @@ impl ApprovalRecordV1 {
         }
     }
 
+    // Invariant: SCHEMA-006 An approval covers the action as approved, not as it is later.
+    // Category: governance
+    // Why: an action widened after approval (more paths, another command) must not
+    //      inherit a human's yes.
+    // Enforced by: the record stores PlanAction::content_sha256; matches compares it
+    //      with the action's current digest.
     /// Whether this record is for `action` exactly as it is now: same id and
     /// same content digest. Channel policy is the governance engine's check.
     pub fn matches(&self, action: &PlanAction) -> bool {

@@ -46,6 +46,12 @@ pub fn content_id(prefix: &str, canonical: &[u8]) -> String {
     format!("{prefix}-{}", &digest[..ID_HEX_DIGITS])
 }
 
+// Invariant: SCHEMA-002 Ids depend on content only.
+// Category: determinism
+// Why: the same inputs must give the same anchor_id, gap_report_id, plan_proposal_id,
+//      gap_id and action_id on any machine, in any run, from any key order.
+// Enforced by: canonical_with removes the volatile fields of ArtifactKind::volatile_fields,
+//      sorts the arrays of ArtifactKind::unordered_arrays and sorts every object's keys.
 /// The canonical bytes of an artifact of `kind` given as JSON.
 ///
 /// Works on any JSON, valid or not, so ids can be computed for documents a

@@ -23,6 +23,12 @@ pub const PREVIEW_MAX_CHARS: usize = 200;
 /// seen whole even when it runs past the preview's end.
 const REDACT_WINDOW_BYTES: usize = 8 * 1024;
 
+// Invariant: SCHEMA-003 No secret reaches an artifact through an excerpt.
+// Category: security
+// Why: artifacts are shared (pull-request comments, CI logs, ledgers); a token copied
+//      into a preview leaks with them.
+// Enforced by: Excerpt's fields are private; Excerpt::new redacts before it truncates,
+//      and deserializing goes through ExcerptFields, which redacts the preview again.
 /// A pointer to evidence: where it came from, the SHA-256 of the full content
 /// and a redacted preview of at most 200 characters.
 #[derive(

@@ -107,6 +107,16 @@ pub enum LoadError {
     },
 }
 
+// Invariant: SCHEMA-005 A state file is either the old version or the new one, and valid.
+// Category: crash-safety
+// Why: a reader after a crash must never see a torn file, and waypost must never write
+//      a file it would refuse to read.
+// Root cause: writing in place leaves a prefix of the new content when the process dies.
+// Correct pattern: temporary file in the same directory, fsync, rename, fsync the
+//      directory; validate before the first byte is written.
+// Forbidden: truncate-and-write in place; a temporary file in another directory (the
+//      rename is not atomic across file systems); skipping validation "for speed".
+// Enforced by: write_atomic and write_artifact.
 /// Writes `bytes` to `path` atomically: temporary file in the same directory,
 /// write, fsync, rename over `path`, fsync the directory. On error the
 /// temporary file is removed and `path` is untouched.

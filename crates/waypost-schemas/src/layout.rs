@@ -64,6 +64,12 @@ pub struct IdError {
     pub problem: &'static str,
 }
 
+// Invariant: SCHEMA-004 No id escapes the run directory.
+// Category: filesystem
+// Why: execution writes run-local only; an id such as `../../.github` used as a file
+//      name would let a run write anywhere.
+// Enforced by: RunLayout builds every run path and passes every id through check_id,
+//      which allows one component of A-Z a-z 0-9 . _ - without `..`.
 /// Checks that `value` is safe as one path component: 1 to [`MAX_ID_LEN`]
 /// characters of `A-Z a-z 0-9 . _ -`, not starting with `.` or `-`, and
 /// without `..`.

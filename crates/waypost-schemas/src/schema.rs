@@ -37,6 +37,12 @@ pub fn render(kind: ArtifactKind) -> String {
     text
 }
 
+// Invariant: SCHEMA-001 Runtime validation uses exactly the published schemas.
+// Category: schema
+// Why: a file that waypost accepts must be accepted by anyone validating against schemas/;
+//      two copies that drift apart make "valid" mean two things.
+// Enforced by: the library embeds schemas/*.schema.json; a test compares them with the
+//      schemas generated from the types, and `cargo xtask schemas --check` runs in CI.
 /// The committed schema text of `kind`, as compiled into the library.
 pub fn embedded(kind: ArtifactKind) -> &'static str {
     match kind {
@@ -146,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_schemas_are_the_generated_ones() {
+    fn schema_001_embedded_schemas_are_the_generated_ones() {
         for kind in ArtifactKind::ALL {
             assert!(
                 embedded(kind) == render(kind),

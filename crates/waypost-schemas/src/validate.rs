@@ -85,17 +85,32 @@ pub enum ValidationError {
 }
 
 impl ValidationError {
+    /// The artifact kind that was being checked.
+    pub fn kind(&self) -> ArtifactKind {
+        match self {
+            Self::MissingFormatVersion { kind, .. }
+            | Self::WrongFormatVersion { kind, .. }
+            | Self::Schema { kind, .. }
+            | Self::Type { kind, .. }
+            | Self::EmbeddedSchema { kind, .. } => *kind,
+        }
+    }
+
     /// Every problem as violations: the schema's, or one at the root for the
     /// other variants (`format_version` problems point at `/format_version`).
     pub fn violations(&self) -> Vec<Violation> {
         match self {
             Self::Schema { violations, .. } => violations.clone(),
-            Self::MissingFormatVersion { .. } | Self::WrongFormatVersion { .. } => {
-                vec![Violation {
-                    pointer: "/format_version".into(),
-                    message: self.to_string(),
-                }]
-            }
+            Self::MissingFormatVersion { expected, .. } => vec![Violation {
+                pointer: "/format_version".into(),
+                message: format!("missing format_version (expected {expected})"),
+            }],
+            Self::WrongFormatVersion {
+                expected, found, ..
+            } => vec![Violation {
+                pointer: "/format_version".into(),
+                message: format!("unsupported format_version: expected {expected}, found {found}"),
+            }],
             Self::Type { message, .. } | Self::EmbeddedSchema { message, .. } => vec![Violation {
                 pointer: String::new(),
                 message: message.clone(),

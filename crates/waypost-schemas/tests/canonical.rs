@@ -113,7 +113,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn canonical_bytes_ignore_key_order_and_unordered_array_order(seed in any::<u64>()) {
+    fn schema_002_canonical_bytes_ignore_key_order_and_unordered_array_order(seed in any::<u64>()) {
         for (file, value) in valid_values() {
             let kind = ArtifactKind::detect(&value).expect("detect");
             let reference = canonical_bytes(kind, &value);
@@ -127,7 +127,7 @@ proptest! {
     }
 
     #[test]
-    fn volatile_fields_do_not_change_ids(seconds in 0i64..4_102_444_800, run in "[a-z]{1,12}") {
+    fn schema_002_volatile_fields_do_not_change_ids(seconds in 0i64..4_102_444_800, run in "[a-z]{1,12}") {
         for (file, value) in valid_values() {
             let kind = ArtifactKind::detect(&value).expect("detect");
             let mut changed = value.clone();
@@ -229,7 +229,7 @@ fn action_digests_ignore_the_verdict_but_not_the_command() {
 }
 
 #[test]
-fn approval_records_stop_matching_when_the_action_changes() {
+fn schema_006_approval_records_stop_matching_when_the_action_changes() {
     let action = plan().actions[1].clone();
     let clock = Clock::Fixed(1_767_225_600);
     let record = waypost_schemas::ApprovalRecordV1::approve(&action, "alice", "cli", clock.now());

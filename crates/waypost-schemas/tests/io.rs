@@ -56,7 +56,7 @@ fn source_date_epoch_that_is_not_a_number_is_refused_by_name() {
 }
 
 #[test]
-fn an_invalid_artifact_is_refused_and_the_existing_file_is_untouched() {
+fn schema_005_an_invalid_artifact_is_refused_and_the_existing_file_is_untouched() {
     let dir = tempfile::tempdir().expect("temp");
     let path = dir.path().join("gap_report_v1.json");
     write_artifact(&path, &report(Clock::Fixed(0).now())).expect("first write");

@@ -71,7 +71,7 @@ fn new_run_ids_carry_a_utc_stamp_and_map_back_to_their_family() {
 }
 
 #[test]
-fn hostile_ids_are_refused_with_a_clear_reason() {
+fn schema_004_hostile_ids_are_refused_with_a_clear_reason() {
     let long = "x".repeat(129);
     for (bad, problem) in [
         ("", "is empty"),

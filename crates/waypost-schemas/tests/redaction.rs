@@ -156,7 +156,7 @@ fn corpus() -> Vec<(&'static str, String, String)> {
 }
 
 #[test]
-fn every_secret_shape_is_redacted() {
+fn schema_003_every_secret_shape_is_redacted() {
     let corpus = corpus();
     assert!(corpus.len() >= 20, "the corpus covers at least 20 shapes");
     let mut failures = Vec::new();
@@ -174,7 +174,7 @@ fn every_secret_shape_is_redacted() {
 }
 
 #[test]
-fn secrets_never_reach_an_excerpt_preview_even_past_the_cut() {
+fn schema_003_secrets_never_reach_an_excerpt_preview_even_past_the_cut() {
     for (shape, line, secret) in corpus() {
         // Put the secret so it straddles the 200-character preview cut.
         let padding = " ".repeat(190);

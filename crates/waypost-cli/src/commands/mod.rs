@@ -1,0 +1,11 @@
+//! One module per subcommand.
+
+pub(crate) mod schema;
+pub(crate) mod validate;
+
+use waypost::schemas::ArtifactKind;
+
+/// Parses an artifact kind for clap, listing the known ones on error.
+pub(crate) fn parse_kind(text: &str) -> Result<ArtifactKind, String> {
+    text.parse::<ArtifactKind>().map_err(|e| e.to_string())
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the `waypost` binary: one test binary, one module
+//! per command. Each test runs the real executable.
+
+mod schema;
+mod support;
+mod validate;

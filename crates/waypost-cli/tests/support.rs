@@ -1,0 +1,32 @@
+//! Running the binary from the workspace root, so paths in output are the
+//! short relative ones a user would type.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// Output of `waypost ARGS` run in the workspace root.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+pub(crate) fn waypost(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_waypost"))
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("run waypost");
+    Run {
+        code: output.status.code().expect("exited normally"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
