@@ -334,3 +334,40 @@ fn short(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn first_message(schema: &Value, instance: &Value) -> String {
+        let validator = jsonschema::draft202012::new(schema).expect("schema compiles");
+        let error = validator.iter_errors(instance).next().expect("an error");
+        describe(&error)
+    }
+
+    #[test]
+    fn any_of_and_one_of_failures_say_why_each_option_failed() {
+        let options = json!([{"type": "string"}, {"type": "integer", "minimum": 5}]);
+        for keyword in ["anyOf", "oneOf"] {
+            let message = first_message(&json!({ keyword: options }), &json!(3));
+            assert_eq!(
+                message,
+                "3 matches none of the allowed forms (option 1: expected a string, found a number | option 2: must be at least 5, found 3)",
+                "{keyword}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_containers_named_by_type() {
+        let long = "x".repeat(100);
+        let message = first_message(&json!({"enum": ["a"]}), &json!(long));
+        assert!(
+            message.starts_with(&format!("\"{}…\"", "x".repeat(60))),
+            "{message}"
+        );
+        let message = first_message(&json!({"const": 1}), &json!({"a": 1}));
+        assert_eq!(message, "expected 1, found an object");
+    }
+}
