@@ -1,15 +1,9 @@
 //! Running the binary from the workspace root, so paths in output are the
 //! short relative ones a user would type.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
+pub(crate) use waypost_test_support::workspace_root;
 
 /// Output of `waypost ARGS` run in the workspace root.
 pub(crate) struct Run {

@@ -129,12 +129,8 @@ fn list(violations: &[Violation]) -> String {
 
 /// Checks `value` as an artifact of `kind`: format version, schema, type.
 pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
-    check_format_version(kind, value)?;
-    let violations = schema_violations(kind, value)?;
-    if !violations.is_empty() {
-        return Err(ValidationError::Schema { kind, violations });
-    }
-    // The schema passed; the type may still refuse (calendar dates, ...).
+    check_version_and_schema(kind, value)?;
+    // The schema passed; the type may still refuse what a schema cannot say.
     match kind {
         ArtifactKind::IntentionAnchorV2 => typed::<crate::IntentionAnchorV2>(value).map(drop),
         ArtifactKind::GapReportV1 => typed::<crate::GapReportV1>(value).map(drop),
@@ -146,30 +142,24 @@ pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), Validatio
 
 /// Checks `value` as a `T` and deserializes it.
 pub fn validate<T: Artifact>(value: &Value) -> Result<T, ValidationError> {
-    check_format_version(T::KIND, value)?;
-    let violations = schema_violations(T::KIND, value)?;
-    if !violations.is_empty() {
-        return Err(ValidationError::Schema {
-            kind: T::KIND,
-            violations,
-        });
-    }
+    check_version_and_schema(T::KIND, value)?;
     typed::<T>(value)
 }
 
 /// Checks an artifact before it is written: the same checks a reader makes,
 /// so waypost never writes a file it would refuse to read.
 pub fn validate_artifact<T: Artifact>(artifact: &T) -> Result<(), ValidationError> {
-    let value = crate::canonical::to_value(artifact);
-    check_format_version(T::KIND, &value)?;
-    let violations = schema_violations(T::KIND, &value)?;
+    check_version_and_schema(T::KIND, &crate::canonical::to_value(artifact))
+}
+
+/// `format_version` first, then every schema violation.
+fn check_version_and_schema(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
+    check_format_version(kind, value)?;
+    let violations = schema_violations(kind, value)?;
     if violations.is_empty() {
         Ok(())
     } else {
-        Err(ValidationError::Schema {
-            kind: T::KIND,
-            violations,
-        })
+        Err(ValidationError::Schema { kind, violations })
     }
 }
 

@@ -1,15 +1,12 @@
 //! Shared helpers: the fixture tree and its manifest.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 /// `fixtures/artifacts/` of this repository.
 pub(crate) fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/artifacts")
-        .canonicalize()
-        .expect("fixtures/artifacts exists in the repository")
+    waypost_test_support::fixtures_dir().join("artifacts")
 }
 
 /// One manifest entry.

@@ -4,7 +4,7 @@
 //!   system's configuration, with a fixed author, committer and dates, so
 //!   repositories built in tests are identical on every machine.
 //! - [`TestRepo`]: a temporary git repository built through that command.
-//! - [`fixtures_dir`]: the repository's `fixtures/` folder.
+//! - [`workspace_root`] and [`fixtures_dir`]: where the repository's files are.
 //!
 //! Never a dependency of a library: only `[dev-dependencies]` use it.
 
@@ -108,12 +108,20 @@ impl Default for TestRepo {
     }
 }
 
+/// The workspace root (the folder holding `crates/`, `fixtures/`, `schemas/`).
+///
+/// # Panics
+/// When this crate is not inside the waypost workspace.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("waypost-test-support lives in crates/ of the workspace")
+}
+
 /// The repository's `fixtures/` folder.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .canonicalize()
-        .expect("fixtures/ exists beside crates/")
+    workspace_root().join("fixtures")
 }
 
 #[cfg(test)]
