@@ -382,6 +382,57 @@ fn valid_fixtures() -> Result<Vec<Fixture>> {
         .1,
     ));
 
+    // --- ClaimRecordV1 ---
+    out.push((
+        ArtifactKind::ClaimRecordV1,
+        "never_claimed",
+        finish::<waypost_schemas::ClaimRecordV1>(json!({
+            "format_version": "v1",
+            "key": "workspace-main",
+            "fencing_token": 0,
+            "lease_duration_ms": 0
+        }))?
+        .1,
+    ));
+    out.push((
+        ArtifactKind::ClaimRecordV1,
+        "held",
+        finish::<waypost_schemas::ClaimRecordV1>(json!({
+            "format_version": "v1",
+            "key": "executor-build",
+            "fencing_token": 7,
+            "holder": {
+                "owner_token": "5f0c2a9e8b7d41c3a1e6f2d4c8b9a0e1",
+                "label": "run scan-20260101T000000Z",
+                "pid": 4242,
+                "process_start": 1234567,
+                "hostname": "ci-runner-3",
+                "boot_id": "2f4f0c7e-3a55-4a8b-9f41-0d2c1b7e9a10"
+            },
+            "acquired_at": "2026-01-01T00:00:00.250Z",
+            "renewed_at": "2026-01-01T00:00:30.250Z",
+            "lease_duration_ms": 60000,
+            "transitions": 1,
+            "consecutive_takeovers": 1
+        }))?
+        .1,
+    ));
+    out.push((
+        ArtifactKind::ClaimRecordV1,
+        "released_after_takeovers",
+        finish::<waypost_schemas::ClaimRecordV1>(json!({
+            "format_version": "v1",
+            "key": "lease.workspace",
+            "fencing_token": 12,
+            "lease_duration_ms": 30000,
+            "released_at": "2026-01-01T01:00:00Z",
+            "transitions": 3,
+            "consecutive_takeovers": 0,
+            "x_store": "file"
+        }))?
+        .1,
+    ));
+
     Ok(out)
 }
 
@@ -657,6 +708,7 @@ fn invalid_fixtures(valid: &[Fixture]) -> Result<Vec<Invalid>> {
     let plan = base(PlanProposalV1, "mixed_verdicts")?;
     let session = base(AutopilotSessionV1, "blocked_for_approval")?;
     let approval = base(ApprovalRecordV1, "bound_to_plan_action")?;
+    let claim = base(ClaimRecordV1, "held")?;
 
     // (kind, base, name, what is wrong, expected error, edits)
     let cases: Vec<Case<'_>> = vec![
@@ -1075,6 +1127,86 @@ fn invalid_fixtures(valid: &[Fixture]) -> Result<Vec<Invalid>> {
             "approver is a list of names",
             Schema("/approver"),
             vec![("/approver", Some(json!(["alice", "bob"])))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "format_version_v2",
+            "format_version is v2",
+            FormatVersion,
+            vec![("/format_version", Some(json!("v2")))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "missing_key",
+            "key is absent",
+            Schema(""),
+            vec![("/key", None)],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "empty_key",
+            "key is an empty string",
+            Schema("/key"),
+            vec![("/key", Some(json!("")))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "negative_fencing_token",
+            "fencing_token is negative; the counter only grows from 0",
+            Schema("/fencing_token"),
+            vec![("/fencing_token", Some(json!(-1)))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "fencing_token_as_text",
+            "fencing_token is the string `7`",
+            Schema("/fencing_token"),
+            vec![("/fencing_token", Some(json!("7")))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "holder_without_token",
+            "the holder has no owner_token, so nobody can prove ownership",
+            Schema("/holder"),
+            vec![("/holder/owner_token", None)],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "empty_owner_token",
+            "the holder's owner_token is empty",
+            Schema("/holder/owner_token"),
+            vec![("/holder/owner_token", Some(json!("")))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "missing_lease_duration",
+            "lease_duration_ms is absent, so expiry cannot be judged",
+            Schema(""),
+            vec![("/lease_duration_ms", None)],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "renewed_at_not_a_date",
+            "renewed_at is not a date-time",
+            Schema("/renewed_at"),
+            vec![("/renewed_at", Some(json!("soon")))],
+        ),
+        (
+            ClaimRecordV1,
+            &claim,
+            "pid_negative",
+            "the holder's pid is negative",
+            Schema("/holder/pid"),
+            vec![("/holder/pid", Some(json!(-5)))],
         ),
     ];
 

@@ -2,14 +2,23 @@
 
 use serde_json::Value;
 
-use crate::support::waypost;
+use crate::support::{waypost, workspace_root};
 
 #[test]
 fn every_valid_fixture_validates_and_exits_zero() {
     let run = waypost(&["validate", "fixtures/artifacts/valid"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let files: usize = std::fs::read_dir(workspace_root().join("fixtures/artifacts/valid"))
+        .expect("valid fixtures")
+        .map(|kind| {
+            std::fs::read_dir(kind.expect("entry").path())
+                .expect("kind dir")
+                .count()
+        })
+        .sum();
     assert!(
-        run.stdout.ends_with("15 valid, 0 invalid, 0 unreadable\n"),
+        run.stdout
+            .ends_with(&format!("{files} valid, 0 invalid, 0 unreadable\n")),
         "{}",
         run.stdout
     );

@@ -72,6 +72,24 @@ impl Timestamp {
         Ok(Self(format_utc(at)))
     }
 
+    /// The UTC timestamp `millis` milliseconds after the Unix epoch, written
+    /// with a fractional second when there is one (`2026-01-01T00:00:00.25Z`).
+    pub fn from_unix_millis(millis: i64) -> Result<Self, TimestampError> {
+        let seconds = millis.div_euclid(1000);
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .map_err(|_| TimestampError::OutOfRange { seconds })?;
+        let text = at
+            .format(&Rfc3339)
+            .map_err(|_| TimestampError::OutOfRange { seconds })?;
+        Ok(Self(text))
+    }
+
+    /// Milliseconds since the Unix epoch (sub-millisecond digits dropped).
+    pub fn unix_millis(&self) -> i64 {
+        let nanos = self.parsed().unix_timestamp_nanos();
+        i64::try_from(nanos.div_euclid(1_000_000)).unwrap_or(i64::MAX)
+    }
+
     /// The text as written.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -184,6 +202,19 @@ impl Clock {
         // Reject values that cannot be turned into a timestamp up front.
         Timestamp::from_unix_seconds(seconds)?;
         Ok(Self::Fixed(seconds))
+    }
+
+    /// The current instant under this clock with millisecond precision (for
+    /// leases); a fixed clock gives whole seconds.
+    pub fn now_millis(&self) -> Timestamp {
+        match *self {
+            Self::System => {
+                let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+                let millis = i64::try_from(nanos.div_euclid(1_000_000)).unwrap_or(i64::MAX);
+                Timestamp::from_unix_millis(millis).unwrap_or_else(|_| self.now())
+            }
+            Self::Fixed(_) => self.now(),
+        }
     }
 
     /// The current instant under this clock.

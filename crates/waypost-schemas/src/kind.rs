@@ -23,6 +23,8 @@ pub enum ArtifactKind {
     AutopilotSessionV1,
     /// [`crate::ApprovalRecordV1`].
     ApprovalRecordV1,
+    /// [`crate::ClaimRecordV1`].
+    ClaimRecordV1,
 }
 
 /// A JSON document that is not recognisably any artifact.
@@ -56,12 +58,13 @@ pub struct UnknownKind {
 
 impl ArtifactKind {
     /// Every kind, in the order schemas and listings use.
-    pub const ALL: [ArtifactKind; 5] = [
+    pub const ALL: [ArtifactKind; 6] = [
         Self::IntentionAnchorV2,
         Self::GapReportV1,
         Self::PlanProposalV1,
         Self::AutopilotSessionV1,
         Self::ApprovalRecordV1,
+        Self::ClaimRecordV1,
     ];
 
     /// The snake-case name, e.g. `gap_report_v1`; also the schema file stem.
@@ -72,6 +75,7 @@ impl ArtifactKind {
             Self::PlanProposalV1 => "plan_proposal_v1",
             Self::AutopilotSessionV1 => "autopilot_session_v1",
             Self::ApprovalRecordV1 => "approval_record_v1",
+            Self::ClaimRecordV1 => "claim_record_v1",
         }
     }
 
@@ -101,6 +105,7 @@ impl ArtifactKind {
             Self::PlanProposalV1 => "plan",
             Self::AutopilotSessionV1 => "session",
             Self::ApprovalRecordV1 => "approval",
+            Self::ClaimRecordV1 => "claim",
         }
     }
 
@@ -122,6 +127,11 @@ impl ArtifactKind {
                 "blocked_reason",
             ],
             Self::ApprovalRecordV1 => &["action_sha256", "approver", "channel", "approved_at"],
+            Self::ClaimRecordV1 => &[
+                "fencing_token",
+                "lease_duration_ms",
+                "consecutive_takeovers",
+            ],
         }
     }
 
@@ -209,6 +219,7 @@ impl ArtifactKind {
                 &["metadata", "session_duration_ms"],
             ],
             Self::ApprovalRecordV1 => &[&["approved_at"], &["run_id"]],
+            Self::ClaimRecordV1 => &[&["acquired_at"], &["renewed_at"], &["released_at"]],
         }
     }
 
@@ -287,7 +298,7 @@ impl ArtifactKind {
                 &["governance_checks", "protected_path_checks"],
             ],
             Self::AutopilotSessionV1 => &[&["approval_requests"]],
-            Self::ApprovalRecordV1 => &[],
+            Self::ApprovalRecordV1 | Self::ClaimRecordV1 => &[],
         }
     }
 }
@@ -312,6 +323,7 @@ impl FromStr for ArtifactKind {
             "plan_proposal_v1" | "plan_proposal" | "plan" => Self::PlanProposalV1,
             "autopilot_session_v1" | "autopilot_session" | "session" => Self::AutopilotSessionV1,
             "approval_record_v1" | "approval_record" | "approval" => Self::ApprovalRecordV1,
+            "claim_record_v1" | "claim_record" | "claim" => Self::ClaimRecordV1,
             _ => {
                 return Err(UnknownKind {
                     given: given.to_owned(),
@@ -351,6 +363,7 @@ artifact!(crate::GapReportV1 => GapReportV1);
 artifact!(crate::PlanProposalV1 => PlanProposalV1);
 artifact!(crate::AutopilotSessionV1 => AutopilotSessionV1);
 artifact!(crate::ApprovalRecordV1 => ApprovalRecordV1);
+artifact!(crate::ClaimRecordV1 => ClaimRecordV1);
 
 /// `object`, `array`, ... for messages.
 pub(crate) fn json_type_name(value: &serde_json::Value) -> &'static str {

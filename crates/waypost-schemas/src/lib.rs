@@ -30,6 +30,7 @@
 mod anchor;
 mod approval;
 pub mod canonical;
+mod claim;
 mod common;
 mod excerpt;
 mod gap;
@@ -48,6 +49,7 @@ pub use anchor::{
     RiskTolerance, SafetyRisk, ScopeBoundaries,
 };
 pub use approval::ApprovalRecordV1;
+pub use claim::{ClaimRecordV1, HolderIdentity};
 pub use common::{Clock, Extra, FormatV1, FormatV2, Timestamp, TimestampError};
 pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
 pub use gap::{

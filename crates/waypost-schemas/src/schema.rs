@@ -11,7 +11,10 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
 use crate::kind::ArtifactKind;
-use crate::{ApprovalRecordV1, AutopilotSessionV1, GapReportV1, IntentionAnchorV2, PlanProposalV1};
+use crate::{
+    ApprovalRecordV1, AutopilotSessionV1, ClaimRecordV1, GapReportV1, IntentionAnchorV2,
+    PlanProposalV1,
+};
 
 /// The marker every generated schema carries in `$comment` (the first key of
 /// the file, so it is on the file's second line).
@@ -26,6 +29,7 @@ pub fn generate(kind: ArtifactKind) -> Value {
         ArtifactKind::PlanProposalV1 => generate_for::<PlanProposalV1>(kind),
         ArtifactKind::AutopilotSessionV1 => generate_for::<AutopilotSessionV1>(kind),
         ArtifactKind::ApprovalRecordV1 => generate_for::<ApprovalRecordV1>(kind),
+        ArtifactKind::ClaimRecordV1 => generate_for::<ClaimRecordV1>(kind),
     }
 }
 
@@ -59,6 +63,7 @@ pub fn embedded(kind: ArtifactKind) -> &'static str {
         ArtifactKind::ApprovalRecordV1 => {
             include_str!("../../../schemas/approval_record_v1.schema.json")
         }
+        ArtifactKind::ClaimRecordV1 => include_str!("../../../schemas/claim_record_v1.schema.json"),
     }
 }
 

@@ -137,6 +137,7 @@ pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), Validatio
         ArtifactKind::PlanProposalV1 => typed::<crate::PlanProposalV1>(value).map(drop),
         ArtifactKind::AutopilotSessionV1 => typed::<crate::AutopilotSessionV1>(value).map(drop),
         ArtifactKind::ApprovalRecordV1 => typed::<crate::ApprovalRecordV1>(value).map(drop),
+        ArtifactKind::ClaimRecordV1 => typed::<crate::ClaimRecordV1>(value).map(drop),
     }
 }
 

@@ -182,3 +182,18 @@ fn secrets_in_invalid_values_are_redacted_from_messages() {
         "the token leaked into the message: {text}"
     );
 }
+
+#[test]
+fn millisecond_timestamps_round_trip_through_text() {
+    for millis in [0, 1, 250, 1_767_225_600_123, -1] {
+        let stamp = Timestamp::from_unix_millis(millis).expect("in range");
+        assert_eq!(stamp.unix_millis(), millis, "{stamp}");
+        assert_eq!(Timestamp::parse(stamp.as_str()).expect("parses"), stamp);
+    }
+    assert_eq!(
+        Timestamp::from_unix_millis(1_767_225_600_250)
+            .expect("in range")
+            .as_str(),
+        "2026-01-01T00:00:00.25Z"
+    );
+}

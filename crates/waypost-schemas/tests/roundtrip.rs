@@ -4,8 +4,8 @@
 use serde_json::Value;
 use waypost_schemas::validate::{validate, validate_value};
 use waypost_schemas::{
-    ApprovalRecordV1, Artifact, ArtifactKind, AutopilotSessionV1, GapReportV1, IntentionAnchorV2,
-    PlanProposalV1,
+    ApprovalRecordV1, Artifact, ArtifactKind, AutopilotSessionV1, ClaimRecordV1, GapReportV1,
+    IntentionAnchorV2, PlanProposalV1,
 };
 
 use crate::support::valid_values;
@@ -30,6 +30,7 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::PlanProposalV1 => round_trip::<PlanProposalV1>(&file, &value),
             ArtifactKind::AutopilotSessionV1 => round_trip::<AutopilotSessionV1>(&file, &value),
             ArtifactKind::ApprovalRecordV1 => round_trip::<ApprovalRecordV1>(&file, &value),
+            ArtifactKind::ClaimRecordV1 => round_trip::<ClaimRecordV1>(&file, &value),
             other => panic!("no round trip for {other}"),
         }
     }
