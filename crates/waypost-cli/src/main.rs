@@ -37,6 +37,9 @@ enum Command {
     /// `--format json` prints the published schema exactly; `--format text`
     /// prints an outline of its fields.
     Schema(commands::schema::Args),
+    /// List the danger fences: each known coordination race, its root cause,
+    /// the correct pattern, the wrong fixes, and the helper that fences it.
+    Fences(commands::fences::Args),
 }
 
 /// How results are printed.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
+        Command::Fences(args) => commands::fences::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -117,6 +117,40 @@ pub enum LoadError {
 // Forbidden: truncate-and-write in place; a temporary file in another directory (the
 //      rename is not atomic across file systems); skipping validation "for speed".
 // Enforced by: write_atomic and write_artifact.
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// `.<file name>.`: the start of every temporary file `write_atomic` makes for
+/// `path`, so whoever alone writes `path` (a lock holder) can recognise the
+/// litter a writer killed mid-write left behind.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(|| "waypost".into(), |n| n.to_string_lossy());
+    format!(".{name}.")
+}
+
+/// Temporary files that [`write_atomic`] started for `path` and never
+/// renamed (their writer died). Only a caller that is the sole writer of
+/// `path`, such as the holder of its lock, may remove them.
+pub fn abandoned_temp_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = temp_prefix(path);
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Writes `bytes` to `path` atomically: temporary file in the same directory,
 /// write, fsync, rename over `path`, fsync the directory. On error the
 /// temporary file is removed and `path` is untouched.
@@ -138,8 +172,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         }
     };
     let mut temp = tempfile::Builder::new()
-        .prefix(".waypost-")
-        .suffix(".tmp")
+        .prefix(&temp_prefix(path))
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io_err("creating the temporary file"))?;
     temp.write_all(bytes).map_err(io_err("writing"))?;

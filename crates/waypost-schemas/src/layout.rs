@@ -37,6 +37,8 @@ pub enum IdKind {
     Batch,
     /// A proof phase id.
     Phase,
+    /// A claim or lease key.
+    Claim,
 }
 
 impl IdKind {
@@ -48,6 +50,7 @@ impl IdKind {
             Self::Action => "action id",
             Self::Batch => "batch id",
             Self::Phase => "phase id",
+            Self::Claim => "claim key",
         }
     }
 }

@@ -7,8 +7,10 @@
 //! each step (the plan proposal and governance), how to run several agents at
 //! once safely, and what becomes permanent project memory.
 //!
-//! This crate is the facade: it re-exports each layer under a short name.
-//! Today that is the artifact layer:
+//! This crate is the facade: it re-exports each layer under a short name:
+//! [`schemas`] (artifacts, validation, ids, run layout, atomic IO) and
+//! [`fences`] (locks, claims, heartbeats, stale recovery, idempotent enqueue,
+//! append-only logs).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -24,6 +26,7 @@
 //! # Ok::<(), waypost::schemas::ValidationError>(())
 //! ```
 
+pub use waypost_fences as fences;
 pub use waypost_schemas as schemas;
 
 /// The version of waypost, recorded in the artifacts it writes.

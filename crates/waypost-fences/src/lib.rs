@@ -1,0 +1,60 @@
+//! # waypost-fences
+//!
+//! Danger fences: one named, tested helper for each known coordination race,
+//! and a registry ([`DANGER_FENCES`]) so people find the helper before they
+//! write the race again.
+//!
+//! | fence | helper |
+//! |---|---|
+//! | FENCE-001 exclusive file lock | [`LockFile`] |
+//! | FENCE-002 claim compare-and-set | [`FileClaimStore::claim`] |
+//! | FENCE-003 fencing token | [`ClaimOutcome::Claimed`] |
+//! | FENCE-004 stale recovery, reclaim budget | [`FileClaimStore`] |
+//! | FENCE-005 heartbeat | [`Heartbeat`] |
+//! | FENCE-006 append-only log | [`JsonlLog`] |
+//! | FENCE-007 idempotent enqueue | [`enqueue_once`] |
+//! | FENCE-008 atomic state file | [`write_atomic`] |
+//!
+//! Claims sit behind [`ClaimStore`]: [`FileClaimStore`] (one machine, OS
+//! locks) is the embedded default; a networked coordination service can
+//! implement the same trait.
+//!
+//! ```
+//! use std::time::Duration;
+//! use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Owner};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = FileClaimStore::new(dir.path());
+//! let me = Owner::new(Some("worker-1"));
+//! let ClaimOutcome::Claimed { fencing_token, .. } =
+//!     store.claim("workspace", &me, Duration::from_secs(30))?
+//! else {
+//!     unreachable!("nobody else claims in this example")
+//! };
+//! assert_eq!(fencing_token, 1);
+//! store.release("workspace", me.token())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod claim;
+mod enqueue;
+mod heartbeat;
+pub mod identity;
+mod jsonl;
+mod lock;
+mod registry;
+
+pub use claim::{
+    ClaimError, ClaimOutcome, ClaimStore, DEFAULT_LOCK_TIMEOUT, DEFAULT_RECLAIM_BUDGET,
+    FileClaimStore, Owner,
+};
+pub use enqueue::{
+    DEFAULT_ATTEMPTS, EnqueueError, EnqueueStore, Enqueued, Insert, JsonlQueue, enqueue_once,
+};
+pub use heartbeat::{Heartbeat, HeartbeatEnd, MAX_CONSECUTIVE_FAILURES};
+pub use jsonl::{Appended, JsonlContents, JsonlError, JsonlLog, TornTail};
+pub use lock::{LockError, LockFile, LockGuard};
+pub use registry::{DANGER_FENCES, DangerFence, fence};
+/// FENCE-008: the atomic state-file write (temporary file in the same
+/// directory, fsync, rename, fsync the directory).
+pub use waypost_schemas::io::write_atomic;
