@@ -1,14 +1,11 @@
 //! Claims: leases with fencing tokens, decided by compare-and-set under an
 //! exclusive file lock, with stale-holder recovery.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use waypost_schemas::io::{
-    MAX_ARTIFACT_BYTES, ReadError, abandoned_temp_files, read_bounded, write_atomic,
-};
+use waypost_schemas::io::{MAX_ARTIFACT_BYTES, ReadError, read_bounded, write_atomic_sole_writer};
 use waypost_schemas::layout::{IdError, IdKind, check_id};
 use waypost_schemas::validate::{ValidationError, validate};
 use waypost_schemas::{ClaimRecordV1, FormatV1, HolderIdentity, Timestamp};
@@ -236,18 +233,14 @@ impl FileClaimStore {
                 key: key.to_owned(),
                 source,
             })?;
-        // We are the only writer of this record now: temporary files of an
-        // earlier writer that died mid-write are litter.
-        if let Ok(abandoned) = abandoned_temp_files(&path) {
-            for temp in abandoned {
-                let _ = fs::remove_file(temp);
-            }
-        }
         let record = read_record(key, &path)?;
         let (write, answer) = decide(record, now_ms())?;
         if let Some(record) = write {
             let text = serde_json::to_vec_pretty(&record).expect("claim records serialize");
-            write_atomic(&path, &text).map_err(|e| ClaimError::Io {
+            // Every writer of this record holds the key's lock, so the fixed
+            // temporary name is safe, and one a killed writer left behind is
+            // overwritten here.
+            write_atomic_sole_writer(&path, &text).map_err(|e| ClaimError::Io {
                 key: key.to_owned(),
                 path: path.clone(),
                 action: "write",

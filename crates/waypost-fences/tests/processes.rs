@@ -241,7 +241,7 @@ fn crash_loop(iterations: u32) {
         .count();
     assert_eq!(
         litter, 0,
-        "temporary files of killed writers are swept by the next lock holder"
+        "a temporary file a killed writer left is reused and renamed by the next writer"
     );
     eprintln!(
         "crash: {iterations} kill -9 iterations, {took_over} killed while holding (taken over at once), slowest next claim {slowest:.2?}, final fencing token {highest}"

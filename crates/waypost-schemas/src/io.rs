@@ -107,6 +107,17 @@ pub enum LoadError {
     },
 }
 
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// `.<file name>.`: the start of every temporary file made for `path`, so a
+/// person can tell which file a leftover belongs to.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(|| "waypost".into(), |n| n.to_string_lossy());
+    format!(".{name}.")
+}
+
 // Invariant: SCHEMA-005 A state file is either the old version or the new one, and valid.
 // Category: crash-safety
 // Why: a reader after a crash must never see a torn file, and waypost must never write
@@ -116,41 +127,7 @@ pub enum LoadError {
 //      directory; validate before the first byte is written.
 // Forbidden: truncate-and-write in place; a temporary file in another directory (the
 //      rename is not atomic across file systems); skipping validation "for speed".
-// Enforced by: write_atomic and write_artifact.
-const TEMP_SUFFIX: &str = ".tmp";
-
-/// `.<file name>.`: the start of every temporary file `write_atomic` makes for
-/// `path`, so whoever alone writes `path` (a lock holder) can recognise the
-/// litter a writer killed mid-write left behind.
-fn temp_prefix(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map_or_else(|| "waypost".into(), |n| n.to_string_lossy());
-    format!(".{name}.")
-}
-
-/// Temporary files that [`write_atomic`] started for `path` and never
-/// renamed (their writer died). Only a caller that is the sole writer of
-/// `path`, such as the holder of its lock, may remove them.
-pub fn abandoned_temp_files(path: &Path) -> io::Result<Vec<PathBuf>> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let prefix = temp_prefix(path);
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
-            found.push(entry.path());
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
+// Enforced by: write_atomic, write_atomic_sole_writer and write_artifact.
 /// Writes `bytes` to `path` atomically: temporary file in the same directory,
 /// write, fsync, rename over `path`, fsync the directory. On error the
 /// temporary file is removed and `path` is untouched.
@@ -182,6 +159,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .map_err(io_err("syncing the file"))?;
     temp.persist(path)
         .map_err(|e| io_err("renaming into place")(e.error))?;
+    sync_dir(dir).map_err(io_err("syncing the directory"))?;
+    Ok(())
+}
+
+/// Like [`write_atomic`], for a caller that is the only writer of `path`
+/// (it holds a lock that every writer of `path` takes): the temporary file has
+/// a fixed name, `.<file name>.tmp`, so no random name is needed and a
+/// temporary left by a writer that died is simply overwritten by the next one.
+pub fn write_atomic_sole_writer(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let dir = match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => {
+            return Err(WriteError::NoParent {
+                path: path.to_owned(),
+            });
+        }
+    };
+    let io_err = |step: &'static str| {
+        move |source: io::Error| WriteError::Io {
+            path: path.to_owned(),
+            step,
+            source,
+        }
+    };
+    let temp = dir.join(format!("{}tmp", temp_prefix(path)));
+    let mut file = File::create(&temp).map_err(io_err("creating the temporary file"))?;
+    file.write_all(bytes).map_err(io_err("writing"))?;
+    file.sync_all().map_err(io_err("syncing the file"))?;
+    drop(file);
+    fs::rename(&temp, path).map_err(io_err("renaming into place"))?;
     sync_dir(dir).map_err(io_err("syncing the directory"))?;
     Ok(())
 }
