@@ -55,6 +55,15 @@ pub use heartbeat::{Heartbeat, HeartbeatEnd, MAX_CONSECUTIVE_FAILURES};
 pub use jsonl::{Appended, JsonlContents, JsonlError, JsonlLog, TornTail};
 pub use lock::{LockError, LockFile, LockGuard};
 pub use registry::{DANGER_FENCES, DangerFence, fence};
+// Invariant: FENCE-008 A state file is never seen half-written, even when its writer is killed.
+// Category: crash-safety
+// Why: claim records, leases and snapshots are read by other processes at any moment.
+// Root cause: writing in place leaves a prefix of the new content when the writer dies.
+// Correct pattern: temporary file in the same directory, fsync, rename, fsync the
+//      directory (waypost_schemas::io, SCHEMA-005); the claim store, as the sole writer
+//      under the key lock, reuses one temporary name so a killed writer leaves no litter.
+// Forbidden: truncate-and-write in place; a temporary file in another directory.
+// Enforced by: write_atomic and write_atomic_sole_writer, re-exported here.
 /// FENCE-008: the atomic state-file write (temporary file in the same
 /// directory, fsync, rename, fsync the directory).
-pub use waypost_schemas::io::write_atomic;
+pub use waypost_schemas::io::{write_atomic, write_atomic_sole_writer};

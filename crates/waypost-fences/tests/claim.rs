@@ -90,7 +90,7 @@ fn fence_004_expiry_uses_the_duration_in_the_record() {
     // a is alive (this process), so only expiry can free the claim.
     token_of(
         store
-            .claim("k", &a, Duration::from_millis(150))
+            .claim("k", &a, Duration::from_millis(800))
             .expect("claim"),
     );
     // b asks for a long lease: that does not extend a's.
@@ -98,7 +98,7 @@ fn fence_004_expiry_uses_the_duration_in_the_record() {
         store.claim("k", &b, LONG).expect("claim"),
         ClaimOutcome::HeldBy { .. }
     ));
-    std::thread::sleep(Duration::from_millis(250));
+    std::thread::sleep(Duration::from_millis(1000));
     match store.claim("k", &b, LONG).expect("claim") {
         ClaimOutcome::Claimed {
             fencing_token,

@@ -10,7 +10,8 @@ fn fence_005_a_heartbeat_keeps_a_short_lease_alive() {
     let dir = tempfile::tempdir().expect("temp");
     let store = Arc::new(FileClaimStore::new(dir.path()));
     let a = Owner::new(Some("a"));
-    let lease = Duration::from_millis(200);
+    // Wide margins: the suite runs process tests alongside on two cores.
+    let lease = Duration::from_millis(500);
     assert!(matches!(
         store.claim("k", &a, lease).expect("claim"),
         ClaimOutcome::Claimed { .. }
@@ -21,8 +22,8 @@ fn fence_005_a_heartbeat_keeps_a_short_lease_alive() {
         a.token(),
         Duration::from_millis(40),
     );
-    // Five lease lengths later the claim is still a's.
-    std::thread::sleep(lease * 5);
+    // Three lease lengths later the claim is still a's.
+    std::thread::sleep(lease * 3);
     assert!(matches!(
         store
             .claim("k", &Owner::new(Some("b")), lease)
