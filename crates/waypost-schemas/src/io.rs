@@ -128,26 +128,32 @@ fn temp_prefix(path: &Path) -> String {
 // Forbidden: truncate-and-write in place; a temporary file in another directory (the
 //      rename is not atomic across file systems); skipping validation "for speed".
 // Enforced by: write_atomic, write_atomic_sole_writer and write_artifact.
+/// The directory a temporary file for `path` goes in (`.` for a bare name).
+fn parent_dir(path: &Path) -> Result<&Path, WriteError> {
+    match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Ok(Path::new(".")),
+        Some(p) => Ok(p),
+        None => Err(WriteError::NoParent {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+/// Maps an IO error of one write step to a [`WriteError`] naming `path`.
+fn step_error<'a>(path: &'a Path, step: &'static str) -> impl Fn(io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        path: path.to_owned(),
+        step,
+        source,
+    }
+}
+
 /// Writes `bytes` to `path` atomically: temporary file in the same directory,
 /// write, fsync, rename over `path`, fsync the directory. On error the
 /// temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let dir = match path.parent() {
-        Some(p) if p.as_os_str().is_empty() => Path::new("."),
-        Some(p) => p,
-        None => {
-            return Err(WriteError::NoParent {
-                path: path.to_owned(),
-            });
-        }
-    };
-    let io_err = |step: &'static str| {
-        move |source: io::Error| WriteError::Io {
-            path: path.to_owned(),
-            step,
-            source,
-        }
-    };
+    let dir = parent_dir(path)?;
+    let io_err = |step| step_error(path, step);
     let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .suffix(TEMP_SUFFIX)
@@ -168,22 +174,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// a fixed name, `.<file name>.tmp`, so no random name is needed and a
 /// temporary left by a writer that died is simply overwritten by the next one.
 pub fn write_atomic_sole_writer(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let dir = match path.parent() {
-        Some(p) if p.as_os_str().is_empty() => Path::new("."),
-        Some(p) => p,
-        None => {
-            return Err(WriteError::NoParent {
-                path: path.to_owned(),
-            });
-        }
-    };
-    let io_err = |step: &'static str| {
-        move |source: io::Error| WriteError::Io {
-            path: path.to_owned(),
-            step,
-            source,
-        }
-    };
+    let dir = parent_dir(path)?;
+    let io_err = |step| step_error(path, step);
     let temp = dir.join(format!("{}tmp", temp_prefix(path)));
     let mut file = File::create(&temp).map_err(io_err("creating the temporary file"))?;
     file.write_all(bytes).map_err(io_err("writing"))?;
