@@ -497,7 +497,11 @@ fn complete_anchor() -> Value {
                 "max_concurrent_runs": 3
             }
         },
-        "metadata": {"author": "alice", "source": "waypost.toml", "tags": ["example"]}
+        "metadata": {"author": "alice", "source": "waypost.toml", "tags": ["example"]},
+        "provenance": {
+            "/pivot_intentions/evidence_verification/hard_blocks": {"origin": "inferred", "sources": ["Cargo.toml"]},
+            "/pivot_intentions/memory_continuity/retention_rules": {"origin": "default"}
+        }
     })
 }
 
@@ -1207,6 +1211,17 @@ fn invalid_fixtures(valid: &[Fixture]) -> Result<Vec<Invalid>> {
             "the holder's pid is negative",
             Schema("/holder/pid"),
             vec![("/holder/pid", Some(json!(-5)))],
+        ),
+        (
+            IntentionAnchorV2,
+            &anchor,
+            "unknown_provenance_origin",
+            "a provenance entry's origin is `guessed`, not inferred or default",
+            Schema("/provenance/~1pivot_intentions~1memory_continuity~1retention_rules/origin"),
+            vec![(
+                "/provenance/~1pivot_intentions~1memory_continuity~1retention_rules/origin",
+                Some(json!("guessed")),
+            )],
         ),
     ];
 

@@ -34,9 +34,38 @@ pub struct IntentionAnchorV2 {
     /// Optional metadata for tracking and auditing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<AnchorMetadata>,
+    /// waypost addition: where each field that a human did not write came
+    /// from, by JSON pointer (e.g. `/pivot_intentions/scope_boundaries/protected_paths`).
+    /// A field without an entry was written by a human.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provenance: BTreeMap<String, FieldProvenance>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Where a field that no human wrote came from.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct FieldProvenance {
+    /// `inferred` from the repository, or waypost's built-in `default`.
+    pub origin: ProvenanceOrigin,
+    /// What it was inferred from (repository-relative files), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+/// How a field got its value without a human: `inferred` or `default`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvenanceOrigin {
+    // Deduced from the repository's files.
+    Inferred,
+    // waypost's conservative built-in value.
+    Default,
 }
 
 /// The pivot intention types (high-level, universal).

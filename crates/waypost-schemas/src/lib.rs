@@ -44,9 +44,9 @@ pub mod validate;
 
 pub use anchor::{
     AnchorMetadata, AutoApproveCriteria, AutoApproveRule, BudgetCost, CostEscalationPolicy,
-    DefaultPolicy, Deployment, EvidenceVerification, GovernanceReview, IntentionAnchorV2,
-    IsolationModel, MemoryContinuity, NorthStar, ParallelismIsolation, PivotIntentions,
-    RiskTolerance, SafetyRisk, ScopeBoundaries,
+    DefaultPolicy, Deployment, EvidenceVerification, FieldProvenance, GovernanceReview,
+    IntentionAnchorV2, IsolationModel, MemoryContinuity, NorthStar, ParallelismIsolation,
+    PivotIntentions, ProvenanceOrigin, RiskTolerance, SafetyRisk, ScopeBoundaries,
 };
 pub use approval::ApprovalRecordV1;
 pub use claim::{ClaimRecordV1, HolderIdentity};
