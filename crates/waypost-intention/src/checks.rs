@@ -1,0 +1,201 @@
+//! Contradictions and risks in an anchor, each with a stable code. Reported,
+//! never silently resolved.
+
+use globset::Glob;
+use waypost_schemas::{DefaultPolicy, IntentionAnchorV2, IsolationModel};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The anchor contradicts itself or cannot be enforced: fix it.
+    Error,
+    /// Legal, but risky: confirm it is meant.
+    Warning,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code (`write_root_protected`, ...).
+    pub code: &'static str,
+    /// The field, as a JSON pointer into the anchor.
+    pub field: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// Every finding code, for documentation and tests.
+pub const CODES: [&str; 7] = [
+    "write_root_protected",
+    "parallel_single_run",
+    "parallel_without_isolation",
+    "default_allow",
+    "zero_budget_cap",
+    "invalid_glob",
+    "path_escapes_repo",
+];
+
+/// Checks `anchor` for contradictions and risks, sorted by severity, code, field.
+pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
+    let p = &anchor.pivot_intentions;
+    let mut out = Vec::new();
+    let mut add = |severity, code, field: String, message: String| {
+        out.push(Finding {
+            severity,
+            code,
+            field,
+            message,
+        });
+    };
+
+    // Every path and glob field: parses as a glob, stays inside the repository.
+    let scope = p.scope_boundaries.as_ref();
+    let governance = p.governance_review.as_ref();
+    let mut path_fields: Vec<(String, &String)> = Vec::new();
+    let lists = [
+        (
+            "/pivot_intentions/scope_boundaries/allowed_write_roots",
+            scope.map(|s| &s.allowed_write_roots),
+        ),
+        (
+            "/pivot_intentions/scope_boundaries/protected_paths",
+            scope.map(|s| &s.protected_paths),
+        ),
+        (
+            "/pivot_intentions/governance_review/never_auto_approve",
+            governance.map(|g| &g.never_auto_approve),
+        ),
+    ];
+    for (pointer, list) in lists {
+        for (i, value) in list.into_iter().flatten().enumerate() {
+            path_fields.push((format!("{pointer}/{i}"), value));
+        }
+    }
+    let rules = governance
+        .map(|g| g.auto_approve_rules.as_slice())
+        .unwrap_or_default();
+    for (r, rule) in rules.iter().enumerate() {
+        for (i, glob) in rule.criteria.iter().flat_map(|c| &c.path_globs).enumerate() {
+            path_fields.push((
+                format!("/pivot_intentions/governance_review/auto_approve_rules/{r}/criteria/path_globs/{i}"),
+                glob,
+            ));
+        }
+    }
+    for (field, value) in &path_fields {
+        if let Some(why) = escapes_repo(value) {
+            add(
+                Severity::Error,
+                "path_escapes_repo",
+                field.clone(),
+                format!(
+                    "`{value}` {why}; paths are relative to the repository root and stay inside it"
+                ),
+            );
+        } else if let Err(e) = Glob::new(value) {
+            add(
+                Severity::Error,
+                "invalid_glob",
+                field.clone(),
+                format!("`{value}` is not a valid glob: {}", e.kind()),
+            );
+        }
+    }
+
+    // A write root that is protected (or inside a protected path).
+    if let Some(scope) = scope {
+        for (i, root) in scope.allowed_write_roots.iter().enumerate() {
+            let root_norm = normal(root);
+            for protected in &scope.protected_paths {
+                let covered = normal(protected) == root_norm
+                    || Glob::new(protected).ok().is_some_and(|g| {
+                        g.compile_matcher()
+                            .is_match(root_norm.trim_end_matches("/**"))
+                    });
+                if covered {
+                    add(
+                        Severity::Error,
+                        "write_root_protected",
+                        format!("/pivot_intentions/scope_boundaries/allowed_write_roots/{i}"),
+                        format!(
+                            "`{root}` is an allowed write root and is also covered by the protected path `{protected}`; remove one of them"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    if let Some(par) = &p.parallelism_isolation {
+        if par.allowed == Some(true) && par.max_concurrent_runs == Some(1) {
+            add(
+                Severity::Error,
+                "parallel_single_run",
+                "/pivot_intentions/parallelism_isolation/max_concurrent_runs".into(),
+                "parallel runs are allowed but at most 1 run may be active; raise max_concurrent_runs or set allowed = false".into(),
+            );
+        }
+        if par.allowed == Some(true) && par.isolation_model == Some(IsolationModel::None) {
+            add(
+                Severity::Error,
+                "parallel_without_isolation",
+                "/pivot_intentions/parallelism_isolation/isolation_model".into(),
+                "parallel runs are allowed without isolation; concurrent agents would share one work tree: use four_layer".into(),
+            );
+        }
+    }
+
+    if governance.and_then(|g| g.default_policy) == Some(DefaultPolicy::Allow) {
+        add(
+            Severity::Warning,
+            "default_allow",
+            "/pivot_intentions/governance_review/default_policy".into(),
+            "default_policy is allow: every action no rule stops runs without approval (high risk); prefer deny with narrow auto-approve rules".into(),
+        );
+    }
+
+    if let Some(budget) = &p.budget_cost {
+        for (name, cap) in [
+            ("token_cap_global", budget.token_cap_global),
+            ("token_cap_per_call", budget.token_cap_per_call),
+            ("time_cap_seconds", budget.time_cap_seconds),
+        ] {
+            if cap == Some(0) {
+                add(
+                    Severity::Error,
+                    "zero_budget_cap",
+                    format!("/pivot_intentions/budget_cost/{name}"),
+                    format!(
+                        "{name} is 0, so nothing can ever run; set a positive cap or remove it"
+                    ),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Why `path` leaves the repository, if it does.
+fn escapes_repo(path: &str) -> Option<&'static str> {
+    if path.contains('\0') {
+        return Some("contains a NUL byte");
+    }
+    let unified = path.replace('\\', "/");
+    if unified.starts_with('/') || unified.starts_with("~/") || unified.get(1..3) == Some(":/") {
+        return Some("is absolute");
+    }
+    if unified.split('/').any(|segment| segment == "..") {
+        return Some("contains `..`");
+    }
+    None
+}
+
+/// `./a/b/` -> `a/b`.
+fn normal(path: &str) -> String {
+    path.trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned()
+}

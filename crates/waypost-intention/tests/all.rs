@@ -1,0 +1,8 @@
+//! Integration tests of waypost-intention: one test binary.
+
+mod authoring;
+mod checks;
+mod completeness;
+mod merge;
+mod revision;
+mod support;

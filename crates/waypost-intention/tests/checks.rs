@@ -1,0 +1,108 @@
+//! Contradictions and risks: every code, and none on a clean anchor.
+
+use waypost_intention::{CODES, Severity, check_anchor, load_anchor};
+
+use crate::support::{CLOCK, complete_toml};
+
+fn findings_for(text: &str) -> Vec<(&'static str, String, Severity)> {
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("intention.toml");
+    std::fs::write(&path, text).expect("write");
+    let anchor = load_anchor(&path, &CLOCK).expect("load").anchor;
+    check_anchor(&anchor)
+        .into_iter()
+        .map(|f| (f.code, f.field, f.severity))
+        .collect()
+}
+
+#[test]
+fn the_template_has_no_findings() {
+    assert!(findings_for(&complete_toml()).is_empty());
+}
+
+#[test]
+fn every_code_has_a_case() {
+    let t = complete_toml();
+    let cases = [
+        (
+            "write_root_protected",
+            t.replace(
+                "allowed_write_roots = [\".autonomous_runs/\"]",
+                "allowed_write_roots = [\".autonomous_runs/\", \".github/workflows\"]",
+            ),
+            "/pivot_intentions/scope_boundaries/allowed_write_roots/1",
+            Severity::Error,
+        ),
+        (
+            "parallel_single_run",
+            t.replace("allowed = false", "allowed = true"),
+            "/pivot_intentions/parallelism_isolation/max_concurrent_runs",
+            Severity::Error,
+        ),
+        (
+            "parallel_without_isolation",
+            t.replace("allowed = false", "allowed = true")
+                .replace("max_concurrent_runs = 1", "max_concurrent_runs = 4")
+                .replace(
+                    "isolation_model = \"four_layer\"",
+                    "isolation_model = \"none\"",
+                ),
+            "/pivot_intentions/parallelism_isolation/isolation_model",
+            Severity::Error,
+        ),
+        (
+            "default_allow",
+            t.replace("default_policy = \"deny\"", "default_policy = \"allow\""),
+            "/pivot_intentions/governance_review/default_policy",
+            Severity::Warning,
+        ),
+        (
+            "zero_budget_cap",
+            t.replace("time_cap_seconds = 3600", "time_cap_seconds = 0"),
+            "/pivot_intentions/budget_cost/time_cap_seconds",
+            Severity::Error,
+        ),
+        (
+            "invalid_glob",
+            t.replace(
+                "protected_paths = [\".git/**\", \".github/**\"]",
+                "protected_paths = [\".git/**\", \"src/[unclosed\"]",
+            ),
+            "/pivot_intentions/scope_boundaries/protected_paths/1",
+            Severity::Error,
+        ),
+        (
+            "path_escapes_repo",
+            t.replace(
+                "allowed_write_roots = [\".autonomous_runs/\"]",
+                "allowed_write_roots = [\"../elsewhere\"]",
+            ),
+            "/pivot_intentions/scope_boundaries/allowed_write_roots/0",
+            Severity::Error,
+        ),
+    ];
+    assert_eq!(cases.len(), CODES.len());
+    for (code, text, field, severity) in cases {
+        let found = findings_for(&text);
+        assert!(
+            found.contains(&(code, field.to_owned(), severity)),
+            "{code}: expected at {field}, got {found:?}"
+        );
+    }
+}
+
+#[test]
+fn escaping_paths_come_in_every_shape() {
+    let t = complete_toml();
+    for hostile in ["/etc", "a/../../b", "..\\\\windows", "C:/x", "~/.ssh"] {
+        let text = t.replace(
+            "protected_paths = [\".git/**\", \".github/**\"]",
+            &format!("protected_paths = [\"{hostile}\"]"),
+        );
+        let found = findings_for(&text);
+        assert!(
+            found.iter().any(|(c, _, _)| *c == "path_escapes_repo"),
+            "{hostile}: {found:?}"
+        );
+    }
+}
