@@ -37,6 +37,9 @@ enum Command {
     /// `--format json` prints the published schema exactly; `--format text`
     /// prints an outline of its fields.
     Schema(commands::schema::Args),
+    /// Work with the intention anchor: what the humans want.
+    #[command(subcommand)]
+    Anchor(commands::anchor::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -50,6 +53,14 @@ enum Format {
     Text,
     /// For programs: one JSON document on standard output.
     Json,
+}
+
+/// The clock for timestamps: `SOURCE_DATE_EPOCH` when set (reproducible
+/// output), else the system clock. The CLI is the only place that reads it.
+fn clock() -> Result<waypost::schemas::Clock, CliError> {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    waypost::schemas::Clock::from_source_date_epoch(epoch.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// What went wrong, and so which exit code.
@@ -73,6 +84,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Fences(args) => commands::fences::run(&args),
+        Command::Anchor(command) => commands::anchor::run(&command),
     };
     match outcome {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! Integration tests of the `waypost` binary: one test binary, one module
 //! per command. Each test runs the real executable.
 
+mod anchor;
 mod fences;
 mod schema;
 mod support;

@@ -13,9 +13,16 @@ pub(crate) struct Run {
 }
 
 pub(crate) fn waypost(args: &[&str]) -> Run {
+    waypost_in(&workspace_root(), args)
+}
+
+/// Output of `waypost ARGS` run in `dir`, with a fixed `SOURCE_DATE_EPOCH`
+/// (2026-01-01T00:00:00Z) so timestamps in output are reproducible.
+pub(crate) fn waypost_in(dir: &std::path::Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_waypost"))
         .args(args)
-        .current_dir(workspace_root())
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
         .output()
         .expect("run waypost");
     Run {

@@ -109,10 +109,12 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
         for (i, root) in scope.allowed_write_roots.iter().enumerate() {
             let root_norm = normal(root);
             for protected in &scope.protected_paths {
+                // Covered: the protected glob names the root itself, or
+                // everything directly inside it (`root/**`).
                 let covered = normal(protected) == root_norm
                     || Glob::new(protected).ok().is_some_and(|g| {
-                        g.compile_matcher()
-                            .is_match(root_norm.trim_end_matches("/**"))
+                        let m = g.compile_matcher();
+                        m.is_match(&root_norm) || m.is_match(format!("{root_norm}/waypost-probe"))
                     });
                 if covered {
                     add(

@@ -187,23 +187,34 @@ pub(crate) fn parse_anchor(
             (value, format)
         };
     let in_table = format == SourceFormat::WaypostToml;
-    let artifact = authored_to_artifact(&authored, &digest, clock).map_err(|problems| {
-        AnchorError::Invalid {
-            path: path.to_owned(),
-            problems: problems
+    // Report unknown keys and every other problem together.
+    let (artifact, mut problems) = authored_to_artifact(&authored, &digest, clock);
+    let validated = validate::<IntentionAnchorV2>(&artifact);
+    if let Err(e) = &validated {
+        problems.extend(
+            e.violations()
+                .into_iter()
+                .map(|v| (authored_pointer(&v.pointer), v.message)),
+        );
+    }
+    let anchor = match validated {
+        Ok(anchor) if problems.is_empty() => anchor,
+        _ => {
+            let mut located: Vec<Problem> = problems
                 .into_iter()
                 .map(|(pointer, message)| problem_at(&text, &pointer, &message, in_table))
-                .collect(),
+                .collect();
+            // In the order the author reads the file.
+            located.sort_by(|a, b| {
+                (a.line.unwrap_or(usize::MAX), &a.field)
+                    .cmp(&(b.line.unwrap_or(usize::MAX), &b.field))
+            });
+            return Err(AnchorError::Invalid {
+                path: path.to_owned(),
+                problems: located,
+            });
         }
-    })?;
-    let anchor = validate::<IntentionAnchorV2>(&artifact).map_err(|e| AnchorError::Invalid {
-        path: path.to_owned(),
-        problems: e
-            .violations()
-            .into_iter()
-            .map(|v| problem_at(&text, &authored_pointer(&v.pointer), &v.message, in_table))
-            .collect(),
-    })?;
+    };
     Ok(LoadedAnchor {
         anchor,
         path: path.to_owned(),
@@ -211,19 +222,15 @@ pub(crate) fn parse_anchor(
     })
 }
 
-/// The artifact JSON for an authored anchor, or every problem with it as
-/// (authored pointer, message): unknown keys, and keys of the wrong kind.
+/// The artifact JSON for an authored anchor (unknown keys left out), and the
+/// unknown keys as (authored pointer, message).
 pub(crate) fn authored_to_artifact(
     authored: &Value,
     digest: &str,
     clock: &Clock,
-) -> Result<Value, Vec<(String, String)>> {
-    let Some(table) = authored.as_object() else {
-        return Err(vec![(
-            String::new(),
-            "the anchor must be a table of fields".into(),
-        )]);
-    };
+) -> (Value, Vec<(String, String)>) {
+    let empty = Map::new();
+    let table = authored.as_object().unwrap_or(&empty);
     let mut problems = Vec::new();
     let mut pivots = Map::new();
     let mut artifact = Map::new();
@@ -249,21 +256,22 @@ pub(crate) fn authored_to_artifact(
         .or_insert_with(|| clock.now().to_string().into());
     artifact.insert("raw_input_digest".into(), digest.into());
     artifact.insert("pivot_intentions".into(), Value::Object(pivots));
-    let artifact = Value::Object(artifact);
+    let mut artifact = Value::Object(artifact);
     // Keys the schema does not know are typos in authored input, not
     // extensions: refuse them instead of keeping them as extra fields.
     let root: Value = serde_json::from_str(schema::embedded(ArtifactKind::IntentionAnchorV2))
         .expect("the embedded anchor schema is JSON");
-    unknown_keys(&root, &root, &artifact, "", &mut problems);
-    if problems.is_empty() {
-        Ok(artifact)
-    } else {
-        problems.sort();
-        Err(problems
-            .into_iter()
-            .map(|(p, m)| (authored_pointer(&p), m))
-            .collect())
+    let mut unknown = Vec::new();
+    unknown_keys(&root, &root, &artifact, "", &mut unknown);
+    for (pointer, _) in &unknown {
+        if let Some((parent, key)) = pointer.rsplit_once('/')
+            && let Some(Value::Object(map)) = artifact.pointer_mut(parent)
+        {
+            map.remove(&key.replace("~1", "/").replace("~0", "~"));
+        }
     }
+    problems.extend(unknown.into_iter().map(|(p, m)| (authored_pointer(&p), m)));
+    (artifact, problems)
 }
 
 /// Walks `value` beside its schema and reports keys no `properties` names.

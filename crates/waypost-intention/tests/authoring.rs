@@ -131,7 +131,8 @@ fn typos_are_unknown_fields_not_silently_kept() {
     let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
         fields,
-        ["parallelism_isolation.max_concurent_runs", "saftey_risk"],
+        // In file order: the misspelt section comes first.
+        ["saftey_risk", "parallelism_isolation.max_concurent_runs"],
         "{err}"
     );
     assert!(

@@ -106,3 +106,32 @@ fn escaping_paths_come_in_every_shape() {
         );
     }
 }
+
+#[test]
+fn a_write_root_whose_contents_are_all_protected_is_caught() {
+    // `root/**` does not match `root` itself; the check must still see that
+    // nothing under the root may be written.
+    let t = complete_toml();
+    for protected in [".autonomous_runs/**", "**", ".autonomous_runs"] {
+        let text = t.replace(
+            "protected_paths = [\".git/**\", \".github/**\"]",
+            &format!("protected_paths = [\"{protected}\"]"),
+        );
+        let found = findings_for(&text);
+        assert!(
+            found.iter().any(|(c, _, _)| *c == "write_root_protected"),
+            "{protected}: {found:?}"
+        );
+    }
+    // A protected path below a root is ordinary: protect a part, write the rest.
+    let text = t
+        .replace(
+            "allowed_write_roots = [\".autonomous_runs/\"]",
+            "allowed_write_roots = [\"crates/\"]",
+        )
+        .replace(
+            "protected_paths = [\".git/**\", \".github/**\"]",
+            "protected_paths = [\"crates/secret/**\"]",
+        );
+    assert!(findings_for(&text).is_empty());
+}

@@ -8,9 +8,10 @@
 //! once safely, and what becomes permanent project memory.
 //!
 //! This crate is the facade: it re-exports each layer under a short name:
-//! [`schemas`] (artifacts, validation, ids, run layout, atomic IO) and
+//! [`schemas`] (artifacts, validation, ids, run layout, atomic IO),
 //! [`fences`] (locks, claims, heartbeats, stale recovery, idempotent enqueue,
-//! append-only logs).
+//! append-only logs) and [`intention`] (the human-owned anchor: authoring,
+//! inference, completeness questions, checks, approved revisions).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -27,6 +28,7 @@
 //! ```
 
 pub use waypost_fences as fences;
+pub use waypost_intention as intention;
 pub use waypost_schemas as schemas;
 
 /// The version of waypost, recorded in the artifacts it writes.

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod anchor;
 pub(crate) mod fences;
 pub(crate) mod schema;
 pub(crate) mod validate;

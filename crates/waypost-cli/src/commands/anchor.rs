@@ -1,0 +1,292 @@
+//! `waypost anchor init | check | show`
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use waypost::intention::{
+    AnchorError, AnchorOrigin, ClarifyingQuestion, Finding, ResolvedAnchor, Severity, SourceFormat,
+    Suggestion, TEMPLATE, check_anchor, resolve_anchor, to_authored_toml,
+    validate_pivot_completeness,
+};
+use waypost::schemas::io::to_pretty_json;
+
+use crate::{CliError, Format, clock};
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Write a commented intention.toml to start from (never overwrites).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "intention.toml")]
+        path: PathBuf,
+    },
+    /// Check the anchor: errors, contradictions, clarifying questions.
+    ///
+    /// Without FILE: intention.toml, else the [intention] table of
+    /// waypost.toml, else the built-in default, merged with what the
+    /// repository implies. Exit 0 when complete and consistent, 1 when
+    /// errors or questions remain, 2 when the file cannot be read.
+    Check {
+        #[command(flatten)]
+        target: Target,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the anchor in force, with its anchor_id.
+    Show {
+        #[command(flatten)]
+        target: Target,
+        /// json: the artifact; toml: the authored form; text: one line per field.
+        #[arg(long, value_parser = ["json", "toml", "text"], default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Target {
+    /// An anchor file (TOML or JSON) instead of looking for one.
+    file: Option<PathBuf>,
+    /// The repository the anchor is for (inference reads it).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+}
+
+pub(crate) fn run(command: &Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Init { path } => init(path),
+        Command::Check { target, format } => check(target, *format),
+        Command::Show { target, format } => show(target, format),
+    }
+}
+
+fn init(path: &Path) -> Result<ExitCode, CliError> {
+    // create_new: refuse atomically if anything is there, even a file that
+    // appears between a check and the write.
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(CliError::Usage(format!(
+                "{} already exists; waypost never overwrites an anchor (edit it, or remove it first)",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(CliError::Usage(format!(
+                "cannot create {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    // Stamp the creation time so the anchor does not get a new one per run.
+    let stamped = TEMPLATE.replacen(
+        "project_id = \"my-project\"\n",
+        &format!(
+            "project_id = \"my-project\"\ncreated_at = \"{}\"\n",
+            clock()?.now()
+        ),
+        1,
+    );
+    file.write_all(stamped.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("write {}", path.display()))?;
+    println!(
+        "wrote {}: fill in the north star, then run `waypost anchor check`",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves the anchor; `Ok(Err(..))` is an anchor that does not load
+/// (reported as a finding), `Err` one that cannot be read at all.
+fn resolve(target: &Target) -> Result<Result<ResolvedAnchor, AnchorError>, CliError> {
+    if !target.repo.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{}: not a folder",
+            target.repo.display()
+        )));
+    }
+    match resolve_anchor(&target.repo, target.file.as_deref(), &clock()?) {
+        Err(AnchorError::Read(e)) => Err(CliError::Usage(e.to_string())),
+        other => Ok(other),
+    }
+}
+
+fn origin_text(origin: &AnchorOrigin) -> String {
+    match origin {
+        AnchorOrigin::File { path, format } => {
+            let how = match format {
+                SourceFormat::Toml => "TOML",
+                SourceFormat::WaypostToml => "[intention] of waypost.toml",
+                SourceFormat::Json => "JSON",
+                SourceFormat::Artifact => "intention_anchor_v2 artifact",
+            };
+            format!("{} ({how})", path.display())
+        }
+        AnchorOrigin::BuiltInDefault => {
+            "built-in default (no intention.toml, and no [intention] table in waypost.toml)".into()
+        }
+    }
+}
+
+fn check(target: &Target, format: Format) -> Result<ExitCode, CliError> {
+    let resolved = match resolve(target)? {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            match format {
+                Format::Text => println!("{error}\n\nresult: the anchor does not load"),
+                Format::Json => {
+                    println!("{}", json!({"loaded": false, "error": error.to_string()}))
+                }
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let findings = check_anchor(&resolved.anchor);
+    let questions = validate_pivot_completeness(&resolved.anchor, Some(&resolved.inferred));
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    match format {
+        Format::Text => print!(
+            "{}",
+            check_text(&resolved, &findings, &questions, errors, warnings)
+        ),
+        Format::Json => {
+            let report = json!({
+                "loaded": true,
+                "anchor_id": resolved.anchor.anchor_id(),
+                "origin": origin_text(&resolved.origin),
+                "built_in_default": resolved.origin == AnchorOrigin::BuiltInDefault,
+                "findings": findings.iter().map(|f| json!({
+                    "severity": if f.severity == Severity::Error { "error" } else { "warning" },
+                    "code": f.code, "field": f.field, "message": f.message,
+                })).collect::<Vec<_>>(),
+                "questions": questions.iter().map(|q| json!({
+                    "pivot": q.pivot, "field": q.field, "question": q.question,
+                    "suggested": q.suggested.as_ref().map(|(v, _)| v.clone()),
+                    "suggested_from": q.suggested.as_ref().map(|(_, s)| suggestion_name(*s)),
+                })).collect::<Vec<_>>(),
+            });
+            let text = serde_json::to_string_pretty(&report).context("serialize the report")?;
+            println!("{text}");
+        }
+    }
+    Ok(ExitCode::from(if errors > 0 || !questions.is_empty() {
+        1
+    } else {
+        0
+    }))
+}
+
+fn suggestion_name(s: Suggestion) -> &'static str {
+    match s {
+        Suggestion::Inferred => "inferred",
+        Suggestion::BuiltIn => "built-in default",
+    }
+}
+
+fn check_text(
+    resolved: &ResolvedAnchor,
+    findings: &[Finding],
+    questions: &[ClarifyingQuestion],
+    errors: usize,
+    warnings: usize,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "anchor:    {}", origin_text(&resolved.origin));
+    let _ = writeln!(out, "anchor_id: {}", resolved.anchor.anchor_id());
+    let guessed = resolved.anchor.provenance.len();
+    if guessed > 0 {
+        let _ = writeln!(
+            out,
+            "           {guessed} fields were not written by a human (see `waypost anchor show`)"
+        );
+    }
+    if !findings.is_empty() {
+        out.push('\n');
+        for f in findings {
+            let level = if f.severity == Severity::Error {
+                "error  "
+            } else {
+                "warning"
+            };
+            let _ = writeln!(
+                out,
+                "{level} {} at {}\n        {}",
+                f.code, f.field, f.message
+            );
+        }
+    }
+    if !questions.is_empty() {
+        let _ = writeln!(out, "\nquestions:");
+        for (i, q) in questions.iter().enumerate() {
+            let _ = writeln!(out, "{:>2}. {}\n    fills {}", i + 1, q.question, q.field);
+            if let Some((value, from)) = &q.suggested {
+                let _ = writeln!(out, "    suggested ({}): {value}", suggestion_name(*from));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nresult: {errors} error{}, {warnings} warning{}, {} question{}",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
+        questions.len(),
+        if questions.len() == 1 { "" } else { "s" },
+    );
+    out
+}
+
+fn show(target: &Target, format: &str) -> Result<ExitCode, CliError> {
+    let resolved = match resolve(target)? {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let anchor = &resolved.anchor;
+    match format {
+        "json" => {
+            let artifact: Value =
+                serde_json::from_str(&to_pretty_json(anchor)).context("reparse")?;
+            let text = serde_json::to_string_pretty(
+                &json!({"anchor_id": anchor.anchor_id(), "anchor": artifact}),
+            )
+            .context("serialize")?;
+            println!("{text}");
+        }
+        "toml" => print!("{}", to_authored_toml(anchor)),
+        _ => {
+            let mut out = format!(
+                "anchor:    {}\nanchor_id: {}\nproject:   {}\n",
+                origin_text(&resolved.origin),
+                anchor.anchor_id(),
+                anchor.project_id
+            );
+            let pivots = serde_json::to_value(&anchor.pivot_intentions).context("serialize")?;
+            for (section, fields) in pivots.as_object().into_iter().flatten() {
+                let _ = writeln!(out, "\n[{section}]");
+                for (field, value) in fields.as_object().into_iter().flatten() {
+                    let pointer = format!("/pivot_intentions/{section}/{field}");
+                    let note = match anchor.provenance.get(&pointer) {
+                        Some(p) if p.sources.is_empty() => "  (built-in default)".to_owned(),
+                        Some(p) => format!("  (inferred from {})", p.sources.join(", ")),
+                        None => String::new(),
+                    };
+                    let _ = writeln!(out, "{field} = {value}{note}");
+                }
+            }
+            print!("{out}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
