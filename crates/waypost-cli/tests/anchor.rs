@@ -157,3 +157,21 @@ fn show_prints_the_same_anchor_in_every_format() {
         text.stdout
     );
 }
+
+#[test]
+fn this_repositorys_own_anchor_is_complete_and_consistent() {
+    // The README's quick start runs this command on this checkout.
+    let run = crate::support::waypost(&["anchor", "check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("./intention.toml (TOML)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .ends_with("result: 0 errors, 0 warnings, 0 questions\n"),
+        "{}",
+        run.stdout
+    );
+}
