@@ -10,8 +10,9 @@
 //! This crate is the facade: it re-exports each layer under a short name:
 //! [`schemas`] (artifacts, validation, ids, run layout, atomic IO),
 //! [`fences`] (locks, claims, heartbeats, stale recovery, idempotent enqueue,
-//! append-only logs) and [`intention`] (the human-owned anchor: authoring,
-//! inference, completeness questions, checks, approved revisions).
+//! append-only logs), [`intention`] (the human-owned anchor: authoring,
+//! inference, completeness questions, checks, approved revisions) and
+//! [`governance`] (the default-deny policy engine and approvals).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -28,6 +29,7 @@
 //! ```
 
 pub use waypost_fences as fences;
+pub use waypost_governance as governance;
 pub use waypost_intention as intention;
 pub use waypost_schemas as schemas;
 

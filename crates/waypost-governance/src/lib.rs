@@ -1,0 +1,45 @@
+//! # waypost-governance
+//!
+//! The one place every governance decision is made.
+//!
+//! - [`Policy`]: the default-deny policy engine. [`Policy::decide`] turns an
+//!   [`Action`] into a [`Decision`]: a [`Verdict`], every rule that
+//!   contributed ([`Reason`]s citing ids from [`RULES`]), and the
+//!   [`Counterfactual`] that would have made it automatic.
+//! - [`approval_is_valid`], [`store_approval`], [`load_approval`]: approvals
+//!   bound to the content of what was approved.
+//!
+//! ```
+//! use waypost_governance::{Action, ActionKind, Policy, Verdict};
+//! use waypost_schemas::ActionType;
+//!
+//! let anchor: waypost_schemas::IntentionAnchorV2 = serde_json::from_value(serde_json::json!({
+//!     "format_version": "v2", "project_id": "demo", "created_at": "2026-01-01T00:00:00Z",
+//!     "raw_input_digest": "0123456789abcdef",
+//!     "pivot_intentions": {"scope_boundaries": {"allowed_write_roots": ["docs/"]}}
+//! }))?;
+//! let policy = Policy::from_anchor(&anchor, None);
+//! let decision = policy.decide(&Action {
+//!     kind: ActionKind::Known(ActionType::DocUpdate),
+//!     target_paths: vec!["../outside.md".into()],
+//!     changed_lines: Some(3),
+//!     command: None,
+//!     risk_score: 0.1,
+//!     estimated_tokens: None,
+//! });
+//! assert_eq!(decision.verdict, Verdict::Deny);
+//! assert_eq!(decision.reasons[0].rule_id, "builtin.path_escapes_repo");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod approvals;
+mod paths;
+mod policy;
+mod rules;
+
+pub use approvals::{ApprovalError, approval_is_valid, load_approval, store_approval};
+pub use paths::{PathProblem, normalise};
+pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
+pub use rules::{
+    MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RULES, RiskLimits, RuleInfo, risk_limits, rule,
+};
