@@ -8,6 +8,8 @@
 //!   [`Counterfactual`] that would have made it automatic.
 //! - [`approval_is_valid`], [`store_approval`], [`load_approval`]: approvals
 //!   bound to the content of what was approved.
+//! - [`Budget`]: run and per-phase caps, recorded spending, the escalation
+//!   policy at a cap; caps are never raised by waypost.
 //!
 //! ```
 //! use waypost_governance::{Action, ActionKind, Policy, Verdict};
@@ -33,11 +35,13 @@
 //! ```
 
 mod approvals;
+mod budget;
 mod paths;
 mod policy;
 mod rules;
 
 pub use approvals::{ApprovalError, approval_is_valid, load_approval, store_approval};
+pub use budget::{Budget, BudgetError, Caps, Crossing, Limit, Recorded, Spend, SpendRecord};
 pub use paths::{PathProblem, normalise};
 pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
 pub use rules::{

@@ -1,5 +1,6 @@
 //! Integration tests of waypost-governance: one test binary.
 
 mod approvals;
+mod budget;
 mod policy;
 mod support;
