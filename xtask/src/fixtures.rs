@@ -433,7 +433,189 @@ fn valid_fixtures() -> Result<Vec<Fixture>> {
         .1,
     ));
 
+    // --- Contract, job and audit evidence ---
+    governance_fixtures(&mut out)?;
+
     Ok(out)
+}
+
+/// A history whose hashes chain, through `states`, one minute apart.
+fn history(states: &[&str], actor: &str) -> Result<Value> {
+    let mut entries = Vec::new();
+    let mut prev = waypost_schemas::GENESIS_HASH.to_owned();
+    for (i, to) in states.iter().enumerate() {
+        let from = i.checked_sub(1).map(|j| states[j]);
+        let at = waypost_schemas::Timestamp::from_unix_seconds(1_767_225_600 + 60 * i as i64)?;
+        let entry =
+            waypost_schemas::HistoryEntry::chained(i as u64, from, to, at, actor, None, &prev);
+        prev = entry.hash.clone();
+        entries.push(entry);
+    }
+    Ok(serde_json::to_value(entries)?)
+}
+
+fn governance_fixtures(out: &mut Vec<Fixture>) -> Result<()> {
+    use waypost_schemas::{AuditEvidenceV1, ContractSnapshotV1, JobSnapshotV1};
+    let changes = json!([
+        {"change_id": "c1", "description": "fix the broken link in README.md", "target_paths": ["README.md"], "changed_lines": 1},
+        {"change_id": "c2", "description": "restore the CI workflow", "target_paths": [".github/workflows/ci.yml"], "changed_lines": 12}
+    ]);
+    let contract = |status: &str, states: &[&str], extra: Value| -> Result<Value> {
+        let mut value = json!({
+            "format_version": "v1",
+            "contract_id": "contract-1",
+            "status": status,
+            "proposed_changes": changes,
+            "created_at": "2026-01-01T00:00:00Z",
+            "history": history(states, "governance")?
+        });
+        merge(&mut value, extra);
+        Ok(value)
+    };
+    out.push((
+        ArtifactKind::ContractSnapshotV1,
+        "draft",
+        finish::<ContractSnapshotV1>(contract("draft", &["draft"], json!({}))?)?.1,
+    ));
+    out.push((
+        ArtifactKind::ContractSnapshotV1,
+        "active",
+        finish::<ContractSnapshotV1>(contract(
+            "active",
+            &["draft", "validated", "eligible", "approved", "active"],
+            json!({"approved_by": "alice", "job_id": "job-1"}),
+        )?)?
+        .1,
+    ));
+    out.push((
+        ArtifactKind::ContractSnapshotV1,
+        "completed",
+        finish::<ContractSnapshotV1>(contract(
+            "completed",
+            &[
+                "draft",
+                "validated",
+                "eligible",
+                "approved",
+                "active",
+                "completed",
+            ],
+            json!({"approved_by": "alice", "job_id": "job-1", "audit_verdict": "pass"}),
+        )?)?
+        .1,
+    ));
+
+    let evidence = |text: &str| json!([Excerpt::new("steps/log", text)]);
+    let step = |index: u32, change: &str, status: &str, result: Option<(&str, &str)>| {
+        let mut value = json!({"index": index, "change_id": change, "description": format!("carry out {change}"), "timeout_seconds": 62 + 2 * index as u64, "status": status});
+        if status != "pending" {
+            value["started_at"] = json!(format!("2026-01-01T00:0{}:00Z", 6 + index));
+        }
+        if let Some((outcome, log)) = result {
+            value["result"] = json!({"outcome": outcome, "evidence": evidence(log), "finished_at": format!("2026-01-01T00:0{}:30Z", 6 + index)});
+        }
+        value
+    };
+    let health = |at: &str, passing: u64| json!({"observed_at": at, "signals": {"tests_passing": passing, "lint": "clean"}});
+    let job = |status: &str, steps: Value, states: &[&str], extra: Value| -> Result<Value> {
+        let mut value = json!({
+            "format_version": "v1", "job_id": "job-1", "contract_id": "contract-1", "status": status,
+            "steps": steps, "created_at": "2026-01-01T00:05:00Z", "history": history(states, "orchestrator")?
+        });
+        merge(&mut value, extra);
+        Ok(value)
+    };
+    out.push((
+        ArtifactKind::JobSnapshotV1,
+        "pending",
+        finish::<JobSnapshotV1>(job(
+            "pending",
+            json!([
+                step(0, "c1", "pending", None),
+                step(1, "c2", "pending", None)
+            ]),
+            &["pending"],
+            json!({}),
+        )?)?
+        .1,
+    ));
+    out.push((
+        ArtifactKind::JobSnapshotV1,
+        "running",
+        finish::<JobSnapshotV1>(job(
+            "running",
+            json!([
+                step(
+                    0,
+                    "c1",
+                    "completed",
+                    Some(("completed", "link fixed, 1 line changed"))
+                ),
+                step(1, "c2", "running", None)
+            ]),
+            &["pending", "running"],
+            json!({"health_before": health("2026-01-01T00:05:30Z", 120)}),
+        )?)?
+        .1,
+    ));
+    let done_steps = json!([
+        step(
+            0,
+            "c1",
+            "completed",
+            Some(("completed", "link fixed, 1 line changed"))
+        ),
+        step(
+            1,
+            "c2",
+            "completed",
+            Some((
+                "completed",
+                "workflow restored from main, token=[not recorded]"
+            ))
+        )
+    ]);
+    out.push((ArtifactKind::JobSnapshotV1, "completed", finish::<JobSnapshotV1>(job("completed", done_steps.clone(),
+        &["pending", "running", "completed"],
+        json!({"health_before": health("2026-01-01T00:05:30Z", 120), "health_after": health("2026-01-01T00:08:00Z", 121)}))?)?.1));
+
+    let audit = |status: &str, steps: Value, extra: Value| -> Result<Value> {
+        let mut value = json!({"format_version": "v1", "job_id": "job-1", "contract_id": "contract-1", "status": status,
+            "steps": steps, "duration_seconds": 90, "collected_at": "2026-01-01T00:09:00Z"});
+        merge(&mut value, extra);
+        Ok(value)
+    };
+    out.push((ArtifactKind::AuditEvidenceV1, "completed_job", finish::<AuditEvidenceV1>(audit("completed", done_steps.clone(),
+        json!({"health_before": health("2026-01-01T00:05:30Z", 120), "health_after": health("2026-01-01T00:08:00Z", 121)}))?)?.1));
+    out.push((
+        ArtifactKind::AuditEvidenceV1,
+        "failed_job",
+        finish::<AuditEvidenceV1>(audit(
+            "failed",
+            json!([
+                step(0, "c1", "completed", Some(("completed", "ok"))),
+                step(
+                    1,
+                    "c2",
+                    "failed",
+                    Some(("failed", "exit code 1: tests failed"))
+                )
+            ]),
+            json!({}),
+        )?)?
+        .1,
+    ));
+    out.push((
+        ArtifactKind::AuditEvidenceV1,
+        "cancelled_before_start",
+        finish::<AuditEvidenceV1>(audit(
+            "cancelled",
+            json!([step(0, "c1", "pending", None)]),
+            json!({"duration_seconds": 0, "x_reason": "operator cancelled"}),
+        )?)?
+        .1,
+    ));
+    Ok(())
 }
 
 fn complete_anchor() -> Value {
@@ -713,6 +895,9 @@ fn invalid_fixtures(valid: &[Fixture]) -> Result<Vec<Invalid>> {
     let session = base(AutopilotSessionV1, "blocked_for_approval")?;
     let approval = base(ApprovalRecordV1, "bound_to_plan_action")?;
     let claim = base(ClaimRecordV1, "held")?;
+    let contract_v = base(ContractSnapshotV1, "completed")?;
+    let job_v = base(JobSnapshotV1, "completed")?;
+    let audit_v = base(AuditEvidenceV1, "completed_job")?;
 
     // (kind, base, name, what is wrong, expected error, edits)
     let cases: Vec<Case<'_>> = vec![
@@ -1222,6 +1407,214 @@ fn invalid_fixtures(valid: &[Fixture]) -> Result<Vec<Invalid>> {
                 "/provenance/~1pivot_intentions~1memory_continuity~1retention_rules/origin",
                 Some(json!("guessed")),
             )],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "format_version_v2",
+            "format_version is v2",
+            FormatVersion,
+            vec![("/format_version", Some(json!("v2")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "missing_contract_id",
+            "contract_id is absent",
+            Schema(""),
+            vec![("/contract_id", None)],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "empty_contract_id",
+            "contract_id is empty",
+            Schema("/contract_id"),
+            vec![("/contract_id", Some(json!("")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "unknown_status",
+            "status is `paused`",
+            Schema("/status"),
+            vec![("/status", Some(json!("paused")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "changes_not_a_list",
+            "proposed_changes is a string",
+            Schema("/proposed_changes"),
+            vec![("/proposed_changes", Some(json!("c1")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "history_hash_not_hex",
+            "a history entry's hash is not a SHA-256",
+            Schema("/history/0/hash"),
+            vec![("/history/0/hash", Some(json!("abc")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "history_without_actor",
+            "a history entry has no actor",
+            Schema("/history/1"),
+            vec![("/history/1/actor", None)],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "unknown_audit_verdict",
+            "audit_verdict is `maybe`",
+            Schema("/audit_verdict"),
+            vec![("/audit_verdict", Some(json!("maybe")))],
+        ),
+        (
+            ContractSnapshotV1,
+            &contract_v,
+            "negative_changed_lines",
+            "a proposed change has negative changed_lines",
+            Schema("/proposed_changes/0/changed_lines"),
+            vec![("/proposed_changes/0/changed_lines", Some(json!(-1)))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "missing_contract_id",
+            "contract_id is absent: an orphan job",
+            Schema(""),
+            vec![("/contract_id", None)],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "empty_contract_id",
+            "contract_id is empty: an orphan job",
+            Schema("/contract_id"),
+            vec![("/contract_id", Some(json!("")))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "unknown_status",
+            "status is `done`",
+            Schema("/status"),
+            vec![("/status", Some(json!("done")))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "unknown_step_status",
+            "a step's status is `waiting`",
+            Schema("/steps/1/status"),
+            vec![("/steps/1/status", Some(json!("waiting")))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "result_without_evidence",
+            "a step result carries no evidence",
+            Schema("/steps/0/result/evidence"),
+            vec![("/steps/0/result/evidence", Some(json!([])))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "negative_timeout",
+            "a step's timeout is negative",
+            Schema("/steps/0/timeout_seconds"),
+            vec![("/steps/0/timeout_seconds", Some(json!(-5)))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "negative_index",
+            "a step's index is negative",
+            Schema("/steps/0/index"),
+            vec![("/steps/0/index", Some(json!(-1)))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "health_time_invalid",
+            "health_before has an invalid observed_at",
+            Schema("/health_before/observed_at"),
+            vec![("/health_before/observed_at", Some(json!("noon")))],
+        ),
+        (
+            JobSnapshotV1,
+            &job_v,
+            "missing_format_version",
+            "format_version is absent",
+            FormatVersion,
+            vec![("/format_version", None)],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "missing_collected_at",
+            "collected_at is absent",
+            Schema(""),
+            vec![("/collected_at", None)],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "negative_duration",
+            "duration_seconds is negative",
+            Schema("/duration_seconds"),
+            vec![("/duration_seconds", Some(json!(-90)))],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "unknown_status",
+            "status is `ok`",
+            Schema("/status"),
+            vec![("/status", Some(json!("ok")))],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "empty_job_id",
+            "job_id is empty",
+            Schema("/job_id"),
+            vec![("/job_id", Some(json!("")))],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "steps_not_a_list",
+            "steps is an object",
+            Schema("/steps"),
+            vec![("/steps", Some(json!({"c1": "done"})))],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "missing_contract_id",
+            "contract_id is absent",
+            Schema(""),
+            vec![("/contract_id", None)],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "collected_at_not_a_date",
+            "collected_at is not a date-time",
+            Schema("/collected_at"),
+            vec![("/collected_at", Some(json!("today")))],
+        ),
+        (
+            AuditEvidenceV1,
+            &audit_v,
+            "format_version_v9",
+            "format_version is v9",
+            FormatVersion,
+            vec![("/format_version", Some(json!("v9")))],
         ),
     ];
 

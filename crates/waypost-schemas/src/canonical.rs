@@ -60,6 +60,11 @@ pub fn canonical_bytes(kind: ArtifactKind, value: &Value) -> Vec<u8> {
     canonical_with(value, kind.volatile_fields(), kind.unordered_arrays())
 }
 
+/// Canonical bytes of any JSON: keys sorted, no whitespace, arrays as given.
+pub fn canonical_json(value: &Value) -> Vec<u8> {
+    canonical_with(value, &[], &[])
+}
+
 /// The canonical form after removing `drop` and sorting `unordered`.
 fn canonical_with(value: &Value, drop: &[FieldPath], unordered: &[FieldPath]) -> Vec<u8> {
     let mut value = sorted_keys(value);

@@ -25,6 +25,12 @@ pub enum ArtifactKind {
     ApprovalRecordV1,
     /// [`crate::ClaimRecordV1`].
     ClaimRecordV1,
+    /// [`crate::ContractSnapshotV1`].
+    ContractSnapshotV1,
+    /// [`crate::JobSnapshotV1`].
+    JobSnapshotV1,
+    /// [`crate::AuditEvidenceV1`].
+    AuditEvidenceV1,
 }
 
 /// A JSON document that is not recognisably any artifact.
@@ -58,13 +64,16 @@ pub struct UnknownKind {
 
 impl ArtifactKind {
     /// Every kind, in the order schemas and listings use.
-    pub const ALL: [ArtifactKind; 6] = [
+    pub const ALL: [ArtifactKind; 9] = [
         Self::IntentionAnchorV2,
         Self::GapReportV1,
         Self::PlanProposalV1,
         Self::AutopilotSessionV1,
         Self::ApprovalRecordV1,
         Self::ClaimRecordV1,
+        Self::ContractSnapshotV1,
+        Self::JobSnapshotV1,
+        Self::AuditEvidenceV1,
     ];
 
     /// The snake-case name, e.g. `gap_report_v1`; also the schema file stem.
@@ -76,6 +85,9 @@ impl ArtifactKind {
             Self::AutopilotSessionV1 => "autopilot_session_v1",
             Self::ApprovalRecordV1 => "approval_record_v1",
             Self::ClaimRecordV1 => "claim_record_v1",
+            Self::ContractSnapshotV1 => "contract_snapshot_v1",
+            Self::JobSnapshotV1 => "job_snapshot_v1",
+            Self::AuditEvidenceV1 => "audit_evidence_v1",
         }
     }
 
@@ -106,6 +118,9 @@ impl ArtifactKind {
             Self::AutopilotSessionV1 => "session",
             Self::ApprovalRecordV1 => "approval",
             Self::ClaimRecordV1 => "claim",
+            Self::ContractSnapshotV1 => "contract",
+            Self::JobSnapshotV1 => "job",
+            Self::AuditEvidenceV1 => "audit",
         }
     }
 
@@ -131,6 +146,22 @@ impl ArtifactKind {
                 "fencing_token",
                 "lease_duration_ms",
                 "consecutive_takeovers",
+            ],
+            // Jobs and audit evidence share steps and health; contracts and
+            // jobs share history: each kind outscores the others on its own shape.
+            Self::ContractSnapshotV1 => &[
+                "proposed_changes",
+                "approved_by",
+                "audit_verdict",
+                "history",
+            ],
+            Self::JobSnapshotV1 => &["steps", "health_before", "health_after", "history"],
+            Self::AuditEvidenceV1 => &[
+                "collected_at",
+                "duration_seconds",
+                "steps",
+                "health_before",
+                "health_after",
             ],
         }
     }
@@ -220,6 +251,9 @@ impl ArtifactKind {
             ],
             Self::ApprovalRecordV1 => &[&["approved_at"], &["run_id"]],
             Self::ClaimRecordV1 => &[&["acquired_at"], &["renewed_at"], &["released_at"]],
+            Self::ContractSnapshotV1 => &[&["created_at"]],
+            Self::JobSnapshotV1 => &[&["created_at"]],
+            Self::AuditEvidenceV1 => &[&["collected_at"], &["duration_seconds"]],
         }
     }
 
@@ -298,7 +332,11 @@ impl ArtifactKind {
                 &["governance_checks", "protected_path_checks"],
             ],
             Self::AutopilotSessionV1 => &[&["approval_requests"]],
-            Self::ApprovalRecordV1 | Self::ClaimRecordV1 => &[],
+            Self::ApprovalRecordV1
+            | Self::ClaimRecordV1
+            | Self::ContractSnapshotV1
+            | Self::JobSnapshotV1
+            | Self::AuditEvidenceV1 => &[],
         }
     }
 }
@@ -324,6 +362,9 @@ impl FromStr for ArtifactKind {
             "autopilot_session_v1" | "autopilot_session" | "session" => Self::AutopilotSessionV1,
             "approval_record_v1" | "approval_record" | "approval" => Self::ApprovalRecordV1,
             "claim_record_v1" | "claim_record" | "claim" => Self::ClaimRecordV1,
+            "contract_snapshot_v1" | "contract_snapshot" | "contract" => Self::ContractSnapshotV1,
+            "job_snapshot_v1" | "job_snapshot" | "job" => Self::JobSnapshotV1,
+            "audit_evidence_v1" | "audit_evidence" | "audit" => Self::AuditEvidenceV1,
             _ => {
                 return Err(UnknownKind {
                     given: given.to_owned(),
@@ -364,6 +405,9 @@ artifact!(crate::PlanProposalV1 => PlanProposalV1);
 artifact!(crate::AutopilotSessionV1 => AutopilotSessionV1);
 artifact!(crate::ApprovalRecordV1 => ApprovalRecordV1);
 artifact!(crate::ClaimRecordV1 => ClaimRecordV1);
+artifact!(crate::ContractSnapshotV1 => ContractSnapshotV1);
+artifact!(crate::JobSnapshotV1 => JobSnapshotV1);
+artifact!(crate::AuditEvidenceV1 => AuditEvidenceV1);
 
 /// `object`, `array`, ... for messages.
 pub(crate) fn json_type_name(value: &serde_json::Value) -> &'static str {

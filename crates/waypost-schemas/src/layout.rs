@@ -39,6 +39,10 @@ pub enum IdKind {
     Phase,
     /// A claim or lease key.
     Claim,
+    /// A contract id.
+    Contract,
+    /// A job id.
+    Job,
 }
 
 impl IdKind {
@@ -51,6 +55,8 @@ impl IdKind {
             Self::Batch => "batch id",
             Self::Phase => "phase id",
             Self::Claim => "claim key",
+            Self::Contract => "contract id",
+            Self::Job => "job id",
         }
     }
 }
@@ -303,6 +309,30 @@ impl RunLayout {
     pub fn pilot_decision(&self, batch: &str) -> Result<PathBuf, IdError> {
         check_id(IdKind::Batch, batch)?;
         Ok(self.dir(RunDir::Pilot).join(format!("{batch}.json")))
+    }
+
+    /// `governance/contract-<contract_id>.json`.
+    pub fn contract_snapshot(&self, contract_id: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Contract, contract_id)?;
+        Ok(self
+            .dir(RunDir::Governance)
+            .join(format!("contract-{contract_id}.json")))
+    }
+
+    /// `governance/job-<job_id>.json`.
+    pub fn job_snapshot(&self, job_id: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Job, job_id)?;
+        Ok(self
+            .dir(RunDir::Governance)
+            .join(format!("job-{job_id}.json")))
+    }
+
+    /// `governance/audit-<job_id>.json`.
+    pub fn audit_evidence(&self, job_id: &str) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Job, job_id)?;
+        Ok(self
+            .dir(RunDir::Governance)
+            .join(format!("audit-{job_id}.json")))
     }
 
     /// `proofs/<phase_id>.json`.

@@ -34,6 +34,7 @@ mod claim;
 mod common;
 mod excerpt;
 mod gap;
+mod governance;
 pub mod io;
 mod kind;
 pub mod layout;
@@ -55,6 +56,11 @@ pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
 pub use gap::{
     Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, RiskLevel,
     SafeRemediation, SourceLocation,
+};
+pub use governance::{
+    AuditEvidenceV1, AuditVerdict, ContractSnapshotV1, ContractStatus, GENESIS_HASH,
+    HealthSnapshot, HistoryEntry, JobSnapshotV1, JobStatus, JobStep, ProposedChange, StepResult,
+    StepStatus,
 };
 pub use kind::{Artifact, ArtifactKind, DetectError, UnknownKind};
 pub use layout::RunLayout;

@@ -30,6 +30,9 @@ pub fn generate(kind: ArtifactKind) -> Value {
         ArtifactKind::AutopilotSessionV1 => generate_for::<AutopilotSessionV1>(kind),
         ArtifactKind::ApprovalRecordV1 => generate_for::<ApprovalRecordV1>(kind),
         ArtifactKind::ClaimRecordV1 => generate_for::<ClaimRecordV1>(kind),
+        ArtifactKind::ContractSnapshotV1 => generate_for::<crate::ContractSnapshotV1>(kind),
+        ArtifactKind::JobSnapshotV1 => generate_for::<crate::JobSnapshotV1>(kind),
+        ArtifactKind::AuditEvidenceV1 => generate_for::<crate::AuditEvidenceV1>(kind),
     }
 }
 
@@ -64,6 +67,13 @@ pub fn embedded(kind: ArtifactKind) -> &'static str {
             include_str!("../../../schemas/approval_record_v1.schema.json")
         }
         ArtifactKind::ClaimRecordV1 => include_str!("../../../schemas/claim_record_v1.schema.json"),
+        ArtifactKind::ContractSnapshotV1 => {
+            include_str!("../../../schemas/contract_snapshot_v1.schema.json")
+        }
+        ArtifactKind::JobSnapshotV1 => include_str!("../../../schemas/job_snapshot_v1.schema.json"),
+        ArtifactKind::AuditEvidenceV1 => {
+            include_str!("../../../schemas/audit_evidence_v1.schema.json")
+        }
     }
 }
 

@@ -138,6 +138,9 @@ pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), Validatio
         ArtifactKind::AutopilotSessionV1 => typed::<crate::AutopilotSessionV1>(value).map(drop),
         ArtifactKind::ApprovalRecordV1 => typed::<crate::ApprovalRecordV1>(value).map(drop),
         ArtifactKind::ClaimRecordV1 => typed::<crate::ClaimRecordV1>(value).map(drop),
+        ArtifactKind::ContractSnapshotV1 => typed::<crate::ContractSnapshotV1>(value).map(drop),
+        ArtifactKind::JobSnapshotV1 => typed::<crate::JobSnapshotV1>(value).map(drop),
+        ArtifactKind::AuditEvidenceV1 => typed::<crate::AuditEvidenceV1>(value).map(drop),
     }
 }
 
@@ -265,6 +268,20 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> String {
                 "must be at most {limit} character{} long, found {}",
                 plural(*limit),
                 instance.as_str().map_or(0, |s| s.chars().count())
+            )
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            format!(
+                "must have at least {limit} item{}, found {}",
+                plural(*limit),
+                instance.as_array().map_or(0, Vec::len)
+            )
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            format!(
+                "must have at most {limit} item{}, found {}",
+                plural(*limit),
+                instance.as_array().map_or(0, Vec::len)
             )
         }
         ValidationErrorKind::Pattern { pattern } => {

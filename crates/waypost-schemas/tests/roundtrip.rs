@@ -31,6 +31,15 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::AutopilotSessionV1 => round_trip::<AutopilotSessionV1>(&file, &value),
             ArtifactKind::ApprovalRecordV1 => round_trip::<ApprovalRecordV1>(&file, &value),
             ArtifactKind::ClaimRecordV1 => round_trip::<ClaimRecordV1>(&file, &value),
+            ArtifactKind::ContractSnapshotV1 => {
+                round_trip::<waypost_schemas::ContractSnapshotV1>(&file, &value)
+            }
+            ArtifactKind::JobSnapshotV1 => {
+                round_trip::<waypost_schemas::JobSnapshotV1>(&file, &value)
+            }
+            ArtifactKind::AuditEvidenceV1 => {
+                round_trip::<waypost_schemas::AuditEvidenceV1>(&file, &value)
+            }
             other => panic!("no round trip for {other}"),
         }
     }
