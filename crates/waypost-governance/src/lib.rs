@@ -10,6 +10,11 @@
 //!   bound to the content of what was approved.
 //! - [`Budget`]: run and per-phase caps, recorded spending, the escalation
 //!   policy at a cap; caps are never raised by waypost.
+//! - [`Contract`] and [`Job`]: state machines with typed errors and a
+//!   hash-chained history ([`verify_history`]); [`activate`],
+//!   [`plan_steps`] (the orchestrator), [`Job::completion`] (the tracker) and
+//!   [`collect_audit_evidence`] (the audit trigger) derive, record and
+//!   package, and never execute a step or decide an audit.
 //!
 //! ```
 //! use waypost_governance::{Action, ActionKind, Policy, Verdict};
@@ -36,14 +41,26 @@
 
 mod approvals;
 mod budget;
+mod contract;
+mod history;
+mod job;
 mod paths;
 mod policy;
 mod rules;
+mod services;
 
 pub use approvals::{ApprovalError, approval_is_valid, load_approval, store_approval};
 pub use budget::{Budget, BudgetError, Caps, Crossing, Limit, Recorded, Spend, SpendRecord};
+pub use contract::{Contract, ContractError, DEFAULT_DRAFT_TTL};
+pub use history::{HistoryError, verify_history};
+pub use job::{Completion, Job, JobError};
 pub use paths::{PathProblem, normalise};
 pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
 pub use rules::{
     MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RULES, RiskLimits, RuleInfo, risk_limits, rule,
+};
+pub use services::{
+    ActivationError, STEP_TIMEOUT_BASE_SECONDS, STEP_TIMEOUT_CAP_SECONDS,
+    STEP_TIMEOUT_PER_LINE_SECONDS, StoreError, activate, collect_audit_evidence, load_contract,
+    load_job, plan_steps, store_audit_evidence, store_contract, store_job,
 };

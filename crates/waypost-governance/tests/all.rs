@@ -2,5 +2,6 @@
 
 mod approvals;
 mod budget;
+mod lifecycle;
 mod policy;
 mod support;
