@@ -1,0 +1,103 @@
+//! doc_drift: documentation that points at files that do not exist.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use waypost_schemas::{GapType, RiskLevel};
+
+use crate::detector::{Detector, Finding, ScannedFile};
+
+/// `[text](target)` links, and code spans that look like repository paths.
+static LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[[^\]\n]*\]\(([^)\s]+)(?:\s+\x22[^\x22]*\x22)?\)").expect("literal")
+});
+static CODE_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"`((?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+\.[A-Za-z0-9]{1,8})`").expect("literal")
+});
+
+/// Markdown links and code-span paths to files that do not exist.
+pub(crate) struct BrokenMarkdownLink;
+
+impl Detector for BrokenMarkdownLink {
+    fn id(&self) -> &'static str {
+        "broken_markdown_link"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::DocDrift
+    }
+    fn description(&self) -> &'static str {
+        "a Markdown link or a path in a code span points at a file that does not exist"
+    }
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with(".md")
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+            return;
+        };
+        let dir = file.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut in_fence = false;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+                continue;
+            }
+            if in_fence {
+                continue;
+            }
+            let links = LINK.captures_iter(line).map(|c| (c[1].to_owned(), true));
+            let spans = CODE_PATH
+                .captures_iter(line)
+                .map(|c| (c[1].to_owned(), false));
+            for (target, is_link) in links.chain(spans) {
+                if is_link
+                    && (target.contains("://")
+                        || target.starts_with('#')
+                        || target.starts_with("mailto:"))
+                {
+                    continue;
+                }
+                let target = target.split(['#', '?']).next().unwrap_or_default();
+                if target.is_empty() {
+                    continue;
+                }
+                // Links resolve from the document's folder; code-span paths
+                // from the repository root; `/x` from the root.
+                let resolved = if let Some(rooted) = target.strip_prefix('/') {
+                    rooted.to_owned()
+                } else if is_link && !dir.is_empty() {
+                    format!("{dir}/{target}")
+                } else {
+                    target.to_owned()
+                };
+                let Some(normal) = normalise(&resolved) else {
+                    continue;
+                };
+                if !file.root.join(&normal).exists() {
+                    let what = if is_link { "links to" } else { "names" };
+                    out.push(
+                        Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} {what} `{target}`, which does not exist", file.path))
+                            .describe(format!("`{normal}` is not in the repository: the documentation no longer matches the code."))
+                            .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
+                            .remedy("fix the path or remove the reference", false),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `a/./b/../c` -> `a/c`; `None` if it climbs out of the repository.
+fn normalise(path: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}

@@ -1,0 +1,267 @@
+//! windows_encoding_issue: content and names that break on other platforms.
+
+use std::collections::BTreeMap;
+
+use waypost_schemas::{GapType, RiskLevel};
+
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+
+fn line_of(text: &[u8], offset: usize) -> u32 {
+    u32::try_from(
+        text[..offset.min(text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1,
+    )
+    .unwrap_or(u32::MAX)
+}
+
+fn line_text(text: &[u8], line: u32) -> String {
+    let l = usize::try_from(line.saturating_sub(1)).unwrap_or(0);
+    String::from_utf8_lossy(text.split(|&b| b == b'\n').nth(l).unwrap_or_default()).into_owned()
+}
+
+/// Text that is not valid UTF-8.
+pub(crate) struct InvalidUtf8;
+
+impl Detector for InvalidUtf8 {
+    fn id(&self) -> &'static str {
+        "invalid_utf8"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "a text file is not valid UTF-8"
+    }
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        let Some(text) = file.text else { return };
+        if let Err(e) = std::str::from_utf8(text) {
+            let line = line_of(text, e.valid_up_to());
+            out.push(
+                Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, file.path, format!("{} is not valid UTF-8", file.path))
+                    .describe(format!("The first invalid byte is at offset {}; tools that assume UTF-8 will fail or corrupt it.", e.valid_up_to()))
+                    .at_line(line, &line_text(text, line))
+                    .remedy("re-encode the file as UTF-8", true),
+            );
+        }
+    }
+}
+
+/// A UTF-8 byte-order mark.
+pub(crate) struct Utf8Bom;
+
+impl Detector for Utf8Bom {
+    fn id(&self) -> &'static str {
+        "utf8_bom"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "a text file starts with a UTF-8 byte-order mark"
+    }
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        if file
+            .text
+            .is_some_and(|t| t.starts_with(&[0xEF, 0xBB, 0xBF]))
+        {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.gap_type(),
+                    RiskLevel::Low,
+                    file.path,
+                    format!("{} starts with a UTF-8 BOM", file.path),
+                )
+                .describe(
+                    "A byte-order mark breaks shebangs, JSON parsers and diffs on other platforms.",
+                )
+                .remedy("remove the first three bytes", false),
+            );
+        }
+    }
+}
+
+/// CRLF and LF line endings in one file.
+pub(crate) struct MixedLineEndings;
+
+impl Detector for MixedLineEndings {
+    fn id(&self) -> &'static str {
+        "mixed_line_endings"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "a text file mixes CRLF and LF line endings"
+    }
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        let Some(text) = file.text else { return };
+        let mut crlf = 0usize;
+        let mut lf = 0usize;
+        let mut first_minority = None;
+        for (i, &b) in text.iter().enumerate() {
+            if b == b'\n' {
+                if i > 0 && text[i - 1] == b'\r' {
+                    crlf += 1;
+                    first_minority.get_or_insert((i, true));
+                } else {
+                    lf += 1;
+                    first_minority.get_or_insert((i, false));
+                }
+            }
+        }
+        if crlf > 0 && lf > 0 {
+            // Point at the first line of the rarer kind.
+            let rarer_is_crlf = crlf < lf;
+            let at = text
+                .iter()
+                .enumerate()
+                .find(|&(i, &b)| b == b'\n' && (i > 0 && text[i - 1] == b'\r') == rarer_is_crlf)
+                .map_or(0, |(i, _)| i);
+            let line = line_of(text, at);
+            out.push(
+                Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} mixes CRLF and LF line endings", file.path))
+                    .describe(format!("{crlf} CRLF and {lf} LF line endings; diffs and tools will disagree about this file."))
+                    .at_line(line, &line_text(text, line))
+                    .remedy("normalise the file to one line ending (and set .gitattributes)", false),
+            );
+        }
+    }
+}
+
+const RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Why `component` cannot be a Windows file name, if it cannot.
+fn windows_problem(component: &str) -> Option<String> {
+    if let Some(c) = component
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') || (*c as u32) < 32)
+    {
+        return Some(format!("contains `{}`", c.escape_debug()));
+    }
+    if component.ends_with('.') || component.ends_with(' ') {
+        return Some("ends with a dot or a space".into());
+    }
+    let stem = component.split('.').next().unwrap_or_default().trim_end();
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
+        return Some(format!("uses the reserved device name `{stem}`"));
+    }
+    None
+}
+
+/// Names Windows cannot create.
+pub(crate) struct WindowsInvalidName;
+
+impl Detector for WindowsInvalidName {
+    fn id(&self) -> &'static str {
+        "windows_invalid_name"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "a path cannot exist on Windows (reserved names, forbidden characters, trailing dot or space)"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for (path, _) in ctx.files {
+            if let Some(problem) = path.split('/').find_map(windows_problem) {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.gap_type(),
+                        RiskLevel::Medium,
+                        path,
+                        format!("{path} cannot exist on Windows"),
+                    )
+                    .describe(format!(
+                        "A path component {problem}; checkouts on Windows fail."
+                    ))
+                    .remedy("rename the file", true),
+                );
+            }
+        }
+    }
+}
+
+/// Paths that differ only in case.
+pub(crate) struct CaseCollision;
+
+impl Detector for CaseCollision {
+    fn id(&self) -> &'static str {
+        "case_collision"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "two paths differ only in letter case and collide on case-insensitive file systems"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let mut folded: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (path, _) in ctx.files {
+            folded.entry(path.to_lowercase()).or_default().push(path);
+        }
+        for paths in folded.values().filter(|p| p.len() > 1) {
+            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, paths[0], format!("{} collide under case folding", paths.join(" and ")))
+                .describe("On Windows and macOS only one of these files can exist; a checkout silently loses the other.")
+                .remedy("rename one of the files", true);
+            f.paths = paths.iter().map(|p| (*p).to_owned()).collect();
+            out.push(f);
+        }
+    }
+}
+
+/// Paths longer than Windows' classic limit.
+pub(crate) struct PathTooLong;
+
+/// Windows' MAX_PATH, minus room for the checkout's own folder.
+pub(crate) const MAX_PATH: usize = 260;
+
+impl Detector for PathTooLong {
+    fn id(&self) -> &'static str {
+        "path_too_long"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::WindowsEncodingIssue
+    }
+    fn description(&self) -> &'static str {
+        "a repository-relative path is longer than 260 characters"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for (path, _) in ctx
+            .files
+            .iter()
+            .filter(|(p, _)| p.chars().count() > MAX_PATH)
+        {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.gap_type(),
+                    RiskLevel::Low,
+                    path,
+                    "A path is longer than 260 characters",
+                )
+                .describe(format!(
+                    "{} characters; Windows tools without long-path support cannot open it.",
+                    path.chars().count()
+                ))
+                .remedy("shorten the folder or file names", true),
+            );
+        }
+    }
+}

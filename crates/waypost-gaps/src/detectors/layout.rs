@@ -1,0 +1,210 @@
+//! root_clutter, memory_budget_cap_issue and sot_duplicate: what sits where,
+//! how big it is, and what exists twice.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use waypost_schemas::{GapType, RiskLevel};
+
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+
+/// Files at the root outside the allowlist.
+pub(crate) struct RootClutter {
+    allow: GlobSet,
+}
+
+impl RootClutter {
+    pub(crate) fn new(allowlist: &[String]) -> Self {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in allowlist {
+            if let Ok(glob) = Glob::new(pattern) {
+                builder.add(glob);
+            }
+        }
+        Self {
+            allow: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+}
+
+impl Detector for RootClutter {
+    fn id(&self) -> &'static str {
+        "root_file_outside_allowlist"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::RootClutter
+    }
+    fn description(&self) -> &'static str {
+        "a file at the repository root is not one a project is expected to keep there (logs, scratch scripts, archives, editor files)"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for (path, _) in ctx.files.iter().filter(|(p, _)| !p.contains('/')) {
+            if !self.allow.is_match(path) {
+                let secret =
+                    path.starts_with(".env") || path.ends_with(".pem") || path.ends_with(".key");
+                let risk = if secret {
+                    RiskLevel::High
+                } else {
+                    RiskLevel::Low
+                };
+                out.push(
+                    Finding::new(self.id(), self.gap_type(), risk, path, format!("{path} clutters the repository root"))
+                        .describe(if secret { "A secrets-looking file at the root: it should not be in the repository at all." } else { "Not in the root allowlist: stray logs, scratch files and archives belong elsewhere or nowhere." })
+                        .remedy(if secret { "remove it and rotate whatever it holds" } else { "move it under a folder or delete it (configure [scan] root_allowlist if it belongs)" }, secret),
+                );
+            }
+        }
+    }
+}
+
+/// A single file over the size budget.
+pub(crate) struct FileOverBudget {
+    pub(crate) budget: u64,
+}
+
+impl Detector for FileOverBudget {
+    fn id(&self) -> &'static str {
+        "file_over_budget"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::MemoryBudgetCapIssue
+    }
+    fn description(&self) -> &'static str {
+        "a file is larger than the configured size budget"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for (path, size) in ctx.files.iter().filter(|(_, s)| *s > self.budget) {
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.gap_type(),
+                    RiskLevel::Medium,
+                    path,
+                    format!("{path} is over the size budget"),
+                )
+                .describe(format!(
+                    "{size} bytes, budget {} bytes: large files slow every clone and scan.",
+                    self.budget
+                ))
+                .remedy(
+                    "move it to artifact storage or LFS, or raise [scan] file_budget_bytes",
+                    true,
+                ),
+            );
+        }
+    }
+}
+
+/// Names of source-of-truth files that must exist once.
+const SOT_NAMES: [&str; 4] = [
+    "BUILD_HISTORY.md",
+    "DEBUG_LOG.md",
+    "ARCHITECTURE_DECISIONS.md",
+    "FUTURE_PLAN.md",
+];
+
+fn is_ledger(path: &str) -> bool {
+    path.ends_with(".ledger.jsonl")
+        || (path.ends_with(".jsonl") && path.split('/').any(|c| c == "sot" || c == "ledgers"))
+}
+
+/// One SOT file in several folders.
+pub(crate) struct DuplicateSotFile;
+
+impl Detector for DuplicateSotFile {
+    fn id(&self) -> &'static str {
+        "duplicate_sot_file"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::SotDuplicate
+    }
+    fn description(&self) -> &'static str {
+        "a source-of-truth file (ledger, build history, decision log) exists in more than one folder"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (path, _) in ctx.files {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if SOT_NAMES.contains(&name) || is_ledger(path) {
+                by_name.entry(name).or_default().push(path);
+            }
+        }
+        for (name, paths) in by_name.into_iter().filter(|(_, p)| p.len() > 1) {
+            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, paths[0], format!("{name} exists in {} places", paths.len()))
+                .describe("Two copies of one source of truth drift apart; readers cannot tell which is current.")
+                .remedy("keep one copy and merge the other into it", true);
+            f.paths = paths.iter().map(|p| (*p).to_owned()).collect();
+            out.push(f);
+        }
+    }
+}
+
+/// The same ledger entry id twice, or the same entry body twice.
+pub(crate) struct DuplicateLedgerEntry;
+
+impl Detector for DuplicateLedgerEntry {
+    fn id(&self) -> &'static str {
+        "duplicate_ledger_entry"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::SotDuplicate
+    }
+    fn description(&self) -> &'static str {
+        "a ledger holds the same entry id, or the same entry, twice"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_ledger(path)
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+            return;
+        };
+        let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+        let mut bodies: BTreeMap<&str, u32> = BTreeMap::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let id = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| {
+                    ["id", "entry_id"]
+                        .iter()
+                        .find_map(|k| v.get(*k).map(|x| x.to_string()))
+                });
+            let duplicate = match (&id, bodies.get(line.trim())) {
+                (_, Some(first)) => Some(format!(
+                    "line {line_no} repeats the entry on line {first} exactly"
+                )),
+                (Some(id), _) if ids.contains_key(id) => Some(format!(
+                    "line {line_no} reuses entry id {id} from line {}",
+                    ids[id]
+                )),
+                _ => None,
+            };
+            if let Some(what) = duplicate {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.gap_type(),
+                        RiskLevel::Medium,
+                        file.path,
+                        format!("Duplicate entry in {}", file.path),
+                    )
+                    .describe(what)
+                    .at_line(line_no, line)
+                    .remedy(
+                        "remove the duplicate through tidy, which appends a correction",
+                        true,
+                    ),
+                );
+            }
+            if let Some(id) = id {
+                ids.entry(id).or_insert(line_no);
+            }
+            bodies.entry(line.trim()).or_insert(line_no);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The built-in detectors, one check each.
+
+mod docs;
+mod encoding;
+mod git_state;
+mod layout;
+
+use crate::ScanConfig;
+use crate::detector::Detector;
+
+/// Every built-in detector, configured.
+pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(git_state::GitOperationInProgress),
+        Box::new(git_state::IndexLockLeftBehind),
+        Box::new(git_state::UnmergedIndexEntries),
+        Box::new(git_state::HeadMissingObject),
+        Box::new(git_state::DetachedHead),
+        Box::new(encoding::InvalidUtf8),
+        Box::new(encoding::Utf8Bom),
+        Box::new(encoding::MixedLineEndings),
+        Box::new(encoding::WindowsInvalidName),
+        Box::new(encoding::CaseCollision),
+        Box::new(encoding::PathTooLong),
+        Box::new(docs::BrokenMarkdownLink),
+        Box::new(layout::RootClutter::new(&config.root_allowlist)),
+        Box::new(layout::FileOverBudget {
+            budget: config.file_budget_bytes,
+        }),
+        Box::new(layout::DuplicateSotFile),
+        Box::new(layout::DuplicateLedgerEntry),
+    ]
+}

@@ -1,0 +1,6 @@
+//! Integration tests of waypost-gaps: one test binary.
+
+mod detectors;
+mod engine;
+mod output;
+mod support;

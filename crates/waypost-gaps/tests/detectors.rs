@@ -1,0 +1,218 @@
+//! Each detector: a fixture that triggers it, and the clean fixture that must not.
+
+use waypost_test_support::TestRepo;
+
+use crate::support::{clean_repo, fired, scan_dir};
+
+fn has(repo: &TestRepo, detector: &str, path: &str) -> bool {
+    fired(&scan_dir(repo.path()).report)
+        .iter()
+        .any(|(d, p)| d == detector && p == path)
+}
+
+#[test]
+fn a_clean_repository_has_no_gaps() {
+    let repo = clean_repo();
+    let outcome = scan_dir(repo.path());
+    assert!(
+        outcome.report.gaps.is_empty(),
+        "{:?}",
+        fired(&outcome.report)
+    );
+}
+
+#[test]
+fn git_operations_in_progress_and_stale_locks() {
+    let repo = clean_repo();
+    std::fs::write(repo.path().join(".git/MERGE_HEAD"), "0123\n").expect("marker");
+    std::fs::write(repo.path().join(".git/index.lock"), "").expect("lock");
+    let outcome = scan_dir(repo.path());
+    let got = fired(&outcome.report);
+    assert!(
+        got.contains(&("git_operation_in_progress".into(), ".git/MERGE_HEAD".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("index_lock_left_behind".into(), ".git/index.lock".into())),
+        "{got:?}"
+    );
+    assert!(
+        outcome.report.gaps.iter().all(|g| g.blocks_autopilot),
+        "both block the autopilot"
+    );
+}
+
+#[test]
+fn detached_head_and_unmerged_entries() {
+    let repo = clean_repo();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["checkout", "--quiet", head.trim()]);
+    assert!(has(&repo, "detached_head", ".git/HEAD"));
+
+    // A real conflict.
+    let conflicted = clean_repo();
+    conflicted.git(&["checkout", "--quiet", "-b", "other"]);
+    conflicted
+        .write("src/lib.rs", "pub fn g() {}\n")
+        .commit_all("other");
+    conflicted.git(&["checkout", "--quiet", "main"]);
+    conflicted
+        .write("src/lib.rs", "pub fn h() {}\n")
+        .commit_all("main");
+    let status = waypost_test_support::hermetic_git(conflicted.path())
+        .args(["merge", "other"])
+        .output()
+        .expect("merge");
+    assert!(!status.status.success(), "the merge conflicts");
+    let got = fired(&scan_dir(conflicted.path()).report);
+    assert!(
+        got.contains(&("unmerged_index_entries".into(), "src/lib.rs".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("git_operation_in_progress".into(), ".git/MERGE_HEAD".into())),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn head_pointing_at_a_missing_object() {
+    let repo = clean_repo();
+    let branch = repo.path().join(".git/refs/heads/main");
+    std::fs::write(&branch, "1111111111111111111111111111111111111111\n").expect("corrupt ref");
+    assert!(has(&repo, "head_missing_object", ".git/HEAD"));
+}
+
+#[test]
+fn encoding_problems() {
+    let repo = clean_repo();
+    std::fs::write(repo.path().join("src/latin1.txt"), b"caf\xe9\n").expect("write");
+    std::fs::write(repo.path().join("src/bom.txt"), b"\xEF\xBB\xBFhello\n").expect("write");
+    std::fs::write(repo.path().join("src/mixed.txt"), b"a\r\nb\nc\nd\n").expect("write");
+    std::fs::write(repo.path().join("src/CON.txt"), b"x\n").expect("write");
+    std::fs::write(repo.path().join("src/Readme.txt"), b"x\n").expect("write");
+    std::fs::write(repo.path().join("src/README.txt"), b"x\n").expect("write");
+    let long = format!("src/{}f.txt", "deep-dir/".repeat(31));
+    std::fs::create_dir_all(repo.path().join(long.rsplit_once('/').expect("dir").0))
+        .expect("mkdir");
+    std::fs::write(repo.path().join(&long), b"x\n").expect("write");
+    let got = fired(&scan_dir(repo.path()).report);
+    for (detector, path) in [
+        ("invalid_utf8", "src/latin1.txt"),
+        ("utf8_bom", "src/bom.txt"),
+        ("mixed_line_endings", "src/mixed.txt"),
+        ("windows_invalid_name", "src/CON.txt"),
+        ("case_collision", "src/README.txt"),
+        ("path_too_long", long.as_str()),
+    ] {
+        assert!(
+            got.contains(&(detector.into(), path.into())),
+            "{detector} on {path}: {got:?}"
+        );
+    }
+    // Valid UTF-8 with one line ending kind, ordinary names: nothing.
+    assert!(!got.iter().any(|(_, p)| p == "src/lib.rs"));
+}
+
+#[test]
+fn broken_links_and_code_paths_in_markdown() {
+    let repo = clean_repo();
+    repo.write(
+        "docs/broken.md",
+        "# Notes\n\n[gone](missing.md) and [ok](guide.md#top) and [web](https://example.org).\nThe code is in `src/nothing.rs`.\n\n```\n[not a link](nowhere.md)\n```\n",
+    );
+    let report = scan_dir(repo.path()).report;
+    let gaps: Vec<_> = report
+        .gaps
+        .iter()
+        .filter(|g| g.detector.as_deref() == Some("broken_markdown_link"))
+        .collect();
+    assert_eq!(gaps.len(), 2, "{:?}", fired(&report));
+    let mut lines: Vec<u32> = gaps
+        .iter()
+        .map(|g| g.evidence.as_ref().expect("evidence").locations[0].start_line)
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, [3, 4]);
+}
+
+#[test]
+fn root_clutter_and_secrets_at_the_root() {
+    let repo = clean_repo();
+    repo.write("debug.log", "x\n")
+        .write("scratch.py", "print(1)\n")
+        .write(".env", "TOKEN=abc\n");
+    let report = scan_dir(repo.path()).report;
+    let got = fired(&report);
+    for path in ["debug.log", "scratch.py", ".env"] {
+        assert!(
+            got.contains(&("root_file_outside_allowlist".into(), path.into())),
+            "{path}: {got:?}"
+        );
+    }
+    let env = report
+        .gaps
+        .iter()
+        .find(|g| {
+            g.evidence
+                .as_ref()
+                .is_some_and(|e| e.file_paths == [".env"])
+        })
+        .expect(".env gap");
+    assert_eq!(env.risk_classification, waypost_schemas::RiskLevel::High);
+    assert!(
+        !got.iter()
+            .any(|(_, p)| p == "Cargo.toml" || p == "README.md"),
+        "allowlisted files are fine"
+    );
+}
+
+#[test]
+fn files_over_budget() {
+    let repo = clean_repo();
+    let config = waypost_gaps::ScanConfig {
+        file_budget_bytes: 1000,
+        ..Default::default()
+    };
+    repo.write("docs/big.txt", &"x".repeat(2000));
+    let outcome = waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&config),
+        &config,
+        &crate::support::context(),
+    )
+    .expect("scan");
+    assert!(fired(&outcome.report).contains(&("file_over_budget".into(), "docs/big.txt".into())));
+}
+
+#[test]
+fn duplicated_sot_files_and_ledger_entries() {
+    let repo = clean_repo();
+    repo.write("docs/BUILD_HISTORY.md", "# history\n")
+        .write("archive/BUILD_HISTORY.md", "# history\n")
+        .write("sot/builds.ledger.jsonl", "{\"id\": 1, \"v\": \"a\"}\n{\"id\": 2, \"v\": \"b\"}\n{\"id\": 1, \"v\": \"c\"}\n{\"id\": 2, \"v\": \"b\"}\n");
+    let report = scan_dir(repo.path()).report;
+    let got = fired(&report);
+    assert!(
+        got.contains(&(
+            "duplicate_sot_file".into(),
+            "archive/BUILD_HISTORY.md".into()
+        )),
+        "{got:?}"
+    );
+    let mut ledger: Vec<String> = report
+        .gaps
+        .iter()
+        .filter(|g| g.detector.as_deref() == Some("duplicate_ledger_entry"))
+        .map(|g| g.description.clone().unwrap_or_default())
+        .collect();
+    ledger.sort();
+    assert_eq!(
+        ledger,
+        [
+            "line 3 reuses entry id 1 from line 1",
+            "line 4 repeats the entry on line 2 exactly"
+        ],
+        "{got:?}"
+    );
+}
