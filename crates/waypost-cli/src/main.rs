@@ -37,6 +37,12 @@ enum Command {
     /// `--format json` prints the published schema exactly; `--format text`
     /// prints an outline of its fields.
     Schema(commands::schema::Args),
+    /// Scan a repository for gaps: what is wrong with it right now.
+    ///
+    /// Read-only: nothing in the repository is changed, unless --write stores
+    /// the report in the run directory. Exit: 0 no gaps, 1 gaps found, 2 bad
+    /// input.
+    Scan(commands::scan::Args),
     /// Work with the intention anchor: what the humans want.
     #[command(subcommand)]
     Anchor(commands::anchor::Command),
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&args),
         Command::Fences(args) => commands::fences::run(&args),
         Command::Anchor(command) => commands::anchor::run(&command),
+        Command::Scan(args) => commands::scan::run(&args),
     };
     match outcome {
         Ok(code) => code,

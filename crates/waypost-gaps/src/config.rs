@@ -82,3 +82,92 @@ impl Default for ScanConfig {
         }
     }
 }
+
+/// The `[scan]` section of `waypost.toml` is not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not valid TOML.
+    #[error("{}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// A key with the wrong kind of value, or an unknown key.
+    #[error("{}: [scan] {key}: {message}", path.display())]
+    Field {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ScanConfig {
+    /// The defaults, adjusted by the `[scan]` table of `root/waypost.toml` if
+    /// there is one: `max_file_bytes`, `file_budget_bytes` (integers),
+    /// `root_allowlist` (added to the defaults) and `disabled` (detector ids).
+    pub fn load(root: &std::path::Path) -> Result<Self, ConfigError> {
+        let path = root.join("waypost.toml");
+        let mut config = Self::default();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(config);
+        };
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.clone(),
+                    message: e.message().to_owned(),
+                })?;
+        let Some(scan) = table.get("scan").and_then(toml::Value::as_table) else {
+            return Ok(config);
+        };
+        let field = |key: &str, message: &str| ConfigError::Field {
+            path: path.clone(),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        for (key, value) in scan {
+            match key.as_str() {
+                "max_file_bytes" | "file_budget_bytes" => {
+                    let n = value
+                        .as_integer()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| field(key, "expected a positive number of bytes"))?;
+                    if key == "max_file_bytes" {
+                        config.max_file_bytes = n;
+                    } else {
+                        config.file_budget_bytes = n;
+                    }
+                }
+                "root_allowlist" | "disabled" => {
+                    let list = value
+                        .as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().map(str::to_owned))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .ok_or_else(|| field(key, "expected a list of strings"))?;
+                    if key == "disabled" {
+                        config.disabled = list;
+                    } else {
+                        config.root_allowlist.extend(list);
+                    }
+                }
+                _ => {
+                    return Err(field(
+                        key,
+                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled)",
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+}

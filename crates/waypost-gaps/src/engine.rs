@@ -85,6 +85,17 @@ pub fn scan(
     config: &crate::ScanConfig,
     context: &ReportContext,
 ) -> Result<ScanOutcome, ScanError> {
+    scan_with_progress(root, detectors, config, context, &|_, _| {})
+}
+
+/// [`scan`], calling `progress(done, total)` as files are read (from any thread).
+pub fn scan_with_progress(
+    root: &Path,
+    detectors: &[Box<dyn Detector>],
+    config: &crate::ScanConfig,
+    context: &ReportContext,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ScanOutcome, ScanError> {
     if !root.is_dir() {
         return Err(ScanError::Root {
             path: root.to_owned(),
@@ -108,16 +119,23 @@ pub fn scan(
         .min(8);
     let chunk = files.len().div_ceil(workers).max(1);
     let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::new());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = files.len();
     std::thread::scope(|scope| {
         for (part, slice) in files.chunks(chunk).enumerate() {
             let detectors = &detectors;
             let results = &results;
+            let done = &done;
             scope.spawn(move || {
                 let mut local = Vec::with_capacity(slice.len());
                 for (offset, (path, size)) in slice.iter().enumerate() {
                     let (findings, digest, skip) =
                         scan_file(root, path, *size, detectors, config.max_file_bytes);
                     local.push((part * chunk + offset, findings, digest, skip));
+                    let now = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if now.is_multiple_of(256) || now == total {
+                        progress(now, total);
+                    }
                 }
                 results
                     .lock()

@@ -15,7 +15,7 @@ mod engine;
 pub mod output;
 mod repo;
 
-pub use config::{DEFAULT_ROOT_ALLOWLIST, ScanConfig};
+pub use config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, ScanConfig};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};
-pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan};
+pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan, scan_with_progress};
 pub use repo::RepoState;

@@ -12,7 +12,8 @@
 //! [`fences`] (locks, claims, heartbeats, stale recovery, idempotent enqueue,
 //! append-only logs), [`intention`] (the human-owned anchor: authoring,
 //! inference, completeness questions, checks, approved revisions) and
-//! [`governance`] (the default-deny policy engine and approvals).
+//! [`governance`] (the default-deny policy engine and approvals), and [`gaps`]
+//! (the read-only gap scanner with SARIF and Markdown output).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -29,6 +30,7 @@
 //! ```
 
 pub use waypost_fences as fences;
+pub use waypost_gaps as gaps;
 pub use waypost_governance as governance;
 pub use waypost_intention as intention;
 pub use waypost_schemas as schemas;

@@ -61,17 +61,46 @@ impl Detector for BrokenMarkdownLink {
                 if target.is_empty() {
                     continue;
                 }
-                // Links resolve from the document's folder; code-span paths
-                // from the repository root; `/x` from the root.
-                let resolved = if let Some(rooted) = target.strip_prefix('/') {
-                    rooted.to_owned()
-                } else if is_link && !dir.is_empty() {
-                    format!("{dir}/{target}")
-                } else {
-                    target.to_owned()
+                // Links resolve from the document's folder (`/x` from the
+                // root). A code span is a repository path only if it exists
+                // from the root or the document's folder, or if its first
+                // folder exists there (then it names a real place and the
+                // file is missing); anything else is not a path here.
+                let from_dir = |t: &str| {
+                    if dir.is_empty() {
+                        t.to_owned()
+                    } else {
+                        format!("{dir}/{t}")
+                    }
                 };
-                let Some(normal) = normalise(&resolved) else {
-                    continue;
+                let normal = if is_link {
+                    let resolved = match target.strip_prefix('/') {
+                        Some(rooted) => rooted.to_owned(),
+                        None => from_dir(target),
+                    };
+                    let Some(normal) = normalise(&resolved) else {
+                        continue;
+                    };
+                    normal
+                } else {
+                    let candidates: Vec<String> = [target.to_owned(), from_dir(target)]
+                        .into_iter()
+                        .filter_map(|c| normalise(&c))
+                        .collect();
+                    if candidates.iter().any(|c| file.root.join(c).exists()) {
+                        continue;
+                    }
+                    let first = target.split('/').next().unwrap_or_default();
+                    let claims_a_folder = [first.to_owned(), from_dir(first)]
+                        .iter()
+                        .any(|d| file.root.join(d).is_dir());
+                    if !claims_a_folder {
+                        continue;
+                    }
+                    let Some(normal) = candidates.into_iter().next() else {
+                        continue;
+                    };
+                    normal
                 };
                 if !file.root.join(&normal).exists() {
                     let what = if is_link { "links to" } else { "names" };

@@ -1,0 +1,104 @@
+//! `waypost scan`
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use waypost::gaps::{ReportContext, ScanConfig, detectors, output, scan_with_progress};
+use waypost::intention::resolve_anchor;
+use waypost::schemas::RunLayout;
+use waypost::schemas::io::{to_pretty_json, write_artifact};
+use waypost::schemas::layout::new_run_id;
+
+use crate::{CliError, clock};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The repository to scan.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Also store the report as gaps/gap_report_v1.json in a new run directory.
+    #[arg(long)]
+    write: bool,
+    /// text (people), json (the gap_report_v1 artifact), sarif (code
+    /// scanning), markdown (a pull-request comment).
+    #[arg(long, value_parser = ["text", "json", "sarif", "markdown"], default_value = "text")]
+    format: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    let root = &args.path;
+    if !root.is_dir() {
+        return Err(CliError::Usage(format!("{}: not a folder", root.display())));
+    }
+    let clock = clock()?;
+    let config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
+    let project_id = resolve_anchor(root, None, &clock)
+        .map(|r| r.anchor.project_id)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let now = clock.now();
+    let run_id = new_run_id("scan", &now).map_err(|e| CliError::Usage(e.to_string()))?;
+    let context = ReportContext {
+        project_id: project_id.clone(),
+        run_id: run_id.clone(),
+        now,
+    };
+    let detectors = detectors::builtin(&config);
+
+    // A progress bar only for a person watching a terminal.
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} scanning {pos}/{len} files {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let outcome = scan_with_progress(root, &detectors, &config, &context, &progress)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = &outcome.report;
+
+    if args.write {
+        let layout = RunLayout::new(root, &project_id, &run_id)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let path = layout.gap_report();
+        write_artifact(&path, report).with_context(|| format!("write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    match args.format.as_str() {
+        "json" => print!("{}", to_pretty_json(report)),
+        "sarif" => {
+            let text = serde_json::to_string_pretty(&output::sarif(report, &detectors))
+                .context("serialize SARIF")?;
+            println!("{text}");
+        }
+        "markdown" => print!("{}", output::markdown(report)),
+        _ => {
+            print!("{}", output::text(report));
+            if !outcome.skipped.too_large.is_empty() {
+                eprintln!(
+                    "note: {} file(s) over the {}-byte cap were not read: {}",
+                    outcome.skipped.too_large.len(),
+                    config.max_file_bytes,
+                    outcome.skipped.too_large.join(", ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::from(if report.gaps.is_empty() { 0 } else { 1 }))
+}

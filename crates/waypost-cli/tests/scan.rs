@@ -1,0 +1,127 @@
+//! `waypost scan`: exit 0 no gaps, 1 gaps, 2 bad input.
+
+use serde_json::Value;
+use waypost_test_support::TestRepo;
+
+use crate::support::waypost_in;
+
+fn repo_with_gaps() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n\n[guide](docs/missing.md)\n")
+        .write("Cargo.toml", "[package]\nname = \"demo\"\n")
+        .commit_all("initial");
+    repo.write("debug.log", "x\n");
+    repo
+}
+
+#[test]
+fn a_clean_repository_exits_zero() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n").commit_all("initial");
+    let run = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .ends_with("0 gaps (0 critical, 0 high, 0 medium, 0 low), 0 blocking the autopilot\n")
+    );
+}
+
+#[test]
+fn gaps_exit_one_in_every_format() {
+    let repo = repo_with_gaps();
+    let text = waypost_in(repo.path(), &["scan"]);
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout.contains("broken_markdown_link") && text.stdout.contains("debug.log"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stderr.is_empty(),
+        "no progress bar when not on a terminal: {}",
+        text.stderr
+    );
+
+    let json = waypost_in(repo.path(), &["scan", "--format", "json"]);
+    assert_eq!(json.code, 1);
+    let report: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    waypost::schemas::validate::validate_value(
+        waypost::schemas::ArtifactKind::GapReportV1,
+        &report,
+    )
+    .expect("a valid gap report");
+    assert_eq!(
+        report["project_id"], "demo",
+        "the project comes from the anchor (inferred from Cargo.toml)"
+    );
+    assert_eq!(
+        report["generated_at"], "2026-01-01T00:00:00Z",
+        "SOURCE_DATE_EPOCH"
+    );
+
+    let sarif = waypost_in(repo.path(), &["scan", "--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .len(),
+        2
+    );
+
+    let markdown = waypost_in(repo.path(), &["scan", "--format", "markdown"]);
+    assert!(
+        markdown.stdout.starts_with("### waypost gap scan\n"),
+        "{}",
+        markdown.stdout
+    );
+}
+
+#[test]
+fn the_same_state_gives_the_same_json() {
+    let repo = repo_with_gaps();
+    let one = waypost_in(repo.path(), &["scan", "--format", "json"]).stdout;
+    let two = waypost_in(repo.path(), &["scan", "--format", "json"]).stdout;
+    assert_eq!(one, two, "byte-identical with a fixed SOURCE_DATE_EPOCH");
+}
+
+#[test]
+fn write_stores_the_report_in_a_run_directory() {
+    let repo = repo_with_gaps();
+    let run = waypost_in(repo.path(), &["scan", "--write", "--quiet"]);
+    assert_eq!(run.code, 1);
+    let path = repo
+        .path()
+        .join(".autonomous_runs/demo/runs/scan/scan-20260101T000000Z/gaps/gap_report_v1.json");
+    assert!(run.stderr.contains("gap_report_v1.json"), "{}", run.stderr);
+    let (kind, _) = waypost::schemas::io::read_any(&path, None).expect("a valid stored report");
+    assert_eq!(kind, waypost::schemas::ArtifactKind::GapReportV1);
+}
+
+#[test]
+fn bad_input_exits_two() {
+    let repo = repo_with_gaps();
+    let run = waypost_in(repo.path(), &["scan", "no/such/folder"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no/such/folder: not a folder"),
+        "{}",
+        run.stderr
+    );
+    repo.write("waypost.toml", "[scan]\nmax_file_bytes = \"big\"\n");
+    let run = waypost_in(repo.path(), &["scan"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("[scan] max_file_bytes: expected a positive number of bytes"),
+        "{}",
+        run.stderr
+    );
+    repo.write(
+        "waypost.toml",
+        "[scan]\ndisabled = [\"broken_markdown_link\", \"root_file_outside_allowlist\"]\n",
+    );
+    let run = waypost_in(repo.path(), &["scan"]);
+    assert_eq!(run.code, 0, "both detectors disabled: {}", run.stdout);
+}
