@@ -12,6 +12,10 @@ pub struct ScanConfig {
     pub file_budget_bytes: u64,
     /// Detector ids to leave out.
     pub disabled: Vec<String>,
+    /// The anchor's protected paths (globs or plain paths).
+    pub protected_paths: Vec<String>,
+    /// A `*.lock` file older than this many seconds is stale.
+    pub lock_age_seconds: u64,
 }
 
 /// Root files every kind of project is expected to have.
@@ -79,6 +83,8 @@ impl Default for ScanConfig {
                 .collect(),
             file_budget_bytes: 10 * 1024 * 1024,
             disabled: Vec::new(),
+            protected_paths: Vec::new(),
+            lock_age_seconds: 3600,
         }
     }
 }
@@ -133,6 +139,12 @@ impl ScanConfig {
         };
         for (key, value) in scan {
             match key.as_str() {
+                "lock_age_seconds" => {
+                    config.lock_age_seconds = value
+                        .as_integer()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .ok_or_else(|| field(key, "expected a number of seconds"))?;
+                }
                 "max_file_bytes" | "file_budget_bytes" => {
                     let n = value
                         .as_integer()
@@ -163,7 +175,7 @@ impl ScanConfig {
                 _ => {
                     return Err(field(
                         key,
-                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled)",
+                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled, lock_age_seconds)",
                     ));
                 }
             }

@@ -82,3 +82,29 @@ fn loose_or_packed(git_dir: &Path, name: &str) -> Option<String> {
         (reference == name).then(|| id.to_owned())
     })
 }
+
+/// Git's blob id (SHA-1, hex) of `data`, as `git hash-object` computes it.
+pub(crate) fn blob_id(data: &[u8]) -> Option<String> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, data)
+        .ok()
+        .map(|id| id.to_string())
+}
+
+/// The blob id of each of `paths` in HEAD's tree (`None`: not in HEAD).
+pub(crate) fn head_blobs(
+    root: &Path,
+    paths: &[&str],
+) -> std::collections::BTreeMap<String, Option<String>> {
+    let repo = gix::open_opts(root, gix::open::Options::isolated()).ok();
+    paths
+        .iter()
+        .map(|path| {
+            let id = repo.as_ref().and_then(|repo| {
+                let tree = repo.head_tree().ok()?;
+                let entry = tree.lookup_entry_by_path(path).ok().flatten()?;
+                Some(entry.object_id().to_string())
+            });
+            ((*path).to_owned(), id)
+        })
+        .collect()
+}

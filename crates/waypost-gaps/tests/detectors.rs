@@ -216,3 +216,187 @@ fn duplicated_sot_files_and_ledger_entries() {
         "{got:?}"
     );
 }
+
+fn scan_with(repo: &TestRepo, config: waypost_gaps::ScanConfig) -> waypost_schemas::GapReportV1 {
+    waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&config),
+        &config,
+        &crate::support::context(),
+    )
+    .expect("scan")
+    .report
+}
+
+#[test]
+fn changes_under_protected_paths() {
+    let repo = clean_repo();
+    repo.write("deploy/prod.yml", "replicas: 2\n")
+        .commit_all("deploy");
+    let config = || waypost_gaps::ScanConfig {
+        protected_paths: vec!["deploy/**".into(), "Cargo.toml".into()],
+        ..Default::default()
+    };
+    assert!(
+        scan_with(&repo, config()).gaps.is_empty(),
+        "committed and unchanged: nothing"
+    );
+    repo.write("deploy/prod.yml", "replicas: 20\n");
+    repo.write("deploy/new.yml", "x: 1\n");
+    repo.write("Cargo.toml", "[package]\nname = \"renamed\"\n");
+    repo.git(&["add", "Cargo.toml"]);
+    let report = scan_with(&repo, config());
+    let titles: Vec<String> = report.gaps.iter().filter_map(|g| g.title.clone()).collect();
+    assert!(
+        titles.contains(&"deploy/prod.yml is protected and has unstaged changes".to_owned()),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"deploy/new.yml is protected and is a new, untracked file".to_owned()),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Cargo.toml is protected and has staged changes".to_owned()),
+        "{titles:?}"
+    );
+    assert!(report.gaps.iter().all(|g| g.blocks_autopilot));
+    // Unprotected changes are not this detector's business.
+    repo.write("src/lib.rs", "pub fn changed() {}\n");
+    assert_eq!(scan_with(&repo, config()).gaps.len(), report.gaps.len());
+}
+
+#[test]
+fn stale_claims_orphan_journals_and_old_locks() {
+    let repo = clean_repo();
+    // A claim held by a process that has exited.
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let pid = child.id();
+    child.wait().expect("reap");
+    let mut holder = waypost_fences::identity::this_process(Some("dead worker"));
+    holder.pid = pid;
+    holder.process_start = None;
+    let mut record = waypost_schemas::ClaimRecordV1::unclaimed("workspace");
+    record.holder = Some(holder);
+    record.fencing_token = 3;
+    record.lease_duration_ms = 600_000;
+    record.acquired_at =
+        Some(waypost_schemas::Timestamp::parse("2026-01-01T00:00:00Z").expect("t"));
+    record.renewed_at = record.acquired_at.clone();
+    repo.write(
+        "claims/workspace.claim.json",
+        &serde_json::to_string(&record).expect("json"),
+    );
+    // A claim whose holder is alive (this process) and whose lease runs: fine.
+    let mut live = waypost_schemas::ClaimRecordV1::unclaimed("other");
+    live.holder = Some(waypost_fences::identity::this_process(Some("me")));
+    live.lease_duration_ms = 600_000;
+    live.renewed_at = record.acquired_at.clone();
+    repo.write(
+        "claims/other.claim.json",
+        &serde_json::to_string(&live).expect("json"),
+    );
+    repo.write("data/app.db-wal", "x")
+        .write("data/kept.db", "db")
+        .write("data/kept.db-wal", "x");
+    repo.write("tmp/build.lock", "");
+    repo.write("claims/workspace.claim.lock", "");
+    let config = waypost_gaps::ScanConfig {
+        lock_age_seconds: 0,
+        ..Default::default()
+    };
+    let mut context = crate::support::context();
+    context.now = waypost_schemas::Timestamp::parse("2030-01-01T00:00:00Z").expect("t");
+    let report = waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&config),
+        &config,
+        &context,
+    )
+    .expect("scan")
+    .report;
+    let got = fired(&report);
+    assert!(
+        got.contains(&("stale_claim".into(), "claims/workspace.claim.json".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("stale_claim".into(), "claims/other.claim.json".into())),
+        "expired by its own lease: {got:?}"
+    );
+    assert!(
+        got.contains(&("orphan_sqlite_journal".into(), "data/app.db-wal".into())),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&("orphan_sqlite_journal".into(), "data/kept.db-wal".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("old_lock_file".into(), "tmp/build.lock".into())),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(_, p)| p == "claims/workspace.claim.lock" || p == "Cargo.lock"),
+        "persistent and dependency locks are fine: {got:?}"
+    );
+}
+
+#[test]
+fn tests_that_never_run_skipped_invariant_tests_and_missing_fixtures() {
+    let repo = clean_repo();
+    repo.write("crates/a/Cargo.toml", "[package]\nname = \"a\"\nautotests = false\n\n[[test]]\nname = \"all\"\npath = \"tests/all.rs\"\n")
+        .write("crates/a/tests/all.rs", "mod included;\n")
+        .write("crates/a/tests/included.rs", "#[test]\nfn ok() { let _ = std::fs::read(\"fixtures/there.json\"); }\n")
+        .write("crates/a/fixtures/there.json", "{}\n")
+        .write("crates/a/tests/forgotten.rs", "#[test]\n#[ignore]\nfn job_003_terminal_states_are_immutable() {}\n#[test]\nfn reads() { std::fs::read(\"fixtures/gone.json\").unwrap(); }\n");
+    let got = fired(&scan_dir(repo.path()).report);
+    assert!(
+        got.contains(&(
+            "test_file_not_in_target".into(),
+            "crates/a/tests/forgotten.rs".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(d, p)| d == "test_file_not_in_target" && p.ends_with("included.rs")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "invariant_test_skipped".into(),
+            "crates/a/tests/forgotten.rs".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "missing_test_fixture".into(),
+            "crates/a/tests/forgotten.rs".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(d, p)| d == "missing_test_fixture" && p.ends_with("included.rs")),
+        "{got:?}"
+    );
+    // JOB-003 is tested but has no invariant block.
+    assert!(
+        got.contains(&(
+            "invariant_undocumented".into(),
+            "crates/a/tests/forgotten.rs".into()
+        )),
+        "{got:?}"
+    );
+    repo.write(
+        "crates/a/src/lib.rs",
+        "// Invariant: JOB-003 Terminal states are immutable.\n",
+    );
+    let got = fired(&scan_dir(repo.path()).report);
+    assert!(
+        !got.iter().any(|(d, _)| d == "invariant_undocumented"),
+        "{got:?}"
+    );
+}

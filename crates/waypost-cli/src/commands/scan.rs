@@ -36,10 +36,17 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         return Err(CliError::Usage(format!("{}: not a folder", root.display())));
     }
     let clock = clock()?;
-    let config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
-    let project_id = resolve_anchor(root, None, &clock)
-        .map(|r| r.anchor.project_id)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
+    let anchor = resolve_anchor(root, None, &clock)
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .anchor;
+    let project_id = anchor.project_id.clone();
+    // The anchor's protected paths are what protected_path_modified guards.
+    config.protected_paths = anchor
+        .pivot_intentions
+        .scope_boundaries
+        .map(|s| s.protected_paths)
+        .unwrap_or_default();
     let now = clock.now();
     let run_id = new_run_id("scan", &now).map_err(|e| CliError::Usage(e.to_string()))?;
     let context = ReportContext {

@@ -3,7 +3,11 @@
 mod docs;
 mod encoding;
 mod git_state;
+mod guidance;
 mod layout;
+mod locks;
+mod protected;
+mod tests_infra;
 
 use crate::ScanConfig;
 use crate::detector::Detector;
@@ -29,5 +33,15 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         }),
         Box::new(layout::DuplicateSotFile),
         Box::new(layout::DuplicateLedgerEntry),
+        Box::new(protected::ProtectedPathChange::new(&config.protected_paths)),
+        Box::new(locks::StaleClaim),
+        Box::new(locks::OrphanSqliteJournal),
+        Box::new(locks::OldLockFile {
+            max_age_seconds: config.lock_age_seconds,
+        }),
+        Box::new(tests_infra::TestFileNotInTarget),
+        Box::new(tests_infra::InvariantTestSkipped),
+        Box::new(tests_infra::MissingTestFixture),
+        Box::new(guidance::InvariantUndocumented),
     ]
 }
