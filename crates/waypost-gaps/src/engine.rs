@@ -128,9 +128,17 @@ pub fn scan_with_progress(
             let done = &done;
             scope.spawn(move || {
                 let mut local = Vec::with_capacity(slice.len());
+                // One read buffer per worker, reused for every file.
+                let mut buffer = Vec::new();
                 for (offset, (path, size)) in slice.iter().enumerate() {
-                    let (findings, digest, skip) =
-                        scan_file(root, path, *size, detectors, config.max_file_bytes);
+                    let (findings, digest, skip) = scan_file(
+                        root,
+                        path,
+                        *size,
+                        detectors,
+                        config.max_file_bytes,
+                        &mut buffer,
+                    );
                     local.push((part * chunk + offset, findings, digest, skip));
                     let now = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     if now.is_multiple_of(256) || now == total {
@@ -221,13 +229,15 @@ enum Skip {
     Binary,
 }
 
-/// Reads one file (bounded), hashes it, and runs the detectors that want it.
+/// Reads one file (bounded) into `buffer`, hashes it, and runs the
+/// detectors that want it.
 fn scan_file(
     root: &Path,
     path: &str,
     size: u64,
     detectors: &[&dyn Detector],
     cap: u64,
+    buffer: &mut Vec<u8>,
 ) -> (Vec<Finding>, Option<String>, Skip) {
     let wanted: Vec<&&dyn Detector> = detectors.iter().filter(|d| d.wants(path)).collect();
     let mut out = Vec::new();
@@ -245,14 +255,25 @@ fn scan_file(
         }
         return (out, None, Skip::TooLarge);
     }
-    let bytes = match waypost_schemas::io::read_bounded(&root.join(path), cap) {
-        Ok(bytes) => bytes,
+    buffer.clear();
+    let read = std::fs::File::open(root.join(path)).and_then(|file| {
+        use std::io::Read as _;
+        // At most one byte over the cap: a file that grew since the walk is
+        // still refused rather than read whole.
+        file.take(cap + 1).read_to_end(buffer)
+    });
+    match read {
+        Ok(n) if n as u64 > cap => return (out, None, Skip::TooLarge),
+        Ok(_) => {}
         // Vanished or unreadable since the walk: nothing to check.
         Err(_) => return (out, None, Skip::None),
-    };
-    let digest = sha256_hex(&bytes);
+    }
+    let bytes: &[u8] = buffer;
+    // Change detection only: a fast 128-bit hash per file; the workspace
+    // digest over all of them is SHA-256.
+    let digest = format!("{:032x}", twox_hash::XxHash3_128::oneshot(bytes));
     let binary = bytes.iter().take(8192).any(|&b| b == 0);
-    let text = (!binary).then_some(bytes.as_slice());
+    let text = (!binary).then_some(bytes);
     for d in &wanted {
         d.check_file(
             &ScannedFile {

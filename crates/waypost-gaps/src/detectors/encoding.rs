@@ -108,18 +108,12 @@ impl Detector for MixedLineEndings {
     }
     fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
-        let mut crlf = 0usize;
-        let mut lf = 0usize;
-        let mut first_minority = None;
-        for (i, &b) in text.iter().enumerate() {
-            if b == b'\n' {
-                if i > 0 && text[i - 1] == b'\r' {
-                    crlf += 1;
-                    first_minority.get_or_insert((i, true));
-                } else {
-                    lf += 1;
-                    first_minority.get_or_insert((i, false));
-                }
+        let (mut crlf, mut lf) = (0usize, 0usize);
+        for i in memchr::memchr_iter(b'\n', text) {
+            if i > 0 && text[i - 1] == b'\r' {
+                crlf += 1;
+            } else {
+                lf += 1;
             }
         }
         if crlf > 0 && lf > 0 {

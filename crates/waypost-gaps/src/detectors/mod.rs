@@ -42,6 +42,6 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(tests_infra::TestFileNotInTarget),
         Box::new(tests_infra::InvariantTestSkipped),
         Box::new(tests_infra::MissingTestFixture),
-        Box::new(guidance::InvariantUndocumented),
+        Box::new(guidance::InvariantUndocumented::default()),
     ]
 }
