@@ -16,6 +16,8 @@ pub struct ScanConfig {
     pub protected_paths: Vec<String>,
     /// A `*.lock` file older than this many seconds is stale.
     pub lock_age_seconds: u64,
+    /// A commit range (`BASE..HEAD`) for the checks over history.
+    pub range: Option<String>,
 }
 
 /// Root files every kind of project is expected to have.
@@ -85,6 +87,7 @@ impl Default for ScanConfig {
             disabled: Vec::new(),
             protected_paths: Vec::new(),
             lock_age_seconds: 3600,
+            range: None,
         }
     }
 }

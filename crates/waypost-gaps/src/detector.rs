@@ -29,6 +29,8 @@ pub struct ScanContext<'a> {
     pub now: &'a Timestamp,
     /// The scanned root on disk.
     pub root: &'a std::path::Path,
+    /// The commits of the configured range, newest first (empty without one).
+    pub commits: &'a [crate::repo::CommitInfo],
 }
 
 /// A finding, before it gets its id and its place in the report.

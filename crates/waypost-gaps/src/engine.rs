@@ -57,6 +57,14 @@ pub enum ScanError {
         /// Why.
         reason: String,
     },
+    /// The commit range cannot be resolved.
+    #[error("--range {range}: {reason}")]
+    Range {
+        /// The range as given.
+        range: String,
+        /// Why.
+        reason: String,
+    },
     /// The repository exists but cannot be read.
     #[error("cannot read the git repository at {}: {reason}", path.display())]
     Repository {
@@ -106,6 +114,13 @@ pub fn scan_with_progress(
         path: root.to_owned(),
         reason,
     })?;
+    let commits = match &config.range {
+        Some(range) => repo::commits_in_range(root, range).map_err(|reason| ScanError::Range {
+            range: range.clone(),
+            reason,
+        })?,
+        None => Vec::new(),
+    };
     let files = walk(root);
     let detectors: Vec<&dyn Detector> = detectors
         .iter()
@@ -182,6 +197,7 @@ pub fn scan_with_progress(
         files: &files,
         now: &context.now,
         root,
+        commits: &commits,
     };
     for detector in &detectors {
         detector.finish(&ctx, &mut findings);

@@ -18,4 +18,4 @@ mod repo;
 pub use config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, ScanConfig};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};
 pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan, scan_with_progress};
-pub use repo::RepoState;
+pub use repo::{CommitInfo, RepoState};

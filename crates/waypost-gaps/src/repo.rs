@@ -108,3 +108,98 @@ pub(crate) fn head_blobs(
         })
         .collect()
 }
+
+/// One commit of a range: its id, message, and the paths it changed
+/// against its first parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Commit id (hex).
+    pub id: String,
+    /// The full message.
+    pub message: String,
+    /// Paths changed against the first parent, sorted.
+    pub changed: Vec<String>,
+}
+
+/// The commits in `BASE..TIP` (TIP defaults to HEAD), newest first.
+pub(crate) fn commits_in_range(root: &Path, range: &str) -> Result<Vec<CommitInfo>, String> {
+    let (base, tip) = range
+        .split_once("..")
+        .ok_or_else(|| format!("`{range}` is not a range (expected BASE..HEAD)"))?;
+    let tip = if tip.is_empty() { "HEAD" } else { tip };
+    let repo = gix::open_opts(root, gix::open::Options::isolated()).map_err(|e| e.to_string())?;
+    let resolve = |spec: &str| {
+        repo.rev_parse_single(spec)
+            .map(|id| id.detach())
+            .map_err(|e| format!("cannot resolve `{spec}`: {e}"))
+    };
+    let (base, tip) = (resolve(base)?, resolve(tip)?);
+    let walk = repo
+        .rev_walk([tip])
+        .with_hidden([base])
+        .all()
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for info in walk {
+        let info = info.map_err(|e| e.to_string())?;
+        let commit = repo.find_commit(info.id).map_err(|e| e.to_string())?;
+        let tree = commit.tree_id().map_err(|e| e.to_string())?.detach();
+        let parent_tree = commit
+            .parent_ids()
+            .next()
+            .and_then(|p| repo.find_commit(p).ok())
+            .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
+        let mut changed = Vec::new();
+        diff_trees(&repo, parent_tree, Some(tree), "", &mut changed);
+        changed.sort();
+        out.push(CommitInfo {
+            id: info.id.to_string(),
+            message: commit.message_raw_sloppy().to_string(),
+            changed,
+        });
+    }
+    Ok(out)
+}
+
+/// Paths whose blobs differ between two trees; identical subtrees are skipped.
+fn diff_trees(
+    repo: &gix::Repository,
+    a: Option<gix::ObjectId>,
+    b: Option<gix::ObjectId>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    if a == b {
+        return;
+    }
+    let entries = |id: Option<gix::ObjectId>| {
+        let mut map = std::collections::BTreeMap::new();
+        if let Some(tree) = id.and_then(|id| repo.find_tree(id).ok()) {
+            for entry in tree.iter().flatten() {
+                map.insert(
+                    entry.filename().to_string(),
+                    (entry.oid().to_owned(), entry.mode().is_tree()),
+                );
+            }
+        }
+        map
+    };
+    let (ea, eb) = (entries(a), entries(b));
+    let mut names: Vec<&String> = ea.keys().chain(eb.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (x, y) = (ea.get(name), eb.get(name));
+        if x == y {
+            continue;
+        }
+        let path = format!("{prefix}{name}");
+        let subtree = |e: Option<&(gix::ObjectId, bool)>| e.filter(|e| e.1).map(|e| e.0);
+        if subtree(x).is_some() || subtree(y).is_some() {
+            diff_trees(repo, subtree(x), subtree(y), &format!("{path}/"), out);
+        }
+        if x.is_some_and(|e| !e.1) || y.is_some_and(|e| !e.1) {
+            out.push(path);
+        }
+    }
+}

@@ -400,3 +400,53 @@ fn tests_that_never_run_skipped_invariant_tests_and_missing_fixtures() {
         "{got:?}"
     );
 }
+
+#[test]
+fn test_changes_without_a_ci_bucket_trailer_in_a_range() {
+    let repo = clean_repo();
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.write("tests/a.rs", "#[test]\nfn a() {}\n")
+        .commit_all("add a test\n\nCI-Bucket: B");
+    repo.write("tests/a.rs", "#[test]\nfn a() { assert!(true) }\n")
+        .commit_all("loosen the test");
+    repo.write("src/lib.rs", "pub fn g() {}\n")
+        .commit_all("not a test change");
+    let config = || waypost_gaps::ScanConfig {
+        range: Some(format!("{base}..HEAD")),
+        ..Default::default()
+    };
+    let report = scan_with(&repo, config());
+    let gaps: Vec<_> = report
+        .gaps
+        .iter()
+        .filter(|g| g.detector.as_deref() == Some("test_fix_unclassified"))
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:?}", fired(&report));
+    assert!(
+        gaps[0]
+            .description
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"loosen the test\""),
+        "{:?}",
+        gaps[0].description
+    );
+    // Without a range there is nothing to check; a bad range is an error.
+    assert!(
+        !fired(&scan_dir(repo.path()).report)
+            .iter()
+            .any(|(d, _)| d == "test_fix_unclassified")
+    );
+    let bad = waypost_gaps::ScanConfig {
+        range: Some("nope..HEAD".into()),
+        ..Default::default()
+    };
+    let err = waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&bad),
+        &bad,
+        &crate::support::context(),
+    )
+    .expect_err("bad range");
+    assert!(err.to_string().contains("cannot resolve `nope`"), "{err}");
+}

@@ -25,6 +25,10 @@ pub(crate) struct Args {
     /// scanning), markdown (a pull-request comment).
     #[arg(long, value_parser = ["text", "json", "sarif", "markdown"], default_value = "text")]
     format: String,
+    /// Also check the commits of this range (`BASE..HEAD`): test changes
+    /// need a `CI-Bucket: A|B|C` trailer.
+    #[arg(long, value_name = "BASE..HEAD")]
+    range: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -41,6 +45,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))?
         .anchor;
     let project_id = anchor.project_id.clone();
+    config.range.clone_from(&args.range);
     // The anchor's protected paths are what protected_path_modified guards.
     config.protected_paths = anchor
         .pivot_intentions

@@ -43,5 +43,6 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(tests_infra::InvariantTestSkipped),
         Box::new(tests_infra::MissingTestFixture),
         Box::new(guidance::InvariantUndocumented::default()),
+        Box::new(tests_infra::TestFixUnclassified),
     ]
 }

@@ -209,3 +209,48 @@ fn ctx_exists(file: &ScannedFile<'_>, relative: &str) -> bool {
     let path = file.root.join(relative.trim_end_matches('/'));
     path.exists()
 }
+
+static TRAILER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^CI-Bucket:\s*[ABC]\s*$").expect("literal"));
+
+/// Whether `path` is a test file or a test baseline.
+fn is_test_path(path: &str) -> bool {
+    path.split('/')
+        .any(|c| c == "tests" || c == "test" || c == "__tests__")
+        || path.rsplit('/').next().is_some_and(|n| {
+            n.starts_with("test_")
+                || n.contains("_test.")
+                || n.contains(".test.")
+                || n.ends_with(".snap")
+        })
+}
+
+/// Commits in the range that change tests without saying why.
+pub(crate) struct TestFixUnclassified;
+
+impl Detector for TestFixUnclassified {
+    fn id(&self) -> &'static str {
+        "test_fix_unclassified"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::TestInfraDrift
+    }
+    fn description(&self) -> &'static str {
+        "a commit changes tests without a `CI-Bucket: A|B|C` trailer (A: the test was wrong, B: infrastructure was missing, C: the system had a bug)"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for commit in ctx.commits {
+            let tests: Vec<&String> = commit.changed.iter().filter(|p| is_test_path(p)).collect();
+            if tests.is_empty() || TRAILER.is_match(&commit.message) {
+                continue;
+            }
+            let subject = commit.message.lines().next().unwrap_or_default();
+            let short = &commit.id[..commit.id.len().min(12)];
+            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, tests[0], format!("Commit {short} changes tests without a CI-Bucket trailer"))
+                .describe(format!("\"{subject}\" changes {} test file(s); a test change must say whether the test was wrong (A), infrastructure was missing (B) or the system had a bug (C).", tests.len()))
+                .remedy("amend the commit message with `CI-Bucket: A`, `B` or `C`", true);
+            f.paths = tests.into_iter().cloned().collect();
+            out.push(f);
+        }
+    }
+}
