@@ -18,6 +18,14 @@ pub struct ScanConfig {
     pub lock_age_seconds: u64,
     /// A commit range (`BASE..HEAD`) for the checks over history.
     pub range: Option<String>,
+    /// A run directory larger than this is a memory-budget gap.
+    pub run_budget_bytes: u64,
+    /// Run logs older than this many days are past retention.
+    pub log_retention_days: u64,
+    /// Folders whose source files must declare their feature intent.
+    pub critical_dirs: Vec<String>,
+    /// The declaration those files must contain.
+    pub intent_marker: String,
 }
 
 /// Root files every kind of project is expected to have.
@@ -88,6 +96,10 @@ impl Default for ScanConfig {
             protected_paths: Vec::new(),
             lock_age_seconds: 3600,
             range: None,
+            run_budget_bytes: 512 * 1024 * 1024,
+            log_retention_days: 30,
+            critical_dirs: Vec::new(),
+            intent_marker: "FEATURE_INTENT".to_owned(),
         }
     }
 }
@@ -142,11 +154,23 @@ impl ScanConfig {
         };
         for (key, value) in scan {
             match key.as_str() {
-                "lock_age_seconds" => {
-                    config.lock_age_seconds = value
+                "lock_age_seconds" | "log_retention_days" | "run_budget_bytes" => {
+                    let n = value
                         .as_integer()
                         .and_then(|n| u64::try_from(n).ok())
-                        .ok_or_else(|| field(key, "expected a number of seconds"))?;
+                        .ok_or_else(|| field(key, "expected a whole number"))?;
+                    match key.as_str() {
+                        "lock_age_seconds" => config.lock_age_seconds = n,
+                        "log_retention_days" => config.log_retention_days = n,
+                        _ => config.run_budget_bytes = n,
+                    }
+                }
+                "intent_marker" => {
+                    config.intent_marker = value
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| field(key, "expected a non-empty string"))?
+                        .to_owned();
                 }
                 "max_file_bytes" | "file_budget_bytes" => {
                     let n = value
@@ -160,7 +184,7 @@ impl ScanConfig {
                         config.file_budget_bytes = n;
                     }
                 }
-                "root_allowlist" | "disabled" => {
+                "root_allowlist" | "disabled" | "critical_dirs" => {
                     let list = value
                         .as_array()
                         .and_then(|a| {
@@ -169,16 +193,16 @@ impl ScanConfig {
                                 .collect::<Option<Vec<_>>>()
                         })
                         .ok_or_else(|| field(key, "expected a list of strings"))?;
-                    if key == "disabled" {
-                        config.disabled = list;
-                    } else {
-                        config.root_allowlist.extend(list);
+                    match key.as_str() {
+                        "disabled" => config.disabled = list,
+                        "critical_dirs" => config.critical_dirs = list,
+                        _ => config.root_allowlist.extend(list),
                     }
                 }
                 _ => {
                     return Err(field(
                         key,
-                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled, lock_age_seconds)",
+                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled, lock_age_seconds, run_budget_bytes, log_retention_days, critical_dirs, intent_marker)",
                     ));
                 }
             }

@@ -450,3 +450,140 @@ fn test_changes_without_a_ci_bucket_trailer_in_a_range() {
     .expect_err("bad range");
     assert!(err.to_string().contains("cannot resolve `nope`"), "{err}");
 }
+
+#[test]
+fn baselines_changed_without_approval_and_baselines_outside_runs() {
+    let repo = clean_repo();
+    repo.write("tests/snapshots/out.snap", "old\n")
+        .commit_all("baseline");
+    assert!(scan_dir(repo.path()).report.gaps.is_empty());
+    repo.write("tests/snapshots/out.snap", "new\n");
+    repo.write("src/baseline.json", "{}\n");
+    let got = fired(&scan_dir(repo.path()).report);
+    assert!(
+        got.contains(&(
+            "baseline_changed_without_approval".into(),
+            "tests/snapshots/out.snap".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "shared_baseline_outside_run".into(),
+            "src/baseline.json".into()
+        )),
+        "{got:?}"
+    );
+    // An approval record that names the baseline makes the change legitimate.
+    repo.write(
+        ".autonomous_runs/demo/runs/scan/scan-1/approvals/action-1.json",
+        "{\"comment\": \"refresh tests/snapshots/out.snap after the API change\"}\n",
+    );
+    let got = fired(&scan_dir(repo.path()).report);
+    assert!(
+        !got.iter()
+            .any(|(d, _)| d == "baseline_changed_without_approval"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn run_directories_over_budget_and_logs_past_retention() {
+    let repo = clean_repo();
+    repo.write(".gitignore", "/target\n/.autonomous_runs\n");
+    repo.write(
+        ".autonomous_runs/demo/runs/scan/scan-1/gaps/big.json",
+        &"x".repeat(5000),
+    );
+    repo.write(
+        ".autonomous_runs/demo/runs/scan/scan-1/logs/run.log",
+        "old log\n",
+    );
+    repo.write(
+        ".autonomous_runs/demo/runs/scan/scan-2/logs/run.log",
+        "fresh\n",
+    );
+    let config = waypost_gaps::ScanConfig {
+        run_budget_bytes: 1000,
+        log_retention_days: 30,
+        ..Default::default()
+    };
+    let mut context = crate::support::context();
+    // "Now" is far past the files' times: every log is old.
+    context.now = waypost_schemas::Timestamp::parse("2099-01-01T00:00:00Z").expect("t");
+    let report = waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&config),
+        &config,
+        &context,
+    )
+    .expect("scan")
+    .report;
+    let got = fired(&report);
+    assert!(
+        got.contains(&(
+            "run_dir_over_budget".into(),
+            ".autonomous_runs/demo/runs/scan/scan-1".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&(
+            "run_dir_over_budget".into(),
+            ".autonomous_runs/demo/runs/scan/scan-2".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "run_log_past_retention".into(),
+            ".autonomous_runs/demo/runs/scan/scan-1/logs".into()
+        )),
+        "{got:?}"
+    );
+    // With "now" at the scan date, nothing is past retention.
+    let report = waypost_gaps::scan(
+        repo.path(),
+        &waypost_gaps::detectors::builtin(&config),
+        &config,
+        &crate::support::context(),
+    )
+    .expect("scan")
+    .report;
+    assert!(
+        !fired(&report)
+            .iter()
+            .any(|(d, _)| d == "run_log_past_retention")
+    );
+}
+
+#[test]
+fn feature_intent_in_critical_folders() {
+    let repo = clean_repo();
+    repo.write(
+        "src/core/engine.rs",
+        "// FEATURE_INTENT: schedules work\npub fn run() {}\n",
+    )
+    .write("src/core/helper.rs", "pub fn help() {}\n")
+    .write("src/other.rs", "pub fn other() {}\n");
+    let config = || waypost_gaps::ScanConfig {
+        critical_dirs: vec!["src/core".into()],
+        ..Default::default()
+    };
+    let got = fired(&scan_with(&repo, config()));
+    assert!(
+        got.contains(&("feature_intent_missing".into(), "src/core/helper.rs".into())),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(d, p)| d == "feature_intent_missing" && p != "src/core/helper.rs"),
+        "{got:?}"
+    );
+    assert!(
+        !fired(&scan_dir(repo.path()).report)
+            .iter()
+            .any(|(d, _)| d == "feature_intent_missing"),
+        "no critical folders configured: nothing"
+    );
+}

@@ -7,6 +7,7 @@ mod guidance;
 mod layout;
 mod locks;
 mod protected;
+mod runs;
 mod tests_infra;
 
 use crate::ScanConfig;
@@ -44,5 +45,17 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(tests_infra::MissingTestFixture),
         Box::new(guidance::InvariantUndocumented::default()),
         Box::new(tests_infra::TestFixUnclassified),
+        Box::new(runs::RunDirOverBudget {
+            budget: config.run_budget_bytes,
+        }),
+        Box::new(runs::RunLogPastRetention {
+            days: config.log_retention_days,
+        }),
+        Box::new(runs::BaselineChangedWithoutApproval),
+        Box::new(runs::SharedBaselineOutsideRun),
+        Box::new(runs::FeatureIntentMissing {
+            dirs: config.critical_dirs.clone(),
+            marker: config.intent_marker.clone(),
+        }),
     ]
 }

@@ -1,0 +1,297 @@
+//! Run directories and baselines: budgets, retention, and baselines that
+//! changed or were written where they should not be.
+
+use std::path::Path;
+
+use waypost_schemas::layout::RUNS_ROOT;
+use waypost_schemas::{GapType, RiskLevel};
+
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+use crate::repo::{blob_id, head_blobs};
+
+/// `(run dir relative to the root, its absolute path)` for every run, read
+/// from disk (run directories are usually git-ignored, so the walk skips them).
+fn run_dirs(root: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    let read = |p: &Path| {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.path())
+            .collect::<Vec<_>>()
+    };
+    for project in read(&root.join(RUNS_ROOT)) {
+        for family in read(&project.join("runs")) {
+            for run in read(&family) {
+                if let Ok(relative) = run.strip_prefix(root) {
+                    out.push((relative.to_string_lossy().replace('\\', "/"), run.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file below `dir` with size and modification time (seconds since the epoch).
+fn files_below(dir: &Path) -> Vec<(std::path::PathBuf, u64, i64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                out.push((entry.path(), meta.len(), modified));
+            }
+        }
+    }
+    out
+}
+
+/// A run directory over its size budget.
+pub(crate) struct RunDirOverBudget {
+    pub(crate) budget: u64,
+}
+
+impl Detector for RunDirOverBudget {
+    fn id(&self) -> &'static str {
+        "run_dir_over_budget"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::MemoryBudgetCapIssue
+    }
+    fn description(&self) -> &'static str {
+        "a run directory is larger than the configured run budget"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        for (relative, dir) in run_dirs(ctx.root) {
+            let total: u64 = files_below(&dir).iter().map(|f| f.1).sum();
+            if total > self.budget {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.gap_type(),
+                        RiskLevel::Medium,
+                        &relative,
+                        format!("Run {relative} is over its size budget"),
+                    )
+                    .describe(format!("More than {} bytes of run artifacts.", self.budget))
+                    .remedy(
+                        "let tidy archive the run, or raise [scan] run_budget_bytes",
+                        true,
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Run logs kept past retention.
+pub(crate) struct RunLogPastRetention {
+    pub(crate) days: u64,
+}
+
+impl Detector for RunLogPastRetention {
+    fn id(&self) -> &'static str {
+        "run_log_past_retention"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::MemoryBudgetCapIssue
+    }
+    fn description(&self) -> &'static str {
+        "a run's logs are older than the configured retention"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let limit = ctx.now.unix_millis() / 1000
+            - i64::try_from(self.days.saturating_mul(86_400)).unwrap_or(i64::MAX);
+        for (relative, dir) in run_dirs(ctx.root) {
+            let old = files_below(&dir.join("logs"))
+                .iter()
+                .filter(|f| f.2 < limit)
+                .count();
+            if old > 0 {
+                out.push(
+                    Finding::new(
+                        self.id(),
+                        self.gap_type(),
+                        RiskLevel::Low,
+                        &format!("{relative}/logs"),
+                        format!("Run {relative} keeps logs past retention"),
+                    )
+                    .describe(format!(
+                        "Logs older than {} days are past the retention rule.",
+                        self.days
+                    ))
+                    .remedy("let tidy prune them", false),
+                );
+            }
+        }
+    }
+}
+
+/// Whether `path` is a test or lint baseline.
+fn is_baseline(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".snap") || name.starts_with("baseline") || name.contains(".baseline")
+}
+
+/// Approval records anywhere under the runs root, as text, to look paths up in.
+fn approval_texts(root: &Path) -> Vec<String> {
+    run_dirs(root)
+        .into_iter()
+        .flat_map(|(_, dir)| files_below(&dir.join("approvals")))
+        .filter_map(|(path, size, _)| {
+            (size < 1 << 20)
+                .then(|| std::fs::read_to_string(path).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Baselines changed in the work tree, the index or the range, with no approval.
+pub(crate) struct BaselineChangedWithoutApproval;
+
+impl Detector for BaselineChangedWithoutApproval {
+    fn id(&self) -> &'static str {
+        "baseline_changed_without_approval"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::BaselinePolicyDrift
+    }
+    fn description(&self) -> &'static str {
+        "a test or lint baseline changed and no approval record names it"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let mut changed: Vec<(String, String)> = Vec::new();
+        if let Some(repo) = ctx.repo {
+            let tracked: Vec<&(String, String, u32)> = repo
+                .index
+                .iter()
+                .filter(|(p, _, s)| *s == 0 && is_baseline(p))
+                .collect();
+            let head = head_blobs(
+                ctx.root,
+                &tracked
+                    .iter()
+                    .map(|(p, _, _)| p.as_str())
+                    .collect::<Vec<_>>(),
+            );
+            for (path, index_id, _) in tracked {
+                let work = std::fs::read(ctx.root.join(path))
+                    .ok()
+                    .and_then(|b| blob_id(&b));
+                if work.as_deref() != Some(index_id.as_str())
+                    || head.get(path.as_str()).cloned().flatten().as_deref()
+                        != Some(index_id.as_str())
+                {
+                    changed.push((path.clone(), "changed in the work tree or the index".into()));
+                }
+            }
+        }
+        for commit in ctx.commits {
+            for path in commit.changed.iter().filter(|p| is_baseline(p)) {
+                changed.push((
+                    path.clone(),
+                    format!(
+                        "changed by commit {}",
+                        &commit.id[..commit.id.len().min(12)]
+                    ),
+                ));
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        let approvals = approval_texts(ctx.root);
+        for (path, how) in changed {
+            if !approvals.iter().any(|text| text.contains(&path)) {
+                out.push(
+                    Finding::new(self.id(), self.gap_type(), RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
+                        .describe("Updating a baseline makes failing tests pass by definition; it needs a human's approval on record.")
+                        .blocking(true)
+                        .remedy("record an approval that names the baseline, or revert it", true),
+                );
+            }
+        }
+    }
+}
+
+/// Untracked baselines written into the shared tree instead of a run directory.
+pub(crate) struct SharedBaselineOutsideRun;
+
+impl Detector for SharedBaselineOutsideRun {
+    fn id(&self) -> &'static str {
+        "shared_baseline_outside_run"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::BaselinePolicyDrift
+    }
+    fn description(&self) -> &'static str {
+        "a new, untracked baseline sits in the shared tree instead of a run-scoped directory"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let Some(repo) = ctx.repo else { return };
+        for (path, _) in ctx
+            .files
+            .iter()
+            .filter(|(p, _)| is_baseline(p) && !p.starts_with(RUNS_ROOT))
+        {
+            if !repo.index.iter().any(|(p, _, _)| p == path) {
+                out.push(
+                    Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, path, format!("{path} is a new baseline outside any run"))
+                        .describe("Runs write baselines into their own directory; one in the shared tree changes what every other run compares against.")
+                        .remedy("move it into the run directory, or review and commit it deliberately", true),
+                );
+            }
+        }
+    }
+}
+
+/// Source files in critical folders without a feature-intent declaration.
+pub(crate) struct FeatureIntentMissing {
+    pub(crate) dirs: Vec<String>,
+    pub(crate) marker: String,
+}
+
+const SOURCE_EXTENSIONS: [&str; 10] = [
+    "rs", "py", "ts", "tsx", "js", "go", "java", "kt", "rb", "cs",
+];
+
+impl Detector for FeatureIntentMissing {
+    fn id(&self) -> &'static str {
+        "feature_intent_missing"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::DocDrift
+    }
+    fn description(&self) -> &'static str {
+        "a source file in a configured critical folder does not declare its feature intent"
+    }
+    fn wants(&self, path: &str) -> bool {
+        let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
+        SOURCE_EXTENSIONS.contains(&extension)
+            && self.dirs.iter().any(|d| {
+                let d = d.trim_end_matches('/');
+                path.starts_with(&format!("{d}/"))
+            })
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+        let Some(text) = file.text else { return };
+        if memchr::memmem::find(text, self.marker.as_bytes()).is_none() {
+            out.push(
+                Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} does not declare its feature intent", file.path))
+                    .describe(format!("Files in critical folders state what they are for with a `{}` declaration, so changes can be checked against it.", self.marker))
+                    .remedy(&format!("add a `{}` comment saying what the module is for", self.marker), false),
+            );
+        }
+    }
+}
