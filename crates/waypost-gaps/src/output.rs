@@ -116,6 +116,15 @@ fn locations(gap: &Gap) -> Vec<Value> {
     out
 }
 
+/// Where a gap is: `path:line` of its first location, else its first path.
+fn place(gap: &Gap) -> Option<String> {
+    let e = gap.evidence.as_ref()?;
+    e.locations
+        .first()
+        .map(|l| format!("{}:{}", l.path, l.start_line))
+        .or_else(|| e.file_paths.first().cloned())
+}
+
 /// Markdown suitable for a pull-request comment: a summary line, a table of
 /// counts, and one row per gap (at most 50, then a count of the rest).
 pub fn markdown(report: &GapReportV1) -> String {
@@ -141,16 +150,7 @@ pub fn markdown(report: &GapReportV1) -> String {
     out.push_str("| risk | type | check | where | what |\n|---|---|---|---|---|\n");
     const ROWS: usize = 50;
     for gap in report.gaps.iter().take(ROWS) {
-        let place = gap
-            .evidence
-            .as_ref()
-            .and_then(|e| {
-                e.locations
-                    .first()
-                    .map(|l| format!("`{}:{}`", l.path, l.start_line))
-                    .or_else(|| e.file_paths.first().map(|p| format!("`{p}`")))
-            })
-            .unwrap_or_default();
+        let place = place(gap).map(|p| format!("`{p}`")).unwrap_or_default();
         let _ = writeln!(
             out,
             "| {}{} | {} | `{}` | {} | {} |",
@@ -180,16 +180,7 @@ pub fn markdown(report: &GapReportV1) -> String {
 pub fn text(report: &GapReportV1) -> String {
     let mut out = String::new();
     for gap in &report.gaps {
-        let place = gap
-            .evidence
-            .as_ref()
-            .and_then(|e| {
-                e.locations
-                    .first()
-                    .map(|l| format!("{}:{}", l.path, l.start_line))
-                    .or_else(|| e.file_paths.first().cloned())
-            })
-            .unwrap_or_default();
+        let place = place(gap).unwrap_or_default();
         let _ = writeln!(
             out,
             "{:<8} {:<24} {place}: {}",

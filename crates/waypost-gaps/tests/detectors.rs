@@ -4,6 +4,14 @@ use waypost_test_support::TestRepo;
 
 use crate::support::{clean_repo, fired, scan_dir};
 
+/// Fails with the full list when `detector` did not fire on `path`.
+fn assert_fired(got: &[(String, String)], detector: &str, path: &str) {
+    assert!(
+        got.iter().any(|(d, p)| d == detector && p == path),
+        "{detector} did not fire on {path}: {got:?}"
+    );
+}
+
 fn has(repo: &TestRepo, detector: &str, path: &str) -> bool {
     fired(&scan_dir(repo.path()).report)
         .iter()
@@ -28,14 +36,8 @@ fn git_operations_in_progress_and_stale_locks() {
     std::fs::write(repo.path().join(".git/index.lock"), "").expect("lock");
     let outcome = scan_dir(repo.path());
     let got = fired(&outcome.report);
-    assert!(
-        got.contains(&("git_operation_in_progress".into(), ".git/MERGE_HEAD".into())),
-        "{got:?}"
-    );
-    assert!(
-        got.contains(&("index_lock_left_behind".into(), ".git/index.lock".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "git_operation_in_progress", ".git/MERGE_HEAD");
+    assert_fired(&got, "index_lock_left_behind", ".git/index.lock");
     assert!(
         outcome.report.gaps.iter().all(|g| g.blocks_autopilot),
         "both block the autopilot"
@@ -65,14 +67,8 @@ fn detached_head_and_unmerged_entries() {
         .expect("merge");
     assert!(!status.status.success(), "the merge conflicts");
     let got = fired(&scan_dir(conflicted.path()).report);
-    assert!(
-        got.contains(&("unmerged_index_entries".into(), "src/lib.rs".into())),
-        "{got:?}"
-    );
-    assert!(
-        got.contains(&("git_operation_in_progress".into(), ".git/MERGE_HEAD".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "unmerged_index_entries", "src/lib.rs");
+    assert_fired(&got, "git_operation_in_progress", ".git/MERGE_HEAD");
 }
 
 #[test]
@@ -193,13 +189,7 @@ fn duplicated_sot_files_and_ledger_entries() {
         .write("sot/builds.ledger.jsonl", "{\"id\": 1, \"v\": \"a\"}\n{\"id\": 2, \"v\": \"b\"}\n{\"id\": 1, \"v\": \"c\"}\n{\"id\": 2, \"v\": \"b\"}\n");
     let report = scan_dir(repo.path()).report;
     let got = fired(&report);
-    assert!(
-        got.contains(&(
-            "duplicate_sot_file".into(),
-            "archive/BUILD_HISTORY.md".into()
-        )),
-        "{got:?}"
-    );
+    assert_fired(&got, "duplicate_sot_file", "archive/BUILD_HISTORY.md");
     let mut ledger: Vec<String> = report
         .gaps
         .iter()
@@ -315,26 +305,17 @@ fn stale_claims_orphan_journals_and_old_locks() {
     .expect("scan")
     .report;
     let got = fired(&report);
-    assert!(
-        got.contains(&("stale_claim".into(), "claims/workspace.claim.json".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "stale_claim", "claims/workspace.claim.json");
     assert!(
         got.contains(&("stale_claim".into(), "claims/other.claim.json".into())),
         "expired by its own lease: {got:?}"
     );
-    assert!(
-        got.contains(&("orphan_sqlite_journal".into(), "data/app.db-wal".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "orphan_sqlite_journal", "data/app.db-wal");
     assert!(
         !got.contains(&("orphan_sqlite_journal".into(), "data/kept.db-wal".into())),
         "{got:?}"
     );
-    assert!(
-        got.contains(&("old_lock_file".into(), "tmp/build.lock".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "old_lock_file", "tmp/build.lock");
     assert!(
         !got.iter()
             .any(|(_, p)| p == "claims/workspace.claim.lock" || p == "Cargo.lock"),
@@ -351,44 +332,32 @@ fn tests_that_never_run_skipped_invariant_tests_and_missing_fixtures() {
         .write("crates/a/fixtures/there.json", "{}\n")
         .write("crates/a/tests/forgotten.rs", "#[test]\n#[ignore]\nfn job_003_terminal_states_are_immutable() {}\n#[test]\nfn reads() { std::fs::read(\"fixtures/gone.json\").unwrap(); }\n");
     let got = fired(&scan_dir(repo.path()).report);
-    assert!(
-        got.contains(&(
-            "test_file_not_in_target".into(),
-            "crates/a/tests/forgotten.rs".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "test_file_not_in_target",
+        "crates/a/tests/forgotten.rs",
     );
     assert!(
         !got.iter()
             .any(|(d, p)| d == "test_file_not_in_target" && p.ends_with("included.rs")),
         "{got:?}"
     );
-    assert!(
-        got.contains(&(
-            "invariant_test_skipped".into(),
-            "crates/a/tests/forgotten.rs".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "invariant_test_skipped",
+        "crates/a/tests/forgotten.rs",
     );
-    assert!(
-        got.contains(&(
-            "missing_test_fixture".into(),
-            "crates/a/tests/forgotten.rs".into()
-        )),
-        "{got:?}"
-    );
+    assert_fired(&got, "missing_test_fixture", "crates/a/tests/forgotten.rs");
     assert!(
         !got.iter()
             .any(|(d, p)| d == "missing_test_fixture" && p.ends_with("included.rs")),
         "{got:?}"
     );
     // JOB-003 is tested but has no invariant block.
-    assert!(
-        got.contains(&(
-            "invariant_undocumented".into(),
-            "crates/a/tests/forgotten.rs".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "invariant_undocumented",
+        "crates/a/tests/forgotten.rs",
     );
     repo.write(
         "crates/a/src/lib.rs",
@@ -460,20 +429,12 @@ fn baselines_changed_without_approval_and_baselines_outside_runs() {
     repo.write("tests/snapshots/out.snap", "new\n");
     repo.write("src/baseline.json", "{}\n");
     let got = fired(&scan_dir(repo.path()).report);
-    assert!(
-        got.contains(&(
-            "baseline_changed_without_approval".into(),
-            "tests/snapshots/out.snap".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "baseline_changed_without_approval",
+        "tests/snapshots/out.snap",
     );
-    assert!(
-        got.contains(&(
-            "shared_baseline_outside_run".into(),
-            "src/baseline.json".into()
-        )),
-        "{got:?}"
-    );
+    assert_fired(&got, "shared_baseline_outside_run", "src/baseline.json");
     // An approval record that names the baseline makes the change legitimate.
     repo.write(
         ".autonomous_runs/demo/runs/scan/scan-1/approvals/action-1.json",
@@ -520,12 +481,10 @@ fn run_directories_over_budget_and_logs_past_retention() {
     .expect("scan")
     .report;
     let got = fired(&report);
-    assert!(
-        got.contains(&(
-            "run_dir_over_budget".into(),
-            ".autonomous_runs/demo/runs/scan/scan-1".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "run_dir_over_budget",
+        ".autonomous_runs/demo/runs/scan/scan-1",
     );
     assert!(
         !got.contains(&(
@@ -534,12 +493,10 @@ fn run_directories_over_budget_and_logs_past_retention() {
         )),
         "{got:?}"
     );
-    assert!(
-        got.contains(&(
-            "run_log_past_retention".into(),
-            ".autonomous_runs/demo/runs/scan/scan-1/logs".into()
-        )),
-        "{got:?}"
+    assert_fired(
+        &got,
+        "run_log_past_retention",
+        ".autonomous_runs/demo/runs/scan/scan-1/logs",
     );
     // With "now" at the scan date, nothing is past retention.
     let report = waypost_gaps::scan(
@@ -571,10 +528,7 @@ fn feature_intent_in_critical_folders() {
         ..Default::default()
     };
     let got = fired(&scan_with(&repo, config()));
-    assert!(
-        got.contains(&("feature_intent_missing".into(), "src/core/helper.rs".into())),
-        "{got:?}"
-    );
+    assert_fired(&got, "feature_intent_missing", "src/core/helper.rs");
     assert!(
         !got.iter()
             .any(|(d, p)| d == "feature_intent_missing" && p != "src/core/helper.rs"),
