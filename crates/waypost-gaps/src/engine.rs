@@ -121,7 +121,7 @@ pub fn scan_with_progress(
         })?,
         None => Vec::new(),
     };
-    let files = walk(root);
+    let mut files = walk(root);
     let detectors: Vec<&dyn Detector> = detectors
         .iter()
         .map(AsRef::as_ref)
@@ -145,16 +145,10 @@ pub fn scan_with_progress(
                 let mut local = Vec::with_capacity(slice.len());
                 // One read buffer per worker, reused for every file.
                 let mut buffer = Vec::new();
-                for (offset, (path, size)) in slice.iter().enumerate() {
-                    let (findings, digest, skip) = scan_file(
-                        root,
-                        path,
-                        *size,
-                        detectors,
-                        config.max_file_bytes,
-                        &mut buffer,
-                    );
-                    local.push((part * chunk + offset, findings, digest, skip));
+                for (offset, (path, _)) in slice.iter().enumerate() {
+                    let (findings, digest, skip, size) =
+                        scan_file(root, path, detectors, config.max_file_bytes, &mut buffer);
+                    local.push((part * chunk + offset, findings, digest, skip, size));
                     let now = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     if now.is_multiple_of(256) || now == total {
                         progress(now, total);
@@ -179,8 +173,9 @@ pub fn scan_with_progress(
             digest_input.push_str(&format!("index {stage} {id} {path}\n"));
         }
     }
-    for (index, file_findings, digest, skip) in per_file {
-        let (path, size) = &files[index];
+    for (index, file_findings, digest, skip, size) in per_file {
+        files[index].1 = size;
+        let path = &files[index].0;
         findings.extend(file_findings);
         match skip {
             Skip::None => {}
@@ -234,9 +229,9 @@ pub fn scan_with_progress(
     })
 }
 
-/// One file's outcome: its position in the walk, findings, content digest
-/// and whether it was skipped.
-type FileResult = (usize, Vec<Finding>, Option<String>, Skip);
+/// One file's outcome: its position in the walk, findings, content digest,
+/// whether it was skipped, and its size.
+type FileResult = (usize, Vec<Finding>, Option<String>, Skip, u64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Skip {
@@ -250,13 +245,19 @@ enum Skip {
 fn scan_file(
     root: &Path,
     path: &str,
-    size: u64,
     detectors: &[&dyn Detector],
     cap: u64,
     buffer: &mut Vec<u8>,
-) -> (Vec<Finding>, Option<String>, Skip) {
+) -> (Vec<Finding>, Option<String>, Skip, u64) {
     let wanted: Vec<&&dyn Detector> = detectors.iter().filter(|d| d.wants(path)).collect();
     let mut out = Vec::new();
+    // The size comes from the open file (fstat), not from a second lookup
+    // of the path during the walk.
+    let Ok(file) = std::fs::File::open(root.join(path)) else {
+        // Vanished or unreadable since the walk: nothing to check.
+        return (out, None, Skip::None, 0);
+    };
+    let size = file.metadata().map_or(0, |m| m.len());
     if size > cap {
         for d in &wanted {
             d.check_file(
@@ -269,26 +270,24 @@ fn scan_file(
                 &mut out,
             );
         }
-        return (out, None, Skip::TooLarge);
+        return (out, None, Skip::TooLarge, size);
     }
     buffer.clear();
-    let read = std::fs::File::open(root.join(path)).and_then(|file| {
-        use std::io::Read as _;
-        // At most one byte over the cap: a file that grew since the walk is
-        // still refused rather than read whole.
-        file.take(cap + 1).read_to_end(buffer)
-    });
+    // At most one byte over the cap: a file that grows while it is read is
+    // still refused rather than read whole.
+    let read = std::io::Read::read_to_end(&mut std::io::Read::take(file, cap + 1), buffer);
     match read {
-        Ok(n) if n as u64 > cap => return (out, None, Skip::TooLarge),
+        Ok(n) if n as u64 > cap => return (out, None, Skip::TooLarge, size),
         Ok(_) => {}
-        // Vanished or unreadable since the walk: nothing to check.
-        Err(_) => return (out, None, Skip::None),
+        // Unreadable (a directory swapped in, an I/O error): nothing to check.
+        Err(_) => return (out, None, Skip::None, size),
     }
     let bytes: &[u8] = buffer;
     // Change detection only: a fast 128-bit hash per file; the workspace
     // digest over all of them is SHA-256.
     let digest = format!("{:032x}", twox_hash::XxHash3_128::oneshot(bytes));
-    let binary = bytes.iter().take(8192).any(|&b| b == 0);
+    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
+    let binary = memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some();
     let text = (!binary).then_some(bytes);
     for d in &wanted {
         d.check_file(
@@ -305,11 +304,13 @@ fn scan_file(
         out,
         Some(digest),
         if binary { Skip::Binary } else { Skip::None },
+        size,
     )
 }
 
 /// Every file under `root` that .gitignore does not exclude (hidden files
-/// included, `.git` excluded), repository-relative and sorted.
+/// included, `.git` excluded), repository-relative and sorted; sizes are 0
+/// until the content pass reads them.
 fn walk(root: &Path) -> Vec<(String, u64)> {
     let found: Mutex<Vec<(String, u64)>> = Mutex::new(Vec::new());
     ignore::WalkBuilder::new(root)
@@ -329,12 +330,12 @@ fn walk(root: &Path) -> Vec<(String, u64)> {
                     && entry.file_type().is_some_and(|t| t.is_file())
                     && let Ok(relative) = entry.path().strip_prefix(root)
                 {
-                    let size = entry.metadata().map_or(0, |m| m.len());
                     let path = relative.to_string_lossy().replace('\\', "/");
+                    // The size is filled in when the file is read.
                     found
                         .lock()
                         .expect("walker threads do not panic")
-                        .push((path, size));
+                        .push((path, 0));
                 }
                 ignore::WalkState::Continue
             })
