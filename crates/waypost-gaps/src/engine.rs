@@ -128,28 +128,35 @@ pub fn scan_with_progress(
         .filter(|d| !config.disabled.iter().any(|id| id == d.id()))
         .collect();
 
-    // Content pass, split over the available cores; results merged in path order.
+    // Content pass over the available cores. Workers claim the next file
+    // from a shared cursor, so one worker never idles while another still
+    // has a run of large files; results are merged back in path order.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let total = files.len();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = files.len().div_ceil(workers).max(1);
-    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::new());
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = files.len();
+        .clamp(1, 8)
+        .min(total.max(1));
+    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::with_capacity(total));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for (part, slice) in files.chunks(chunk).enumerate() {
-            let detectors = &detectors;
-            let results = &results;
-            let done = &done;
+        for _ in 0..workers {
+            let (files, detectors, results) = (&files, &detectors, &results);
+            let (next, done) = (&next, &done);
             scope.spawn(move || {
-                let mut local = Vec::with_capacity(slice.len());
+                let mut local = Vec::new();
                 // One read buffer per worker, reused for every file.
                 let mut buffer = Vec::new();
-                for (offset, (path, _)) in slice.iter().enumerate() {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, _)) = files.get(index) else {
+                        break;
+                    };
                     let (findings, digest, skip, size) =
                         scan_file(root, path, detectors, config.max_file_bytes, &mut buffer);
-                    local.push((part * chunk + offset, findings, digest, skip, size));
-                    let now = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    local.push((index, findings, digest, skip, size));
+                    let now = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if now.is_multiple_of(256) || now == total {
                         progress(now, total);
                     }

@@ -108,6 +108,10 @@ impl Detector for MixedLineEndings {
     }
     fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
+        // Most files have no CR at all: one vector scan settles them.
+        if memchr::memchr(b'\r', text).is_none() {
+            return;
+        }
         let (mut crlf, mut lf) = (0usize, 0usize);
         for i in memchr::memchr_iter(b'\n', text) {
             if i > 0 && text[i - 1] == b'\r' {
