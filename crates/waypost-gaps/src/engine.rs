@@ -256,38 +256,39 @@ fn scan_file(
     cap: u64,
     buffer: &mut Vec<u8>,
 ) -> (Vec<Finding>, Option<String>, Skip, u64) {
-    let wanted: Vec<&&dyn Detector> = detectors.iter().filter(|d| d.wants(path)).collect();
-    let mut out = Vec::new();
+    // Runs the detectors that want this file; `text` is None for a file
+    // over the cap, so only its path and size are checked.
+    let check = |size: u64, text: Option<&[u8]>| {
+        let file = ScannedFile {
+            root,
+            path,
+            size,
+            text,
+        };
+        let mut out = Vec::new();
+        for d in detectors.iter().filter(|d| d.wants(path)) {
+            d.check_file(&file, &mut out);
+        }
+        out
+    };
     // The size comes from the open file (fstat), not from a second lookup
     // of the path during the walk.
     let Ok(file) = std::fs::File::open(root.join(path)) else {
         // Vanished or unreadable since the walk: nothing to check.
-        return (out, None, Skip::None, 0);
+        return (Vec::new(), None, Skip::None, 0);
     };
     let size = file.metadata().map_or(0, |m| m.len());
     if size > cap {
-        for d in &wanted {
-            d.check_file(
-                &ScannedFile {
-                    root,
-                    path,
-                    size,
-                    text: None,
-                },
-                &mut out,
-            );
-        }
-        return (out, None, Skip::TooLarge, size);
+        return (check(size, None), None, Skip::TooLarge, size);
     }
     buffer.clear();
     // At most one byte over the cap: a file that grows while it is read is
     // still refused rather than read whole.
-    let read = std::io::Read::read_to_end(&mut std::io::Read::take(file, cap + 1), buffer);
-    match read {
-        Ok(n) if n as u64 > cap => return (out, None, Skip::TooLarge, size),
+    match std::io::Read::read_to_end(&mut std::io::Read::take(file, cap + 1), buffer) {
+        Ok(n) if n as u64 > cap => return (check(size, None), None, Skip::TooLarge, size),
         Ok(_) => {}
         // Unreadable (a directory swapped in, an I/O error): nothing to check.
-        Err(_) => return (out, None, Skip::None, size),
+        Err(_) => return (Vec::new(), None, Skip::None, size),
     }
     let bytes: &[u8] = buffer;
     // Change detection only: a fast 128-bit hash per file; the workspace
@@ -295,20 +296,8 @@ fn scan_file(
     let digest = format!("{:032x}", twox_hash::XxHash3_128::oneshot(bytes));
     // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
     let binary = memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some();
-    let text = (!binary).then_some(bytes);
-    for d in &wanted {
-        d.check_file(
-            &ScannedFile {
-                root,
-                path,
-                size,
-                text,
-            },
-            &mut out,
-        );
-    }
     (
-        out,
+        check(size, (!binary).then_some(bytes)),
         Some(digest),
         if binary { Skip::Binary } else { Skip::None },
         size,
