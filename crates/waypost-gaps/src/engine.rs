@@ -121,7 +121,7 @@ pub fn scan_with_progress(
         })?,
         None => Vec::new(),
     };
-    let mut files = walk(root);
+    let paths = walk(root);
     let detectors: Vec<&dyn Detector> = detectors
         .iter()
         .map(AsRef::as_ref)
@@ -132,7 +132,7 @@ pub fn scan_with_progress(
     // from a shared cursor, so one worker never idles while another still
     // has a run of large files; results are merged back in path order.
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let total = files.len();
+    let total = paths.len();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
@@ -142,7 +142,7 @@ pub fn scan_with_progress(
     let done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (files, detectors, results) = (&files, &detectors, &results);
+            let (paths, detectors, results) = (&paths, &detectors, &results);
             let (next, done) = (&next, &done);
             scope.spawn(move || {
                 let mut local = Vec::new();
@@ -150,7 +150,7 @@ pub fn scan_with_progress(
                 let mut buffer = Vec::new();
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, _)) = files.get(index) else {
+                    let Some(path) = paths.get(index) else {
                         break;
                     };
                     let (findings, digest, skip, size) =
@@ -180,9 +180,10 @@ pub fn scan_with_progress(
             digest_input.push_str(&format!("index {stage} {id} {path}\n"));
         }
     }
-    for (index, file_findings, digest, skip, size) in per_file {
-        files[index].1 = size;
-        let path = &files[index].0;
+    // `per_file` is in walk order now, one entry per path.
+    debug_assert_eq!(per_file.len(), paths.len());
+    let mut files: Vec<(String, u64)> = Vec::with_capacity(total);
+    for (path, (_, file_findings, digest, skip, size)) in paths.into_iter().zip(per_file) {
         findings.extend(file_findings);
         match skip {
             Skip::None => {}
@@ -193,6 +194,7 @@ pub fn scan_with_progress(
             "file {path} {size} {}\n",
             digest.as_deref().unwrap_or("-")
         ));
+        files.push((path, size));
     }
     let ctx = ScanContext {
         repo: repo.as_ref(),
@@ -305,10 +307,9 @@ fn scan_file(
 }
 
 /// Every file under `root` that .gitignore does not exclude (hidden files
-/// included, `.git` excluded), repository-relative and sorted; sizes are 0
-/// until the content pass reads them.
-fn walk(root: &Path) -> Vec<(String, u64)> {
-    let found: Mutex<Vec<(String, u64)>> = Mutex::new(Vec::new());
+/// included, `.git` excluded), repository-relative and sorted.
+fn walk(root: &Path) -> Vec<String> {
+    let found: Mutex<Vec<String>> = Mutex::new(Vec::new());
     ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -327,11 +328,10 @@ fn walk(root: &Path) -> Vec<(String, u64)> {
                     && let Ok(relative) = entry.path().strip_prefix(root)
                 {
                     let path = relative.to_string_lossy().replace('\\', "/");
-                    // The size is filled in when the file is read.
                     found
                         .lock()
                         .expect("walker threads do not panic")
-                        .push((path, 0));
+                        .push(path);
                 }
                 ignore::WalkState::Continue
             })

@@ -171,13 +171,7 @@ fn files_over_budget() {
         ..Default::default()
     };
     repo.write("docs/big.txt", &"x".repeat(2000));
-    let outcome = waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &crate::support::context(),
-    )
-    .expect("scan");
+    let outcome = crate::support::scan_config(repo.path(), &config, &crate::support::context());
     assert!(fired(&outcome.report).contains(&("file_over_budget".into(), "docs/big.txt".into())));
 }
 
@@ -208,14 +202,7 @@ fn duplicated_sot_files_and_ledger_entries() {
 }
 
 fn scan_with(repo: &TestRepo, config: waypost_gaps::ScanConfig) -> waypost_schemas::GapReportV1 {
-    waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &crate::support::context(),
-    )
-    .expect("scan")
-    .report
+    crate::support::scan_config(repo.path(), &config, &crate::support::context()).report
 }
 
 #[test]
@@ -296,14 +283,7 @@ fn stale_claims_orphan_journals_and_old_locks() {
     };
     let mut context = crate::support::context();
     context.now = waypost_schemas::Timestamp::parse("2030-01-01T00:00:00Z").expect("t");
-    let report = waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &context,
-    )
-    .expect("scan")
-    .report;
+    let report = crate::support::scan_config(repo.path(), &config, &context).report;
     let got = fired(&report);
     assert_fired(&got, "stale_claim", "claims/workspace.claim.json");
     assert!(
@@ -472,14 +452,7 @@ fn run_directories_over_budget_and_logs_past_retention() {
     let mut context = crate::support::context();
     // "Now" is far past the files' times: every log is old.
     context.now = waypost_schemas::Timestamp::parse("2099-01-01T00:00:00Z").expect("t");
-    let report = waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &context,
-    )
-    .expect("scan")
-    .report;
+    let report = crate::support::scan_config(repo.path(), &config, &context).report;
     let got = fired(&report);
     assert_fired(
         &got,
@@ -499,14 +472,8 @@ fn run_directories_over_budget_and_logs_past_retention() {
         ".autonomous_runs/demo/runs/scan/scan-1/logs",
     );
     // With "now" at the scan date, nothing is past retention.
-    let report = waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &crate::support::context(),
-    )
-    .expect("scan")
-    .report;
+    let report =
+        crate::support::scan_config(repo.path(), &config, &crate::support::context()).report;
     assert!(
         !fired(&report)
             .iter()

@@ -111,13 +111,7 @@ fn gitignored_files_are_not_scanned_and_big_or_binary_files_are_noted() {
         ..Default::default()
     };
     repo.write("docs/large.md", &"[x](missing.md)\n".repeat(20));
-    let outcome = waypost_gaps::scan(
-        repo.path(),
-        &waypost_gaps::detectors::builtin(&config),
-        &config,
-        &crate::support::context(),
-    )
-    .expect("scan");
+    let outcome = crate::support::scan_config(repo.path(), &config, &crate::support::context());
     assert!(
         !outcome
             .report

@@ -15,8 +15,16 @@ pub(crate) fn context() -> ReportContext {
 }
 
 pub(crate) fn scan_dir(root: &Path) -> ScanOutcome {
-    let config = ScanConfig::default();
-    scan(root, &detectors::builtin(&config), &config, &context()).expect("scan")
+    scan_config(root, &ScanConfig::default(), &context())
+}
+
+/// Scans `root` with the built-in detectors set up by `config`.
+pub(crate) fn scan_config(
+    root: &Path,
+    config: &ScanConfig,
+    context: &ReportContext,
+) -> ScanOutcome {
+    scan(root, &detectors::builtin(config), config, context).expect("scan")
 }
 
 /// The detectors that fired, with the first path of each gap.
