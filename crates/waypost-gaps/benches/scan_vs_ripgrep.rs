@@ -1,13 +1,16 @@
 //! The gap scan against ripgrep's full-content pass over the same tree.
 //!
-//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N]`
-//! (default 100 000 files; needs `rg`, Debian package `ripgrep`).
+//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N] [--tree DIR]`
+//! (default 100 000 files; needs `rg`, Debian package `ripgrep`). With
+//! `--tree DIR` the tree is kept in DIR and reused by the next run, so a
+//! profiler can watch the scans alone.
 //!
 //! Generates a tree of N files (mixed sizes, some with findings), warms the
 //! page cache, then times three alternating runs of each: `waypost_gaps::scan`
 //! with every built-in detector, and `rg -c <pattern>` (which reads every
 //! file, as the scan does). Prints the medians, their ratio (goal: at most
-//! 1.2), the number of gaps and the peak resident memory of this process.
+//! 1.2), the number of gaps and the peak resident memory of this process
+//! (compare two sizes: it should follow the gaps, not the files).
 #![allow(clippy::print_stdout, reason = "a bench binary reports on stdout")]
 
 use std::fs;
@@ -30,15 +33,26 @@ fn main() {
         println!("ripgrep (`rg`) is not installed: apt-get install ripgrep");
         std::process::exit(1);
     }
+    // `--tree DIR` keeps the generated tree in DIR and reuses it on the next
+    // run (for profiling); otherwise it lives in a temporary folder.
+    let kept = args
+        .iter()
+        .position(|a| a == "--tree")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path().join("tree");
-    let start = Instant::now();
-    let bytes = generate(&root, files);
-    println!(
-        "generated {files} files ({:.1} MiB) in {:.1?}",
-        bytes as f64 / 1_048_576.0,
-        start.elapsed()
-    );
+    let root = kept.clone().unwrap_or_else(|| dir.path().join("tree"));
+    if kept.is_some() && root.exists() {
+        println!("reusing the tree in {}", root.display());
+    } else {
+        let start = Instant::now();
+        let bytes = generate(&root, files);
+        println!(
+            "generated {files} files ({:.1} MiB) in {:.1?}",
+            bytes as f64 / 1_048_576.0,
+            start.elapsed()
+        );
+    }
 
     let config = ScanConfig::default();
     let detectors = detectors::builtin(&config);

@@ -15,16 +15,71 @@ pub struct ScannedFile<'a> {
     pub size: u64,
     /// The content, when it is within the size cap and not binary.
     pub text: Option<&'a [u8]>,
+    /// Which [`Marker`]s the text contains, found in one pass on first use.
+    markers: std::cell::OnceCell<u8>,
 }
 
-/// What a scan knows besides the files: repository state, the clock, and
-/// the list of every file the walk saw.
+/// Strings several built-in detectors look for in source files. They are
+/// found together, in one pass over a file, whichever detector asks first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Marker {
+    /// `Invariant:`, the start of an invariant block.
+    InvariantBlock = 0,
+    /// `fn`, before any test name.
+    Fn = 1,
+    /// `#[ignore`, an ignored test.
+    IgnoreAttribute = 2,
+}
+
+static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    // Leftmost-first lets the searcher use its SIMD literal matcher.
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(["Invariant:", "fn", "#[ignore"])
+        .expect("literal needles")
+});
+
+impl<'a> ScannedFile<'a> {
+    /// A file at `path` (repository-relative) under `root`.
+    pub fn new(
+        root: &'a std::path::Path,
+        path: &'a str,
+        size: u64,
+        text: Option<&'a [u8]>,
+    ) -> Self {
+        Self {
+            root,
+            path,
+            size,
+            text,
+            markers: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the text contains `marker` (false without text).
+    pub(crate) fn has(&self, marker: Marker) -> bool {
+        let found = *self.markers.get_or_init(|| {
+            let mut found = 0u8;
+            for m in MARKERS.find_iter(self.text.unwrap_or_default()) {
+                found |= 1 << m.pattern().as_u32();
+                if found == 0b111 {
+                    break;
+                }
+            }
+            found
+        });
+        found & (1 << marker as u8) != 0
+    }
+}
+
+/// What a scan knows besides the files: repository state, the clock and
+/// the commit range. There is deliberately no list of every file: the tree
+/// is checked as it is walked, and a detector that judges across files
+/// keeps only the few files it needs (see [`Detector`]).
 #[derive(Debug)]
 pub struct ScanContext<'a> {
     /// Git state, when the root is a repository.
     pub repo: Option<&'a RepoState>,
-    /// Every walked file (repository-relative, sorted) with its size.
-    pub files: &'a [(String, u64)],
     /// "Now", for age thresholds (passed in; never read from the system here).
     pub now: &'a Timestamp,
     /// The scanned root on disk.
@@ -81,6 +136,16 @@ impl Finding {
         }
     }
 
+    /// A finding of `detector` (its id and gap type) about `path`.
+    pub fn of(
+        detector: &dyn Detector,
+        risk: RiskLevel,
+        path: &str,
+        title: impl Into<String>,
+    ) -> Self {
+        Self::new(detector.id(), detector.gap_type(), risk, path, title)
+    }
+
     /// With a description.
     #[must_use]
     pub fn describe(mut self, text: impl Into<String>) -> Self {
@@ -125,9 +190,20 @@ impl Finding {
 }
 
 /// A check. Each detector reports one gap type; many detectors may report
-/// the same type. The engine walks the tree once and hands each file to the
-/// detectors whose [`Detector::wants`] says yes; [`Detector::finish`] runs
-/// once after the walk for checks over the whole tree or the repository.
+/// the same type.
+///
+/// The engine walks the tree once, on several threads, and checks each file
+/// as it finds it: [`Detector::check_file`] for the files whose
+/// [`Detector::wants`] says yes, [`Detector::check_dir`] for every folder
+/// the walk enters. [`Detector::finish`] runs once after the walk.
+///
+/// Files arrive in no particular order. A detector that judges across files
+/// (duplicates, declarations and their uses) keeps what it needs behind a
+/// lock and takes it in `finish`; it keeps only the files it is about (a
+/// ledger, a manifest), never every file, and picks by path rather than by
+/// arrival, so memory follows the findings, not the tree, and the report
+/// does not depend on thread timing. Such state belongs to one scan: build
+/// the detectors afresh for each scan (as [`crate::detectors::builtin`] does).
 pub trait Detector: Send + Sync {
     /// Stable id (also the SARIF rule id), e.g. `broken_markdown_link`.
     fn id(&self) -> &'static str;
@@ -135,12 +211,16 @@ pub trait Detector: Send + Sync {
     fn gap_type(&self) -> GapType;
     /// One sentence: what it looks for.
     fn description(&self) -> &'static str;
-    /// Whether to see this file.
+    /// Whether to see this file (repository-relative path, `/` separators).
     fn wants(&self, _path: &str) -> bool {
         false
     }
     /// Checks one file.
-    fn check_file(&self, _file: &ScannedFile<'_>, _out: &mut Vec<Finding>) {}
+    fn check_file(&self, _file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
+    }
+    /// Checks one folder the walk enters (repository-relative, `""` for the
+    /// root); the folder's entries can be listed from `ctx.root`.
+    fn check_dir(&self, _dir: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
     /// Checks after the walk.
     fn finish(&self, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
 }

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use waypost_schemas::canonical::sha256_hex;
 use waypost_schemas::{
     FormatV1, Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, Timestamp,
 };
@@ -21,17 +20,20 @@ use crate::repo;
 // Invariant: GAP-002 The same repository state gives the same report.
 // Category: determinism
 // Why: gap ids and the report id must be comparable across scans and machines.
-// Enforced by: files are sorted, findings are ordered and identified by content
-//      (Gap::derive_gap_id), the digest covers HEAD, the index and file contents only, and
-//      time enters only through the caller's timestamp.
+// Enforced by: findings are identified by content (Gap::derive_gap_id) and put in one
+//      total order whatever order the parallel walk found them in; the digest covers HEAD,
+//      the index and file contents only, combined independently of order; detectors that
+//      collect across files pick by path, not by arrival; time enters only through the
+//      caller's timestamp.
 
 /// Files the engine did not read, and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Skipped {
     /// Over the size cap.
     pub too_large: Vec<String>,
-    /// Binary (a NUL byte near the start).
-    pub binary: Vec<String>,
+    /// How many binaries (a NUL byte near the start) were seen; counted,
+    /// not listed, so a tree of images costs no memory per image.
+    pub binary: usize,
 }
 
 /// A scan's report and what it left out.
@@ -93,16 +95,18 @@ pub fn scan(
     config: &crate::ScanConfig,
     context: &ReportContext,
 ) -> Result<ScanOutcome, ScanError> {
-    scan_with_progress(root, detectors, config, context, &|_, _| {})
+    scan_with_progress(root, detectors, config, context, &|_| {})
 }
 
-/// [`scan`], calling `progress(done, total)` as files are read (from any thread).
+/// [`scan`], calling `progress(files_done)` now and then as files are read
+/// (from any thread). The total is not known in advance: the tree is read
+/// as it is walked.
 pub fn scan_with_progress(
     root: &Path,
     detectors: &[Box<dyn Detector>],
     config: &crate::ScanConfig,
     context: &ReportContext,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<ScanOutcome, ScanError> {
     if !root.is_dir() {
         return Err(ScanError::Root {
@@ -121,88 +125,26 @@ pub fn scan_with_progress(
         })?,
         None => Vec::new(),
     };
-    let paths = walk(root);
     let detectors: Vec<&dyn Detector> = detectors
         .iter()
         .map(AsRef::as_ref)
         .filter(|d| !config.disabled.iter().any(|id| id == d.id()))
         .collect();
-
-    // Content pass over the available cores. Workers claim the next file
-    // from a shared cursor, so one worker never idles while another still
-    // has a run of large files; results are merged back in path order.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let total = paths.len();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(total.max(1));
-    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::with_capacity(total));
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let (paths, detectors, results) = (&paths, &detectors, &results);
-            let (next, done) = (&next, &done);
-            scope.spawn(move || {
-                let mut local = Vec::new();
-                // One read buffer per worker, reused for every file.
-                let mut buffer = Vec::new();
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(index) else {
-                        break;
-                    };
-                    let (findings, digest, skip, size) =
-                        scan_file(root, path, detectors, config.max_file_bytes, &mut buffer);
-                    local.push((index, findings, digest, skip, size));
-                    let now = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if now.is_multiple_of(256) || now == total {
-                        progress(now, total);
-                    }
-                }
-                results
-                    .lock()
-                    .expect("no worker panics while holding the lock")
-                    .extend(local);
-            });
-        }
-    });
-    let mut per_file = results.into_inner().expect("workers finished");
-    per_file.sort_by_key(|(i, ..)| *i);
-
-    let mut findings = Vec::new();
-    let mut skipped = Skipped::default();
-    let mut digest_input = String::new();
-    if let Some(r) = &repo {
-        digest_input.push_str(&format!("HEAD {}\n", r.head.as_deref().unwrap_or("-")));
-        for (path, id, stage) in &r.index {
-            digest_input.push_str(&format!("index {stage} {id} {path}\n"));
-        }
-    }
-    // `per_file` is in walk order now, one entry per path.
-    debug_assert_eq!(per_file.len(), paths.len());
-    let mut files: Vec<(String, u64)> = Vec::with_capacity(total);
-    for (path, (_, file_findings, digest, skip, size)) in paths.into_iter().zip(per_file) {
-        findings.extend(file_findings);
-        match skip {
-            Skip::None => {}
-            Skip::TooLarge => skipped.too_large.push(path.clone()),
-            Skip::Binary => skipped.binary.push(path.clone()),
-        }
-        digest_input.push_str(&format!(
-            "file {path} {size} {}\n",
-            digest.as_deref().unwrap_or("-")
-        ));
-        files.push((path, size));
-    }
     let ctx = ScanContext {
         repo: repo.as_ref(),
-        files: &files,
         now: &context.now,
         root,
         commits: &commits,
     };
+
+    let totals = walk_and_check(root, &detectors, &ctx, config.max_file_bytes, progress);
+    let Totals {
+        mut findings,
+        mut skipped,
+        files,
+        file_digest_sum,
+        ..
+    } = totals;
     for detector in &detectors {
         detector.finish(&ctx, &mut findings);
     }
@@ -210,12 +152,13 @@ pub fn scan_with_progress(
     let mut gaps: Vec<Gap> = findings.into_iter().map(to_gap).collect();
     gaps.sort_by(Gap::report_order);
     gaps.dedup_by(|a, b| a.gap_id == b.gap_id);
+    skipped.too_large.sort();
     let mut report = GapReportV1 {
         format_version: FormatV1,
         project_id: context.project_id.clone(),
         run_id: context.run_id.clone(),
         generated_at: context.now.clone(),
-        workspace_state_digest: Some(sha256_hex(digest_input.as_bytes())),
+        workspace_state_digest: Some(workspace_digest(repo.as_ref(), files, file_digest_sum)),
         summary: Some(GapSummary::of(&gaps)),
         gaps,
         metadata: Some(GapReportMetadata {
@@ -225,91 +168,93 @@ pub fn scan_with_progress(
         }),
         extra: Default::default(),
     };
-    if !skipped.too_large.is_empty() || !skipped.binary.is_empty() {
+    if !skipped.too_large.is_empty() || skipped.binary > 0 {
         report.extra.insert(
             "skipped_files".into(),
-            serde_json::json!({"over_size_cap": skipped.too_large, "binary": skipped.binary.len()}),
+            serde_json::json!({"over_size_cap": skipped.too_large, "binary": skipped.binary}),
         );
     }
     Ok(ScanOutcome {
         report,
         skipped,
-        files_scanned: files.len(),
+        files_scanned: files,
     })
 }
 
-/// One file's outcome: its position in the walk, findings, content digest,
-/// whether it was skipped, and its size.
-type FileResult = (usize, Vec<Finding>, Option<String>, Skip, u64);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Skip {
-    None,
-    TooLarge,
-    Binary,
-}
-
-/// Reads one file (bounded) into `buffer`, hashes it, and runs the
-/// detectors that want it.
-fn scan_file(
-    root: &Path,
-    path: &str,
-    detectors: &[&dyn Detector],
-    cap: u64,
-    buffer: &mut Vec<u8>,
-) -> (Vec<Finding>, Option<String>, Skip, u64) {
-    // Runs the detectors that want this file; `text` is None for a file
-    // over the cap, so only its path and size are checked.
-    let check = |size: u64, text: Option<&[u8]>| {
-        let file = ScannedFile {
-            root,
-            path,
-            size,
-            text,
-        };
-        let mut out = Vec::new();
-        for d in detectors.iter().filter(|d| d.wants(path)) {
-            d.check_file(&file, &mut out);
+/// SHA-256 over HEAD, the index entries, and the files: their number and
+/// the wrapping sum of one 128-bit hash per file (of its path, size and
+/// content). The sum does not depend on the order files were read in, so
+/// the walk can run in parallel without keeping a list of every file.
+/// Content is hashed with xxh3-128: this digest detects change; it is not
+/// a commitment an adversary could not forge.
+fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_sum: u128) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    if let Some(r) = repo {
+        hasher.update(format!("HEAD {}\n", r.head.as_deref().unwrap_or("-")));
+        for (path, id, stage) in &r.index {
+            hasher.update(format!("index {stage} {id} {path}\n"));
         }
-        out
-    };
-    // The size comes from the open file (fstat), not from a second lookup
-    // of the path during the walk.
-    let Ok(file) = std::fs::File::open(root.join(path)) else {
-        // Vanished or unreadable since the walk: nothing to check.
-        return (Vec::new(), None, Skip::None, 0);
-    };
-    let size = file.metadata().map_or(0, |m| m.len());
-    if size > cap {
-        return (check(size, None), None, Skip::TooLarge, size);
     }
-    buffer.clear();
-    // At most one byte over the cap: a file that grows while it is read is
-    // still refused rather than read whole.
-    match std::io::Read::read_to_end(&mut std::io::Read::take(file, cap + 1), buffer) {
-        Ok(n) if n as u64 > cap => return (check(size, None), None, Skip::TooLarge, size),
-        Ok(_) => {}
-        // Unreadable (a directory swapped in, an I/O error): nothing to check.
-        Err(_) => return (Vec::new(), None, Skip::None, size),
-    }
-    let bytes: &[u8] = buffer;
-    // Change detection only: a fast 128-bit hash per file; the workspace
-    // digest over all of them is SHA-256.
-    let digest = format!("{:032x}", twox_hash::XxHash3_128::oneshot(bytes));
-    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
-    let binary = memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some();
-    (
-        check(size, (!binary).then_some(bytes)),
-        Some(digest),
-        if binary { Skip::Binary } else { Skip::None },
-        size,
-    )
+    hasher.update(format!("files {files} {file_digest_sum:032x}\n"));
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// Every file under `root` that .gitignore does not exclude (hidden files
-/// included, `.git` excluded), repository-relative and sorted.
-fn walk(root: &Path) -> Vec<String> {
-    let found: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// What the walk gathered: the findings of per-file and per-folder checks,
+/// the files it could not read, and the order-independent file digest.
+/// Nothing here grows with the number of files except findings and the
+/// names of files over the size cap.
+#[derive(Default)]
+struct Totals {
+    findings: Vec<Finding>,
+    skipped: Skipped,
+    files: usize,
+    file_digest_sum: u128,
+}
+
+impl Totals {
+    fn absorb(&mut self, other: Totals) {
+        self.findings.extend(other.findings);
+        self.skipped.too_large.extend(other.skipped.too_large);
+        self.skipped.binary += other.skipped.binary;
+        self.files += other.files;
+        self.file_digest_sum = self.file_digest_sum.wrapping_add(other.file_digest_sum);
+    }
+}
+
+/// One walker thread's state: its read buffer and its share of the totals,
+/// handed over when the thread's visitor is dropped at the end of the walk.
+struct Worker<'a> {
+    buffer: Vec<u8>,
+    totals: Totals,
+    sink: &'a Mutex<Totals>,
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut sink) = self.sink.lock() {
+            sink.absorb(std::mem::take(&mut self.totals));
+        }
+    }
+}
+
+/// Walks `root` (respecting .gitignore, hidden files included, `.git`
+/// excluded) on all cores and checks each file as it is found: one pass,
+/// nothing kept per file.
+fn walk_and_check(
+    root: &Path,
+    detectors: &[&dyn Detector],
+    ctx: &ScanContext<'_>,
+    cap: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Totals {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sink = Mutex::new(Totals::default());
+    let done = AtomicUsize::new(0);
     ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -318,27 +263,128 @@ fn walk(root: &Path) -> Vec<String> {
         .require_git(false)
         .parents(false)
         .follow_links(false)
+        .threads(
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 8),
+        )
         .filter_entry(|e| e.file_name() != ".git")
         .build_parallel()
         .run(|| {
-            let found = &found;
+            let mut worker = Worker {
+                buffer: Vec::new(),
+                totals: Totals::default(),
+                sink: &sink,
+            };
+            let done = &done;
             Box::new(move |entry| {
-                if let Ok(entry) = entry
-                    && entry.file_type().is_some_and(|t| t.is_file())
-                    && let Ok(relative) = entry.path().strip_prefix(root)
-                {
-                    let path = relative.to_string_lossy().replace('\\', "/");
-                    found
-                        .lock()
-                        .expect("walker threads do not panic")
-                        .push(path);
+                let Ok(entry) = entry else {
+                    return ignore::WalkState::Continue;
+                };
+                let Some(kind) = entry.file_type() else {
+                    return ignore::WalkState::Continue;
+                };
+                let Some(relative) = relative_path(root, entry.path()) else {
+                    return ignore::WalkState::Continue;
+                };
+                if kind.is_dir() {
+                    for d in detectors {
+                        d.check_dir(&relative, ctx, &mut worker.totals.findings);
+                    }
+                } else if kind.is_file() {
+                    let Worker { buffer, totals, .. } = &mut worker;
+                    check_file(entry.path(), &relative, detectors, ctx, cap, buffer, totals);
+                    let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if now.is_multiple_of(256) {
+                        progress(now);
+                    }
                 }
                 ignore::WalkState::Continue
             })
         });
-    let mut files = found.into_inner().expect("walk finished");
-    files.sort();
-    files
+    let totals = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+    progress(totals.files);
+    totals
+}
+
+/// `path` relative to `root` with `/` separators (`""` for the root).
+fn relative_path<'p>(root: &Path, path: &'p Path) -> Option<std::borrow::Cow<'p, str>> {
+    let relative = path.strip_prefix(root).ok()?.to_string_lossy();
+    if cfg!(windows) {
+        Some(relative.replace('\\', "/").into())
+    } else {
+        Some(relative)
+    }
+}
+
+/// Reads one file (bounded) into `buffer`, adds it to the digest, and runs
+/// the detectors that want it.
+fn check_file(
+    full_path: &Path,
+    path: &str,
+    detectors: &[&dyn Detector],
+    ctx: &ScanContext<'_>,
+    cap: u64,
+    buffer: &mut Vec<u8>,
+    totals: &mut Totals,
+) {
+    use std::io::Read;
+    totals.files += 1;
+    // Runs the detectors that want this file; `text` is None for a file
+    // over the cap or a binary, so only its path and size are checked.
+    let check = |size: u64, text: Option<&[u8]>, content_hash: u128, totals: &mut Totals| {
+        let file = ScannedFile::new(ctx.root, path, size, text);
+        for d in detectors.iter().filter(|d| d.wants(path)) {
+            d.check_file(&file, ctx, &mut totals.findings);
+        }
+        let mut record = Vec::with_capacity(path.len() + 25);
+        record.extend_from_slice(path.as_bytes());
+        record.push(0);
+        record.extend_from_slice(&size.to_le_bytes());
+        record.extend_from_slice(&content_hash.to_le_bytes());
+        totals.file_digest_sum = totals
+            .file_digest_sum
+            .wrapping_add(twox_hash::XxHash3_128::oneshot(&record));
+    };
+    let Ok(mut file) = std::fs::File::open(full_path) else {
+        // Vanished or unreadable since the walk: nothing to check.
+        return check(0, None, 0, totals);
+    };
+    // The size comes from the open file (fstat), not from a second lookup
+    // of the path.
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > cap {
+        totals.skipped.too_large.push(path.to_owned());
+        return check(size, None, 0, totals);
+    }
+    // Read exactly the size found at open, in one read for a regular file:
+    // no second read to find the end. The buffer only grows, so it is
+    // zeroed once per growth, not once per file. A file that grows while it
+    // is read is read as it was when opened; one that shrinks is read to
+    // its new end.
+    let want = usize::try_from(size).unwrap_or(usize::MAX);
+    if buffer.len() < want {
+        buffer.resize(want, 0);
+    }
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut buffer[filled..want]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Unreadable (a directory swapped in, an I/O error): its path and size only.
+            Err(_) => return check(size, None, 0, totals),
+        }
+    }
+    let bytes = &buffer[..filled];
+    // Change detection only: a fast 128-bit hash per file.
+    let content_hash = twox_hash::XxHash3_128::oneshot(bytes);
+    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
+    let binary = memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some();
+    if binary {
+        totals.skipped.binary += 1;
+    }
+    check(size, (!binary).then_some(bytes), content_hash, totals);
 }
 
 fn to_gap(f: Finding) -> Gap {

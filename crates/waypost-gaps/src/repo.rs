@@ -19,6 +19,15 @@ pub struct RepoState {
     pub index: Vec<(String, String, u32)>,
 }
 
+impl RepoState {
+    /// Whether the index has an entry for `path` (at any stage).
+    pub fn tracks(&self, path: &str) -> bool {
+        // Sorted by path, then id, then stage.
+        let start = self.index.partition_point(|(p, _, _)| p.as_str() < path);
+        self.index.get(start).is_some_and(|(p, _, _)| p == path)
+    }
+}
+
 /// Reads `root`'s repository, or `None` when it is not one. `Err` carries
 /// gix's message for a repository that cannot be read.
 pub(crate) fn read(root: &Path) -> Result<Option<RepoState>, String> {

@@ -88,6 +88,8 @@ fn encoding_problems() {
     std::fs::write(repo.path().join("src/CON.txt"), b"x\n").expect("write");
     std::fs::write(repo.path().join("src/Readme.txt"), b"x\n").expect("write");
     std::fs::write(repo.path().join("src/README.txt"), b"x\n").expect("write");
+    // Two folders that differ in case: everything below them collides.
+    repo.write("Docs/extra.txt", "x\n");
     let long = format!("src/{}f.txt", "deep-dir/".repeat(31));
     std::fs::create_dir_all(repo.path().join(long.rsplit_once('/').expect("dir").0))
         .expect("mkdir");
@@ -99,6 +101,7 @@ fn encoding_problems() {
         ("mixed_line_endings", "src/mixed.txt"),
         ("windows_invalid_name", "src/CON.txt"),
         ("case_collision", "src/README.txt"),
+        ("case_collision", "Docs"),
         ("path_too_long", long.as_str()),
     ] {
         assert!(

@@ -61,20 +61,18 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     };
     let detectors = detectors::builtin(&config);
 
-    // A progress bar only for a person watching a terminal.
+    // Progress only for a person watching a terminal. The tree is read as it
+    // is walked, so there is a running count rather than a total.
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
+        let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} scanning {pos}/{len} files {wide_bar}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{spinner} scanned {pos} files ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar
     });
-    let progress = |done: usize, total: usize| {
+    let progress = |done: usize| {
         if let Some(bar) = &bar {
-            bar.set_length(total as u64);
             bar.set_position(done as u64);
         }
     };

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use waypost_schemas::{GapType, RiskLevel};
 
-use crate::detector::{Detector, Finding, ScannedFile};
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 
 /// `[text](target)` links, and code spans that look like repository paths.
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -31,7 +31,7 @@ impl Detector for BrokenMarkdownLink {
     fn wants(&self, path: &str) -> bool {
         path.ends_with(".md")
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
             return;
         };
@@ -105,7 +105,7 @@ impl Detector for BrokenMarkdownLink {
                 if !file.root.join(&normal).exists() {
                     let what = if is_link { "links to" } else { "names" };
                     out.push(
-                        Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} {what} `{target}`, which does not exist", file.path))
+                        Finding::of(self, RiskLevel::Low, file.path, format!("{} {what} `{target}`, which does not exist", file.path))
                             .describe(format!("`{normal}` is not in the repository: the documentation no longer matches the code."))
                             .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
                             .remedy("fix the path or remove the reference", false),

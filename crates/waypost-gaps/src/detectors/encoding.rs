@@ -38,12 +38,12 @@ impl Detector for InvalidUtf8 {
     fn wants(&self, _path: &str) -> bool {
         true
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
         if let Err(e) = std::str::from_utf8(text) {
             let line = line_of(text, e.valid_up_to());
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, file.path, format!("{} is not valid UTF-8", file.path))
+                Finding::of(self, RiskLevel::Medium, file.path, format!("{} is not valid UTF-8", file.path))
                     .describe(format!("The first invalid byte is at offset {}; tools that assume UTF-8 will fail or corrupt it.", e.valid_up_to()))
                     .at_line(line, &line_text(text, line))
                     .remedy("re-encode the file as UTF-8", true),
@@ -68,15 +68,14 @@ impl Detector for Utf8Bom {
     fn wants(&self, _path: &str) -> bool {
         true
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if file
             .text
             .is_some_and(|t| t.starts_with(&[0xEF, 0xBB, 0xBF]))
         {
             out.push(
-                Finding::new(
-                    self.id(),
-                    self.gap_type(),
+                Finding::of(
+                    self,
                     RiskLevel::Low,
                     file.path,
                     format!("{} starts with a UTF-8 BOM", file.path),
@@ -106,7 +105,7 @@ impl Detector for MixedLineEndings {
     fn wants(&self, _path: &str) -> bool {
         true
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
         // Most files have no CR at all: one vector scan settles them.
         if memchr::memchr(b'\r', text).is_none() {
@@ -130,7 +129,7 @@ impl Detector for MixedLineEndings {
                 .map_or(0, |(i, _)| i);
             let line = line_of(text, at);
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} mixes CRLF and LF line endings", file.path))
+                Finding::of(self, RiskLevel::Low, file.path, format!("{} mixes CRLF and LF line endings", file.path))
                     .describe(format!("{crlf} CRLF and {lf} LF line endings; diffs and tools will disagree about this file."))
                     .at_line(line, &line_text(text, line))
                     .remedy("normalise the file to one line ending (and set .gitattributes)", false),
@@ -175,23 +174,24 @@ impl Detector for WindowsInvalidName {
     fn description(&self) -> &'static str {
         "a path cannot exist on Windows (reserved names, forbidden characters, trailing dot or space)"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        for (path, _) in ctx.files {
-            if let Some(problem) = path.split('/').find_map(windows_problem) {
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        self.gap_type(),
-                        RiskLevel::Medium,
-                        path,
-                        format!("{path} cannot exist on Windows"),
-                    )
-                    .describe(format!(
-                        "A path component {problem}; checkouts on Windows fail."
-                    ))
-                    .remedy("rename the file", true),
-                );
-            }
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let path = file.path;
+        if let Some(problem) = path.split('/').find_map(windows_problem) {
+            out.push(
+                Finding::of(
+                    self,
+                    RiskLevel::Medium,
+                    path,
+                    format!("{path} cannot exist on Windows"),
+                )
+                .describe(format!(
+                    "A path component {problem}; checkouts on Windows fail."
+                ))
+                .remedy("rename the file", true),
+            );
         }
     }
 }
@@ -209,16 +209,39 @@ impl Detector for CaseCollision {
     fn description(&self) -> &'static str {
         "two paths differ only in letter case and collide on case-insensitive file systems"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let mut folded: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for (path, _) in ctx.files {
-            folded.entry(path.to_lowercase()).or_default().push(path);
+    /// Two paths can only collide through two entries of one folder that
+    /// differ only in case (a folder collision moves everything below it),
+    /// so each folder's own listing is compared: nothing is kept across
+    /// folders. The listing includes entries .gitignore hides; they collide
+    /// on disk just the same.
+    fn check_dir(&self, dir: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let Ok(entries) = std::fs::read_dir(ctx.root.join(dir)) else {
+            return;
+        };
+        let mut folded: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if dir.is_empty() && name == ".git" {
+                continue;
+            }
+            folded.entry(name.to_lowercase()).or_default().push(name);
         }
-        for paths in folded.values().filter(|p| p.len() > 1) {
-            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, paths[0], format!("{} collide under case folding", paths.join(" and ")))
-                .describe("On Windows and macOS only one of these files can exist; a checkout silently loses the other.")
-                .remedy("rename one of the files", true);
-            f.paths = paths.iter().map(|p| (*p).to_owned()).collect();
+        for names in folded.into_values().filter(|n| n.len() > 1) {
+            let mut paths: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    if dir.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{dir}/{n}")
+                    }
+                })
+                .collect();
+            paths.sort();
+            let mut f = Finding::of(self, RiskLevel::Medium, &paths[0], format!("{} collide under case folding", paths.join(" and ")))
+                .describe("On Windows and macOS only one of these can exist; a checkout silently loses the other.")
+                .remedy("rename one of them", true);
+            f.paths = paths;
             out.push(f);
         }
     }
@@ -240,26 +263,24 @@ impl Detector for PathTooLong {
     fn description(&self) -> &'static str {
         "a repository-relative path is longer than 260 characters"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        for (path, _) in ctx
-            .files
-            .iter()
-            .filter(|(p, _)| p.chars().count() > MAX_PATH)
-        {
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.gap_type(),
-                    RiskLevel::Low,
-                    path,
-                    "A path is longer than 260 characters",
-                )
-                .describe(format!(
-                    "{} characters; Windows tools without long-path support cannot open it.",
-                    path.chars().count()
-                ))
-                .remedy("shorten the folder or file names", true),
-            );
-        }
+    fn wants(&self, path: &str) -> bool {
+        // More than MAX_PATH characters needs more than MAX_PATH bytes.
+        path.len() > MAX_PATH && path.chars().count() > MAX_PATH
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let path = file.path;
+        out.push(
+            Finding::of(
+                self,
+                RiskLevel::Low,
+                path,
+                "A path is longer than 260 characters",
+            )
+            .describe(format!(
+                "{} characters; Windows tools without long-path support cannot open it.",
+                path.chars().count()
+            ))
+            .remedy("shorten the folder or file names", true),
+        );
     }
 }

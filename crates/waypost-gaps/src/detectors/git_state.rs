@@ -29,7 +29,7 @@ impl Detector for GitOperationInProgress {
         ] {
             if repo.git_dir.join(marker).exists() {
                 out.push(
-                    Finding::new(self.id(), self.gap_type(), RiskLevel::Critical, &format!(".git/{marker}"), format!("A {operation} is in progress"))
+                    Finding::of(self, RiskLevel::Critical, &format!(".git/{marker}"), format!("A {operation} is in progress"))
                         .describe(format!("`.git/{marker}` exists: an unfinished {operation} leaves the work tree and index in a mixed state that agents must not build on."))
                         .remedy(&format!("a human finishes or aborts the {operation} (`git {operation} --continue` or `--abort`)"), true),
                 );
@@ -55,7 +55,7 @@ impl Detector for IndexLockLeftBehind {
         let Some(repo) = ctx.repo else { return };
         if repo.git_dir.join("index.lock").exists() {
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Critical, ".git/index.lock", "A stale .git/index.lock blocks every git write")
+                Finding::of(self, RiskLevel::Critical, ".git/index.lock", "A stale .git/index.lock blocks every git write")
                     .describe("git creates index.lock while it writes the index and removes it when done; one that stays behind means a git process died or is still running.")
                     .remedy("check that no git process is running, then remove .git/index.lock", true),
             );
@@ -87,9 +87,8 @@ impl Detector for UnmergedIndexEntries {
         paths.dedup();
         for path in paths {
             out.push(
-                Finding::new(
-                    self.id(),
-                    self.gap_type(),
+                Finding::of(
+                    self,
                     RiskLevel::Critical,
                     path,
                     format!("Unresolved conflict in {path}"),
@@ -118,7 +117,7 @@ impl Detector for HeadMissingObject {
         let Some(repo) = ctx.repo else { return };
         if repo.head_missing {
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Critical, ".git/HEAD", "HEAD points at a missing object")
+                Finding::of(self, RiskLevel::Critical, ".git/HEAD", "HEAD points at a missing object")
                     .describe(format!("HEAD resolves to `{}`, which is not in the object database: the repository is damaged.", repo.head.as_deref().unwrap_or("?")))
                     .remedy("a human restores the missing objects (fetch, or re-clone)", true),
             );
@@ -143,7 +142,7 @@ impl Detector for DetachedHead {
         let Some(repo) = ctx.repo else { return };
         if repo.branch.is_none() && repo.head.is_some() && !repo.head_missing {
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, ".git/HEAD", "HEAD is detached")
+                Finding::of(self, RiskLevel::Medium, ".git/HEAD", "HEAD is detached")
                     .describe("Commits made on a detached HEAD are easy to lose; agents expect to work on a branch.")
                     .remedy("check out a branch (or create one at HEAD)", true),
             );

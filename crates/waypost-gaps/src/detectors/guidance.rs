@@ -6,7 +6,7 @@ use std::sync::{LazyLock, Mutex};
 use regex::Regex;
 use waypost_schemas::{GapType, RiskLevel};
 
-use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
 
 static TEST_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"fn\s+([a-z]+)_(\d{3})_[a-z0-9_]*\s*\(").expect("literal"));
@@ -40,10 +40,10 @@ impl Detector for InvariantUndocumented {
     fn wants(&self, path: &str) -> bool {
         path.ends_with(".rs")
     }
-    fn check_file(&self, file: &ScannedFile<'_>, _out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
         let Some(bytes) = file.text else { return };
-        let has_block = memchr::memmem::find(bytes, b"Invariant:").is_some();
-        let has_test = memchr::memmem::find(bytes, b"fn ").is_some();
+        let has_block = file.has(Marker::InvariantBlock);
+        let has_test = file.has(Marker::Fn);
         if !has_block && !has_test {
             return;
         }
@@ -90,7 +90,7 @@ impl Detector for InvariantUndocumented {
         for (id, (path, line, text)) in seen.tested {
             if !seen.declared.contains(&id) {
                 out.push(
-                    Finding::new(self.id(), self.gap_type(), RiskLevel::Low, &path, format!("Invariant {id} is tested but not documented"))
+                    Finding::of(self, RiskLevel::Low, &path, format!("Invariant {id} is tested but not documented"))
                         .describe(format!("A test carries the id {id}, but no `// Invariant: {id}` block says what it guards."))
                         .at_line(line, &text)
                         .remedy("write the invariant block where it is enforced", false),

@@ -2,6 +2,7 @@
 //! how big it is, and what exists twice.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use waypost_schemas::{GapType, RiskLevel};
@@ -37,22 +38,24 @@ impl Detector for RootClutter {
     fn description(&self) -> &'static str {
         "a file at the repository root is not one a project is expected to keep there (logs, scratch scripts, archives, editor files)"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        for (path, _) in ctx.files.iter().filter(|(p, _)| !p.contains('/')) {
-            if !self.allow.is_match(path) {
-                let secret =
-                    path.starts_with(".env") || path.ends_with(".pem") || path.ends_with(".key");
-                let risk = if secret {
-                    RiskLevel::High
-                } else {
-                    RiskLevel::Low
-                };
-                out.push(
-                    Finding::new(self.id(), self.gap_type(), risk, path, format!("{path} clutters the repository root"))
-                        .describe(if secret { "A secrets-looking file at the root: it should not be in the repository at all." } else { "Not in the root allowlist: stray logs, scratch files and archives belong elsewhere or nowhere." })
-                        .remedy(if secret { "remove it and rotate whatever it holds" } else { "move it under a folder or delete it (configure [scan] root_allowlist if it belongs)" }, secret),
-                );
-            }
+    fn wants(&self, path: &str) -> bool {
+        !path.contains('/')
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let path = file.path;
+        if !self.allow.is_match(path) {
+            let secret =
+                path.starts_with(".env") || path.ends_with(".pem") || path.ends_with(".key");
+            let risk = if secret {
+                RiskLevel::High
+            } else {
+                RiskLevel::Low
+            };
+            out.push(
+                Finding::of(self, risk, path, format!("{path} clutters the repository root"))
+                    .describe(if secret { "A secrets-looking file at the root: it should not be in the repository at all." } else { "Not in the root allowlist: stray logs, scratch files and archives belong elsewhere or nowhere." })
+                    .remedy(if secret { "remove it and rotate whatever it holds" } else { "move it under a folder or delete it (configure [scan] root_allowlist if it belongs)" }, secret),
+            );
         }
     }
 }
@@ -72,12 +75,15 @@ impl Detector for FileOverBudget {
     fn description(&self) -> &'static str {
         "a file is larger than the configured size budget"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        for (path, size) in ctx.files.iter().filter(|(_, s)| *s > self.budget) {
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let (path, size) = (file.path, file.size);
+        if size > self.budget {
             out.push(
-                Finding::new(
-                    self.id(),
-                    self.gap_type(),
+                Finding::of(
+                    self,
                     RiskLevel::Medium,
                     path,
                     format!("{path} is over the size budget"),
@@ -108,8 +114,12 @@ fn is_ledger(path: &str) -> bool {
         || (path.ends_with(".jsonl") && path.split('/').any(|c| c == "sot" || c == "ledgers"))
 }
 
-/// One SOT file in several folders.
-pub(crate) struct DuplicateSotFile;
+/// One SOT file in several folders. Keeps the SOT files it sees (a handful
+/// per repository), grouped by name, until the walk ends.
+#[derive(Default)]
+pub(crate) struct DuplicateSotFile {
+    by_name: Mutex<BTreeMap<String, Vec<String>>>,
+}
 
 impl Detector for DuplicateSotFile {
     fn id(&self) -> &'static str {
@@ -121,19 +131,27 @@ impl Detector for DuplicateSotFile {
     fn description(&self) -> &'static str {
         "a source-of-truth file (ledger, build history, decision log) exists in more than one folder"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (path, _) in ctx.files {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            if SOT_NAMES.contains(&name) || is_ledger(path) {
-                by_name.entry(name).or_default().push(path);
-            }
-        }
-        for (name, paths) in by_name.into_iter().filter(|(_, p)| p.len() > 1) {
-            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, paths[0], format!("{name} exists in {} places", paths.len()))
+    fn wants(&self, path: &str) -> bool {
+        SOT_NAMES.contains(&path.rsplit('/').next().unwrap_or(path)) || is_ledger(path)
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
+        let name = file.path.rsplit('/').next().unwrap_or(file.path);
+        self.by_name
+            .lock()
+            .expect("no panics while locked")
+            .entry(name.to_owned())
+            .or_default()
+            .push(file.path.to_owned());
+    }
+    fn finish(&self, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        // Take the state, so a detector value reused for another scan starts empty.
+        let by_name = std::mem::take(&mut *self.by_name.lock().expect("no panics while locked"));
+        for (name, mut paths) in by_name.into_iter().filter(|(_, p)| p.len() > 1) {
+            paths.sort();
+            let mut f = Finding::of(self, RiskLevel::Medium, &paths[0], format!("{name} exists in {} places", paths.len()))
                 .describe("Two copies of one source of truth drift apart; readers cannot tell which is current.")
                 .remedy("keep one copy and merge the other into it", true);
-            f.paths = paths.iter().map(|p| (*p).to_owned()).collect();
+            f.paths = paths;
             out.push(f);
         }
     }
@@ -155,7 +173,7 @@ impl Detector for DuplicateLedgerEntry {
     fn wants(&self, path: &str) -> bool {
         is_ledger(path)
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
             return;
         };
@@ -186,9 +204,8 @@ impl Detector for DuplicateLedgerEntry {
             };
             if let Some(what) = duplicate {
                 out.push(
-                    Finding::new(
-                        self.id(),
-                        self.gap_type(),
+                    Finding::of(
+                        self,
                         RiskLevel::Medium,
                         file.path,
                         format!("Duplicate entry in {}", file.path),

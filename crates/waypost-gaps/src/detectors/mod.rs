@@ -32,7 +32,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(layout::FileOverBudget {
             budget: config.file_budget_bytes,
         }),
-        Box::new(layout::DuplicateSotFile),
+        Box::new(layout::DuplicateSotFile::default()),
         Box::new(layout::DuplicateLedgerEntry),
         Box::new(protected::ProtectedPathChange::new(&config.protected_paths)),
         Box::new(locks::StaleClaim),
@@ -40,7 +40,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(locks::OldLockFile {
             max_age_seconds: config.lock_age_seconds,
         }),
-        Box::new(tests_infra::TestFileNotInTarget),
+        Box::new(tests_infra::TestFileNotInTarget::default()),
         Box::new(tests_infra::InvariantTestSkipped),
         Box::new(tests_infra::MissingTestFixture),
         Box::new(guidance::InvariantUndocumented::default()),

@@ -3,7 +3,7 @@
 use globset::{GlobBuilder, GlobMatcher};
 use waypost_schemas::{GapType, RiskLevel};
 
-use crate::detector::{Detector, Finding, ScanContext};
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 use crate::repo::{blob_id, head_blobs};
 
 /// A protected path: a glob, or a plain path covering itself and below.
@@ -46,6 +46,13 @@ impl ProtectedPathChange {
         }
     }
 
+    fn finding(&self, path: &str, what: &str) -> Finding {
+        Finding::of(self, RiskLevel::High, path, format!("{path} is protected and {what}"))
+            .describe("The anchor protects this path: no agent may change it, and a change that is already there must be reviewed by a human before agents run.")
+            .blocking(true)
+            .remedy("a human reviews the change and either reverts it or commits it deliberately", true)
+    }
+
     fn protected(&self, path: &str) -> bool {
         self.patterns.iter().any(|p| p.matches(path))
     }
@@ -61,6 +68,19 @@ impl Detector for ProtectedPathChange {
     fn description(&self) -> &'static str {
         "a file under the anchor's protected paths has a staged or unstaged change, or is new"
     }
+    fn wants(&self, path: &str) -> bool {
+        self.protected(path)
+    }
+    /// A walked file under a protected path that the index does not have.
+    fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        if let Some(repo) = ctx.repo
+            && !repo.tracks(file.path)
+        {
+            out.push(self.finding(file.path, "is a new, untracked file"));
+        }
+    }
+    /// Index entries under protected paths changed in the work tree or
+    /// against HEAD.
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(repo) = ctx.repo else { return };
         if self.patterns.is_empty() {
@@ -78,29 +98,17 @@ impl Detector for ProtectedPathChange {
                 .map(|(p, _, _)| p.as_str())
                 .collect::<Vec<_>>(),
         );
-        let mut report = |path: &str, what: String| {
-            out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::High, path, format!("{path} is protected and {what}"))
-                    .describe("The anchor protects this path: no agent may change it, and a change that is already there must be reviewed by a human before agents run.")
-                    .blocking(true)
-                    .remedy("a human reviews the change and either reverts it or commits it deliberately", true),
-            );
-        };
+        let mut report = |path: &str, what: &str| out.push(self.finding(path, what));
         for (path, index_id, _) in &indexed {
             match std::fs::read(ctx.root.join(path)) {
-                Err(_) => report(path, "was deleted in the work tree".into()),
+                Err(_) => report(path, "was deleted in the work tree"),
                 Ok(bytes) if blob_id(&bytes).as_deref() != Some(index_id.as_str()) => {
-                    report(path, "has unstaged changes".into());
+                    report(path, "has unstaged changes");
                 }
                 Ok(_) => {}
             }
             if in_head.get(path.as_str()).cloned().flatten().as_deref() != Some(index_id.as_str()) {
-                report(path, "has staged changes".into());
-            }
-        }
-        for (path, _) in ctx.files {
-            if self.protected(path) && !repo.index.iter().any(|(p, _, _)| p == path) {
-                report(path, "is a new, untracked file".into());
+                report(path, "has staged changes");
             }
         }
     }

@@ -77,9 +77,8 @@ impl Detector for RunDirOverBudget {
             let total: u64 = files_below(&dir).iter().map(|f| f.1).sum();
             if total > self.budget {
                 out.push(
-                    Finding::new(
-                        self.id(),
-                        self.gap_type(),
+                    Finding::of(
+                        self,
                         RiskLevel::Medium,
                         &relative,
                         format!("Run {relative} is over its size budget"),
@@ -120,9 +119,8 @@ impl Detector for RunLogPastRetention {
                 .count();
             if old > 0 {
                 out.push(
-                    Finding::new(
-                        self.id(),
-                        self.gap_type(),
+                    Finding::of(
+                        self,
                         RiskLevel::Low,
                         &format!("{relative}/logs"),
                         format!("Run {relative} keeps logs past retention"),
@@ -215,7 +213,7 @@ impl Detector for BaselineChangedWithoutApproval {
         for (path, how) in changed {
             if !approvals.iter().any(|text| text.contains(&path)) {
                 out.push(
-                    Finding::new(self.id(), self.gap_type(), RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
+                    Finding::of(self, RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
                         .describe("Updating a baseline makes failing tests pass by definition; it needs a human's approval on record.")
                         .blocking(true)
                         .remedy("record an approval that names the baseline, or revert it", true),
@@ -238,20 +236,18 @@ impl Detector for SharedBaselineOutsideRun {
     fn description(&self) -> &'static str {
         "a new, untracked baseline sits in the shared tree instead of a run-scoped directory"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+    fn wants(&self, path: &str) -> bool {
+        is_baseline(path) && !path.starts_with(RUNS_ROOT)
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(repo) = ctx.repo else { return };
-        for (path, _) in ctx
-            .files
-            .iter()
-            .filter(|(p, _)| is_baseline(p) && !p.starts_with(RUNS_ROOT))
-        {
-            if !repo.index.iter().any(|(p, _, _)| p == path) {
-                out.push(
-                    Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, path, format!("{path} is a new baseline outside any run"))
-                        .describe("Runs write baselines into their own directory; one in the shared tree changes what every other run compares against.")
-                        .remedy("move it into the run directory, or review and commit it deliberately", true),
-                );
-            }
+        let path = file.path;
+        if !repo.tracks(path) {
+            out.push(
+                Finding::of(self, RiskLevel::Medium, path, format!("{path} is a new baseline outside any run"))
+                    .describe("Runs write baselines into their own directory; one in the shared tree changes what every other run compares against.")
+                    .remedy("move it into the run directory, or review and commit it deliberately", true),
+            );
         }
     }
 }
@@ -284,11 +280,11 @@ impl Detector for FeatureIntentMissing {
                 path.starts_with(&format!("{d}/"))
             })
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
         if memchr::memmem::find(text, self.marker.as_bytes()).is_none() {
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::Low, file.path, format!("{} does not declare its feature intent", file.path))
+                Finding::of(self, RiskLevel::Low, file.path, format!("{} does not declare its feature intent", file.path))
                     .describe(format!("Files in critical folders state what they are for with a `{}` declaration, so changes can be checked against it.", self.marker))
                     .remedy(&format!("add a `{}` comment saying what the module is for", self.marker), false),
             );

@@ -1,12 +1,12 @@
 //! test_infra_drift: tests that do not run, or that point at nothing.
 
-use std::collections::BTreeSet;
-use std::sync::LazyLock;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use waypost_schemas::{GapType, RiskLevel};
 
-use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
 
 static MOD_DECL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z0-9_]+)\s*;").expect("literal")
@@ -18,8 +18,52 @@ static FIXTURE_PATH: LazyLock<Regex> = LazyLock::new(|| {
 static INVARIANT_TEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"fn\s+([a-z]+_\d{3}_[a-z0-9_]*)\s*\(").expect("literal"));
 
-/// `tests/*.rs` files that no test target compiles.
-pub(crate) struct TestFileNotInTarget;
+/// `tests/*.rs` files that no test target compiles. Remembers, per crate
+/// with test files, which files its test targets reach (read once from its
+/// manifest), not the files themselves.
+#[derive(Default)]
+pub(crate) struct TestFileNotInTarget {
+    /// crate folder ("" or "crates/x/") -> the files its declared test
+    /// roots reach, or None when the crate discovers tests itself.
+    crates: Mutex<HashMap<String, Option<BTreeSet<String>>>>,
+}
+
+/// The `tests/*.rs` files a crate at `crate_dir` compiles, when its
+/// manifest turns automatic test discovery off; None otherwise.
+fn declared_test_files(root: &std::path::Path, crate_dir: &str) -> Option<BTreeSet<String>> {
+    let text = std::fs::read_to_string(root.join(format!("{crate_dir}Cargo.toml"))).ok()?;
+    let table = text.parse::<toml::Table>().ok()?;
+    let autotests = table
+        .get("package")
+        .and_then(|p| p.get("autotests"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(true);
+    if autotests {
+        return None;
+    }
+    // Every tests/*.rs a declared test root reaches through `mod`.
+    let mut included = BTreeSet::new();
+    let roots = table
+        .get("test")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("path").and_then(toml::Value::as_str));
+    for test_root in roots {
+        let root_path = format!("{crate_dir}{test_root}");
+        let dir = root_path
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| format!("{d}/"));
+        if let Ok(source) = std::fs::read_to_string(root.join(&root_path)) {
+            for m in MOD_DECL.captures_iter(&source) {
+                included.insert(format!("{dir}{}.rs", &m[1]));
+                included.insert(format!("{dir}{}/mod.rs", &m[1]));
+            }
+        }
+        included.insert(root_path);
+    }
+    Some(included)
+}
 
 impl Detector for TestFileNotInTarget {
     fn id(&self) -> &'static str {
@@ -31,67 +75,36 @@ impl Detector for TestFileNotInTarget {
     fn description(&self) -> &'static str {
         "a tests/*.rs file is not part of any test target (autotests is off and no test binary declares it)"
     }
-    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        for (manifest, _) in ctx
-            .files
-            .iter()
-            .filter(|(p, _)| p == "Cargo.toml" || p.ends_with("/Cargo.toml"))
-        {
-            let crate_dir = manifest.strip_suffix("Cargo.toml").unwrap_or_default();
-            let Ok(text) = std::fs::read_to_string(ctx.root.join(manifest)) else {
-                continue;
-            };
-            let Ok(table) = text.parse::<toml::Table>() else {
-                continue;
-            };
-            let autotests = table
-                .get("package")
-                .and_then(|p| p.get("autotests"))
-                .and_then(toml::Value::as_bool)
-                .unwrap_or(true);
-            if autotests {
-                continue;
-            }
-            // Every tests/*.rs a declared test root reaches through `mod`.
-            let mut included = BTreeSet::new();
-            let roots: Vec<String> = table
-                .get("test")
-                .and_then(toml::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|t| {
-                    t.get("path")
-                        .and_then(toml::Value::as_str)
-                        .map(str::to_owned)
-                })
-                .collect();
-            for root in &roots {
-                let root_path = format!("{crate_dir}{root}");
-                included.insert(root_path.clone());
-                let dir = root_path
-                    .rsplit_once('/')
-                    .map_or(String::new(), |(d, _)| format!("{d}/"));
-                if let Ok(source) = std::fs::read_to_string(ctx.root.join(&root_path)) {
-                    for m in MOD_DECL.captures_iter(&source) {
-                        included.insert(format!("{dir}{}.rs", &m[1]));
-                        included.insert(format!("{dir}{}/mod.rs", &m[1]));
-                    }
-                }
-            }
-            let tests_dir = format!("{crate_dir}tests/");
-            for (path, _) in ctx.files.iter().filter(|(p, _)| {
-                p.starts_with(&tests_dir)
-                    && p.ends_with(".rs")
-                    && !p[tests_dir.len()..].contains('/')
-            }) {
-                if !included.contains(path) {
-                    out.push(
-                        Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, path, format!("{path} is never compiled"))
-                            .describe(format!("{manifest} sets autotests = false and no [[test]] target declares `mod` for it: its tests never run."))
-                            .remedy("declare it with `mod` in the crate's test binary, or delete it", false),
-                    );
-                }
-            }
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with(".rs")
+            && path
+                .rsplit('/')
+                .nth(1)
+                .is_some_and(|parent| parent == "tests")
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let path = file.path;
+        let Some(crate_dir) = path
+            .rsplit_once('/')
+            .and_then(|(dir, _)| dir.strip_suffix("tests"))
+        else {
+            return;
+        };
+        let never_compiled = {
+            let mut crates = self.crates.lock().expect("no panics while locked");
+            // Read once per crate (under the lock: it happens once).
+            crates
+                .entry(crate_dir.to_owned())
+                .or_insert_with(|| declared_test_files(ctx.root, crate_dir))
+                .as_ref()
+                .is_some_and(|included| !included.contains(path))
+        };
+        if never_compiled {
+            out.push(
+                Finding::of(self, RiskLevel::Medium, path, format!("{path} is never compiled"))
+                    .describe(format!("{crate_dir}Cargo.toml sets autotests = false and no [[test]] target declares `mod` for it: its tests never run."))
+                    .remedy("declare it with `mod` in the crate's test binary, or delete it", false),
+            );
         }
     }
 }
@@ -112,12 +125,9 @@ impl Detector for InvariantTestSkipped {
     fn wants(&self, path: &str) -> bool {
         path.ends_with(".rs")
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         // Most files have no `#[ignore`: skip them without splitting lines.
-        if file
-            .text
-            .is_none_or(|t| memchr::memmem::find(t, b"#[ignore").is_none())
-        {
+        if !file.has(Marker::IgnoreAttribute) {
             return;
         }
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
@@ -139,7 +149,7 @@ impl Detector for InvariantTestSkipped {
             };
             let line_no = u32::try_from(i + offset + 1).unwrap_or(u32::MAX);
             out.push(
-                Finding::new(self.id(), self.gap_type(), RiskLevel::High, file.path, format!("Invariant test `{name}` is ignored"))
+                Finding::of(self, RiskLevel::High, file.path, format!("Invariant test `{name}` is ignored"))
                     .describe("A test named after an invariant is the proof that the invariant holds; ignored, it proves nothing.")
                     .at_line(line_no, lines[i + offset])
                     .remedy("make the test run, or document why the invariant no longer applies", true),
@@ -166,7 +176,7 @@ impl Detector for MissingTestFixture {
             || path.ends_with("_test.py")
             || path.contains("/test_")
     }
-    fn check_file(&self, file: &ScannedFile<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let has_fixture_path = file.text.is_some_and(|t| {
             [
                 &b"fixtures/"[..],
@@ -193,7 +203,7 @@ impl Detector for MissingTestFixture {
                     .any(|p| ctx_exists(file, p));
                 if !found {
                     out.push(
-                        Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, file.path, format!("{} refers to missing `{target}`", file.path))
+                        Finding::of(self, RiskLevel::Medium, file.path, format!("{} refers to missing `{target}`", file.path))
                             .describe("The fixture is not in the repository: the test fails, or silently tests nothing.")
                             .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
                             .remedy("restore the fixture or fix the path", false),
@@ -246,7 +256,7 @@ impl Detector for TestFixUnclassified {
             }
             let subject = commit.message.lines().next().unwrap_or_default();
             let short = &commit.id[..commit.id.len().min(12)];
-            let mut f = Finding::new(self.id(), self.gap_type(), RiskLevel::Medium, tests[0], format!("Commit {short} changes tests without a CI-Bucket trailer"))
+            let mut f = Finding::of(self, RiskLevel::Medium, tests[0], format!("Commit {short} changes tests without a CI-Bucket trailer"))
                 .describe(format!("\"{subject}\" changes {} test file(s); a test change must say whether the test was wrong (A), infrastructure was missing (B) or the system had a bug (C).", tests.len()))
                 .remedy("amend the commit message with `CI-Bucket: A`, `B` or `C`", true);
             f.paths = tests.into_iter().cloned().collect();
