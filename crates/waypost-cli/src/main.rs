@@ -43,6 +43,13 @@ enum Command {
     /// the report in the run directory. Exit: 0 no gaps, 1 gaps found, 2 bad
     /// input.
     Scan(commands::scan::Args),
+    /// Print the marker line a declared generated file carries: the digest
+    /// of its inputs as they are now.
+    ///
+    /// A generator writes this line into its output (in a comment); `waypost
+    /// scan` reports the output as stale once its inputs change. Exit 0, or
+    /// 2 when OUTPUT is not declared in `[[scan.generated]]`.
+    Generated(commands::generated::Args),
     /// Work with the intention anchor: what the humans want.
     #[command(subcommand)]
     Anchor(commands::anchor::Command),
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
         Command::Fences(args) => commands::fences::run(&args),
         Command::Anchor(command) => commands::anchor::run(&command),
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Generated(args) => commands::generated::run(&args),
     };
     match outcome {
         Ok(code) => code,

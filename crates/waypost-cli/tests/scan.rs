@@ -125,3 +125,57 @@ fn bad_input_exits_two() {
     let run = waypost_in(repo.path(), &["scan"]);
     assert_eq!(run.code, 0, "both detectors disabled: {}", run.stdout);
 }
+
+#[test]
+fn a_generator_embeds_the_marker_that_keeps_its_output_fresh() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n")
+        .write("src/lib.rs", "pub fn f() {}\n")
+        .write(
+            "waypost.toml",
+            "[[scan.generated]]\noutput = \"docs/api.md\"\ninputs = [\"src/**\"]\ncommand = \"make api\"\n",
+        )
+        .write("docs/api.md", "# API\n")
+        .commit_all("initial");
+    let stale = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(stale.code, 1);
+    assert!(
+        stale
+            .stdout
+            .contains("docs/api.md does not record its inputs"),
+        "{}",
+        stale.stdout
+    );
+    let marker = waypost_in(repo.path(), &["generated", "docs/api.md"]);
+    assert_eq!(marker.code, 0, "{}", marker.stderr);
+    assert!(
+        marker.stdout.starts_with("waypost-generated-from: sha256:") && marker.stdout.len() == 96,
+        "{:?}",
+        marker.stdout
+    );
+    repo.write(
+        "docs/api.md",
+        &format!("# API\n\n<!-- {} -->\n", marker.stdout.trim()),
+    );
+    let fresh = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stdout);
+    repo.write("src/lib.rs", "pub fn changed() {}\n");
+    let changed = waypost_in(repo.path(), &["scan", "--quiet", "--format", "json"]);
+    assert_eq!(changed.code, 1);
+    let report: Value = serde_json::from_str(&changed.stdout).expect("JSON");
+    let gap = &report["gaps"][0];
+    assert_eq!(gap["title"], "Generated file docs/api.md is stale");
+    assert_eq!(
+        gap["safe_remediation"]["approach"],
+        "run `make api` and commit the result"
+    );
+    let undeclared = waypost_in(repo.path(), &["generated", "docs/other.md"]);
+    assert_eq!(undeclared.code, 2);
+    assert!(
+        undeclared
+            .stderr
+            .contains("docs/other.md: not declared in ./waypost.toml [[scan.generated]] (declared: docs/api.md)"),
+        "{}",
+        undeclared.stderr
+    );
+}

@@ -26,6 +26,8 @@ pub struct ScanConfig {
     pub critical_dirs: Vec<String>,
     /// The declaration those files must contain.
     pub intent_marker: String,
+    /// Declared generated files, checked for staleness.
+    pub generated: Vec<crate::generated::GeneratedFile>,
 }
 
 /// Root files every kind of project is expected to have.
@@ -100,6 +102,7 @@ impl Default for ScanConfig {
             log_retention_days: 30,
             critical_dirs: Vec::new(),
             intent_marker: "FEATURE_INTENT".to_owned(),
+            generated: Vec::new(),
         }
     }
 }
@@ -185,28 +188,99 @@ impl ScanConfig {
                     }
                 }
                 "root_allowlist" | "disabled" | "critical_dirs" => {
-                    let list = value
-                        .as_array()
-                        .and_then(|a| {
-                            a.iter()
-                                .map(|v| v.as_str().map(str::to_owned))
-                                .collect::<Option<Vec<_>>>()
-                        })
-                        .ok_or_else(|| field(key, "expected a list of strings"))?;
+                    let list =
+                        strings(value).ok_or_else(|| field(key, "expected a list of strings"))?;
                     match key.as_str() {
                         "disabled" => config.disabled = list,
                         "critical_dirs" => config.critical_dirs = list,
                         _ => config.root_allowlist.extend(list),
                     }
                 }
+                "generated" => {
+                    let tables = value
+                        .as_array()
+                        .ok_or_else(|| field(key, "expected [[scan.generated]] tables"))?;
+                    for (i, table) in tables.iter().enumerate() {
+                        config.generated.push(generated_file(table).map_err(
+                            |(sub, message)| field(&format!("generated[{i}]{sub}"), &message),
+                        )?);
+                    }
+                }
                 _ => {
                     return Err(field(
                         key,
-                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled, lock_age_seconds, run_budget_bytes, log_retention_days, critical_dirs, intent_marker)",
+                        "unknown key (expected max_file_bytes, file_budget_bytes, root_allowlist, disabled, lock_age_seconds, run_budget_bytes, log_retention_days, critical_dirs, intent_marker, generated)",
                     ));
                 }
             }
         }
         Ok(config)
     }
+}
+
+/// One `[[scan.generated]]` table: `output`, `inputs` and an optional
+/// `command`. An error names the key (`.inputs`) and what is wrong.
+fn generated_file(
+    value: &toml::Value,
+) -> Result<crate::generated::GeneratedFile, (String, String)> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| (String::new(), "expected a table".to_owned()))?;
+    let err = |key: &str, message: &str| (format!(".{key}"), message.to_owned());
+    let mut output = None;
+    let mut inputs = None;
+    let mut command = None;
+    for (key, value) in table {
+        match key.as_str() {
+            "output" => {
+                let path = value
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| err(key, "expected a path"))?;
+                let escapes = path.starts_with('/')
+                    || path.contains('\\')
+                    || path
+                        .split('/')
+                        .any(|c| c == ".." || c == "." || c.is_empty());
+                if escapes {
+                    return Err(err(
+                        key,
+                        &format!("`{path}` must be a plain repository-relative path"),
+                    ));
+                }
+                output = Some(path.to_owned());
+            }
+            "inputs" => {
+                let list = strings(value)
+                    .filter(|l| !l.is_empty())
+                    .ok_or_else(|| err(key, "expected a non-empty list of globs"))?;
+                inputs = Some(list);
+            }
+            "command" => {
+                command = Some(
+                    value
+                        .as_str()
+                        .ok_or_else(|| err(key, "expected a string"))?
+                        .to_owned(),
+                );
+            }
+            _ => return Err(err(key, "unknown key (expected output, inputs, command)")),
+        }
+    }
+    let generated = crate::generated::GeneratedFile {
+        output: output.ok_or_else(|| err("output", "missing"))?,
+        inputs: inputs.ok_or_else(|| err("inputs", "missing"))?,
+        command,
+    };
+    generated.input_set().map_err(|e| err("inputs", &e))?;
+    Ok(generated)
+}
+
+/// A TOML array of strings, or None for anything else.
+fn strings(value: &toml::Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }

@@ -197,11 +197,7 @@ fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_su
         }
     }
     hasher.update(format!("files {files} {file_digest_sum:032x}\n"));
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::generated::hex(&hasher.finalize())
 }
 
 /// What the walk gathered: the findings of per-file and per-folder checks,
@@ -255,20 +251,12 @@ fn walk_and_check(
     use std::sync::atomic::{AtomicUsize, Ordering};
     let sink = Mutex::new(Totals::default());
     let done = AtomicUsize::new(0);
-    ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(false)
-        .require_git(false)
-        .parents(false)
-        .follow_links(false)
+    walker(root)
         .threads(
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .clamp(1, 8),
         )
-        .filter_entry(|e| e.file_name() != ".git")
         .build_parallel()
         .run(|| {
             let mut worker = Worker {
@@ -307,8 +295,25 @@ fn walk_and_check(
     totals
 }
 
+/// What a scan walks: everything under `root` that .gitignore does not
+/// exclude, hidden files included, `.git` left out, links not followed; no
+/// global or parent ignore files, so the same tree walks the same anywhere.
+pub(crate) fn walker(root: &Path) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .parents(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git");
+    builder
+}
+
 /// `path` relative to `root` with `/` separators (`""` for the root).
-fn relative_path<'p>(root: &Path, path: &'p Path) -> Option<std::borrow::Cow<'p, str>> {
+pub(crate) fn relative_path<'p>(root: &Path, path: &'p Path) -> Option<std::borrow::Cow<'p, str>> {
     let relative = path.strip_prefix(root).ok()?.to_string_lossy();
     if cfg!(windows) {
         Some(relative.replace('\\', "/").into())

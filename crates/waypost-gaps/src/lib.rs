@@ -12,6 +12,7 @@ mod config;
 mod detector;
 pub mod detectors;
 mod engine;
+pub mod generated;
 pub mod output;
 mod repo;
 

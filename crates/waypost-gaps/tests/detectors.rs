@@ -511,3 +511,114 @@ fn feature_intent_in_critical_folders() {
         "no critical folders configured: nothing"
     );
 }
+
+#[test]
+fn generated_files_are_stale_once_their_inputs_change() {
+    use waypost_gaps::generated::{GeneratedFile, inputs_digest, marker};
+    let repo = clean_repo();
+    repo.write("src/extra.rs", "pub fn g() {}\n")
+        .write("target/ignored.rs", "ignored by .gitignore\n");
+    let declared = GeneratedFile {
+        output: "docs/api.md".into(),
+        inputs: vec!["src/**/*.rs".into()],
+        command: Some("cargo xtask api-doc".into()),
+    };
+    let config = || waypost_gaps::ScanConfig {
+        generated: vec![declared.clone()],
+        ..Default::default()
+    };
+    let titles = || -> Vec<String> {
+        scan_with(&repo, config())
+            .gaps
+            .iter()
+            .filter(|g| g.detector.as_deref() == Some("stale_generated_file"))
+            .filter_map(|g| g.title.clone())
+            .collect()
+    };
+    assert_eq!(titles(), ["Generated file docs/api.md is missing"]);
+    repo.write("docs/api.md", "# API\n");
+    assert_eq!(
+        titles(),
+        ["Generated file docs/api.md does not record its inputs"]
+    );
+    // Generated now: the marker records the inputs as they are.
+    let write_generated = || {
+        let digest = inputs_digest(repo.path(), &declared).expect("digest");
+        repo.write(
+            "docs/api.md",
+            &format!("# API\n\n<!-- {} -->\n", marker(&digest)),
+        );
+    };
+    write_generated();
+    assert!(titles().is_empty(), "fresh: {:?}", titles());
+    // Files that are not inputs, or are git-ignored, do not matter.
+    repo.write("README.md", "# demo, edited\n")
+        .write("target/ignored.rs", "still ignored\n");
+    assert!(titles().is_empty(), "{:?}", titles());
+    // An input changes, then a new input appears: stale each time.
+    repo.write("src/extra.rs", "pub fn g2() {}\n");
+    assert_eq!(titles(), ["Generated file docs/api.md is stale"]);
+    let gap = scan_with(&repo, config())
+        .gaps
+        .into_iter()
+        .find(|g| g.detector.as_deref() == Some("stale_generated_file"))
+        .expect("gap");
+    let remedy = gap
+        .safe_remediation
+        .and_then(|r| r.approach)
+        .unwrap_or_default();
+    assert!(remedy.contains("cargo xtask api-doc"), "{remedy}");
+    write_generated();
+    assert!(titles().is_empty());
+    repo.write("src/more/new.rs", "pub fn h() {}\n");
+    assert_eq!(titles(), ["Generated file docs/api.md is stale"]);
+    write_generated();
+    assert!(titles().is_empty());
+    // Removing an input is a change too.
+    std::fs::remove_file(repo.path().join("src/more/new.rs")).expect("remove");
+    assert_eq!(titles(), ["Generated file docs/api.md is stale"]);
+}
+
+#[test]
+fn generated_file_declarations_are_checked_when_loaded() {
+    let dir = tempfile::tempdir().expect("temp");
+    let load = |body: &str| {
+        std::fs::write(dir.path().join("waypost.toml"), body).expect("write");
+        waypost_gaps::ScanConfig::load(dir.path()).map_err(|e| e.to_string())
+    };
+    let config = load(
+        "[[scan.generated]]\noutput = \"docs/api.md\"\ninputs = [\"src/**/*.rs\"]\ncommand = \"make docs\"\n",
+    )
+    .expect("valid");
+    assert_eq!(config.generated.len(), 1);
+    assert_eq!(config.generated[0].command.as_deref(), Some("make docs"));
+    for (body, expected) in [
+        (
+            "[[scan.generated]]\noutput = \"docs/api.md\"\n",
+            "[scan] generated[0].inputs: missing",
+        ),
+        (
+            "[[scan.generated]]\noutput = \"a.md\"\ninputs = [\"src/[\"]\n",
+            "[scan] generated[0].inputs: `src/[`",
+        ),
+        (
+            "[[scan.generated]]\noutput = \"../a.md\"\ninputs = [\"src/*\"]\n",
+            "[scan] generated[0].output: `../a.md` must be a plain repository-relative path",
+        ),
+        (
+            "[[scan.generated]]\noutput = \"a.md\"\ninputs = [\"src/*\"]\n\n[[scan.generated]]\noutput = \"b.md\"\ninputs = []\n",
+            "[scan] generated[1].inputs: expected a non-empty list of globs",
+        ),
+        (
+            "[[scan.generated]]\noutput = \"a.md\"\ninputs = [\"src/*\"]\nrun = \"x\"\n",
+            "[scan] generated[0].run: unknown key",
+        ),
+        (
+            "[scan]\ngenerated = \"docs\"\n",
+            "[scan] generated: expected",
+        ),
+    ] {
+        let err = load(body).expect_err(body);
+        assert!(err.contains(expected), "{body}: {err}");
+    }
+}

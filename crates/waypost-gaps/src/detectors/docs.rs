@@ -1,11 +1,16 @@
-//! doc_drift: documentation that points at files that do not exist.
+//! doc_drift: documentation that points at files that do not exist, and
+//! generated files older than what they are generated from.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
+use globset::GlobSet;
 use regex::Regex;
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+use crate::generated::{
+    GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, marker, recorded_digest,
+};
 
 /// `[text](target)` links, and code spans that look like repository paths.
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -129,4 +134,120 @@ fn normalise(path: &str) -> Option<String> {
         }
     }
     (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Declared generated files whose inputs changed since they were generated.
+/// Keeps one content digest per declared input (and the outputs' recorded
+/// digests) until the walk ends.
+pub(crate) struct StaleGeneratedFile {
+    generators: Vec<(GeneratedFile, GlobSet)>,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Per generator: its inputs as walked.
+    inputs: Vec<InputsDigest>,
+    /// Per generator: the output's recorded digest, once the walk saw it
+    /// (`Some(None)`: seen, without a marker).
+    recorded: Vec<Option<Option<String>>>,
+}
+
+impl Seen {
+    fn new(generators: usize) -> Self {
+        Self {
+            inputs: vec![InputsDigest::default(); generators],
+            recorded: vec![None; generators],
+        }
+    }
+}
+
+impl StaleGeneratedFile {
+    /// Generators whose input globs do not parse are left out here; loading
+    /// the configuration already refuses them.
+    pub(crate) fn new(generated: &[GeneratedFile]) -> Self {
+        let generators: Vec<_> = generated
+            .iter()
+            .filter_map(|g| g.input_set().ok().map(|set| (g.clone(), set)))
+            .collect();
+        Self {
+            seen: Mutex::new(Seen::new(generators.len())),
+            generators,
+        }
+    }
+}
+
+impl Detector for StaleGeneratedFile {
+    fn id(&self) -> &'static str {
+        "stale_generated_file"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::DocDrift
+    }
+    fn description(&self) -> &'static str {
+        "a declared generated file is missing, records no inputs, or was generated from inputs that have changed since"
+    }
+    fn wants(&self, path: &str) -> bool {
+        self.generators
+            .iter()
+            .any(|(g, set)| g.output == path || g.is_input(set, path))
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
+        // Binaries and files over the cap are inputs too: read them here.
+        let read;
+        let content = match file.text {
+            Some(text) => text,
+            None => {
+                read = std::fs::read(ctx.root.join(file.path)).unwrap_or_default();
+                &read
+            }
+        };
+        // Hashed once, outside the lock, whichever generators it feeds.
+        let digest = content_digest(content);
+        let recorded = recorded_digest(content);
+        let mut seen = self.seen.lock().expect("no panics while locked");
+        for (i, (generated, set)) in self.generators.iter().enumerate() {
+            if generated.output == file.path {
+                seen.recorded[i] = Some(recorded.clone());
+            } else if generated.is_input(set, file.path) {
+                seen.inputs[i].add_hashed(file.path, digest);
+            }
+        }
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        // Take the state, so a detector value reused for another scan starts empty.
+        let seen = std::mem::replace(
+            &mut *self.seen.lock().expect("no panics while locked"),
+            Seen::new(self.generators.len()),
+        );
+        for (i, (generated, _)) in self.generators.iter().enumerate() {
+            let output = generated.output.as_str();
+            let regenerate = match &generated.command {
+                Some(command) => format!("run `{command}` and commit the result"),
+                None => "run its generator and commit the result".to_owned(),
+            };
+            // An output the walk did not see may be git-ignored: look on disk.
+            let recorded = match &seen.recorded[i] {
+                Some(recorded) => Some(recorded.clone()),
+                None => std::fs::read(ctx.root.join(output))
+                    .ok()
+                    .map(|bytes| recorded_digest(&bytes)),
+            };
+            let current = seen.inputs[i].finish();
+            let inputs = seen.inputs[i].len();
+            let finding = match recorded {
+                None => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is missing"))
+                    .describe(format!("waypost.toml declares {output} as generated from {}, but it does not exist.", generated.inputs.join(", ")))
+                    .remedy(&regenerate, false),
+                Some(None) => Finding::of(self, RiskLevel::Low, output, format!("Generated file {output} does not record its inputs"))
+                    .describe(format!("Without a `{MARKER_PREFIX}…` line its freshness cannot be checked; the generator should write `{}`.", marker(&current)))
+                    .remedy("make the generator write the marker line (`waypost generated OUTPUT` prints it)", false),
+                Some(Some(digest)) if digest != current => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is stale"))
+                    .describe(format!("It was generated from other contents of its {inputs} input file(s) ({}) than the tree holds now.", generated.inputs.join(", ")))
+                    .remedy(&regenerate, false),
+                Some(Some(_)) => continue,
+            };
+            out.push(finding);
+        }
+    }
 }

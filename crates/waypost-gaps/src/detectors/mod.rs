@@ -28,6 +28,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(encoding::CaseCollision),
         Box::new(encoding::PathTooLong),
         Box::new(docs::BrokenMarkdownLink),
+        Box::new(docs::StaleGeneratedFile::new(&config.generated)),
         Box::new(layout::RootClutter::new(&config.root_allowlist)),
         Box::new(layout::FileOverBudget {
             budget: config.file_budget_bytes,

@@ -1,0 +1,39 @@
+//! `waypost generated`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use waypost::gaps::ScanConfig;
+use waypost::gaps::generated::{inputs_digest, marker};
+
+use crate::CliError;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The generated file, as declared in `[[scan.generated]]` `output`.
+    output: String,
+    /// The repository whose waypost.toml declares it.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+    let config = ScanConfig::load(&args.repo).map_err(|e| CliError::Usage(e.to_string()))?;
+    let declared: Vec<&str> = config.generated.iter().map(|g| g.output.as_str()).collect();
+    let Some(generated) = config.generated.iter().find(|g| g.output == args.output) else {
+        return Err(CliError::Usage(format!(
+            "{}: not declared in {} [[scan.generated]] (declared: {})",
+            args.output,
+            args.repo.join("waypost.toml").display(),
+            if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared.join(", ")
+            }
+        )));
+    };
+    let digest = inputs_digest(&args.repo, generated)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", args.output)))?;
+    println!("{}", marker(&digest));
+    Ok(ExitCode::SUCCESS)
+}

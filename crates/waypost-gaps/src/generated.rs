@@ -1,0 +1,142 @@
+//! Generated files and the record of what they were generated from.
+//!
+//! A project declares its generated files in the `[[scan.generated]]` tables
+//! of `waypost.toml`: the output, the globs of its inputs, and the command
+//! that regenerates it. The generator writes a marker line into the output:
+//!
+//! ```text
+//! waypost-generated-from: sha256:<64 hex digits>
+//! ```
+//!
+//! anywhere in the file (a Markdown or HTML comment, a JSON `$comment`, a
+//! source comment), where the digest is [`inputs_digest`] of the inputs as
+//! they were. The scanner recomputes the digest from the files it walks and
+//! reports the output as stale when the two differ. Nothing is run: the
+//! check is read-only and gives the same answer for the same tree.
+//!
+//! Generators written in Rust call [`inputs_digest`] and [`marker`]; others
+//! run `waypost generated OUTPUT`, which prints the marker line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
+
+/// What precedes the digest in a generated file.
+pub const MARKER_PREFIX: &str = "waypost-generated-from: sha256:";
+
+/// One declared generated file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// The generated file, repository-relative with `/` separators.
+    pub output: String,
+    /// Globs (repository-relative) of the files it is generated from.
+    pub inputs: Vec<String>,
+    /// The command that regenerates it, for the remedy.
+    pub command: Option<String>,
+}
+
+impl GeneratedFile {
+    /// The inputs as one glob set; an unparseable glob is an error naming it.
+    pub fn input_set(&self) -> Result<GlobSet, String> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &self.inputs {
+            let glob = Glob::new(pattern).map_err(|e| format!("`{pattern}`: {}", e.kind()))?;
+            builder.add(glob);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// Whether `path` is one of its inputs (the output never is).
+    pub(crate) fn is_input(&self, set: &GlobSet, path: &str) -> bool {
+        path != self.output && set.is_match(path)
+    }
+}
+
+/// The marker line for `digest` (what [`inputs_digest`] returns).
+pub fn marker(digest: &str) -> String {
+    format!("{MARKER_PREFIX}{digest}")
+}
+
+/// The digest a generated file records, if it has a marker.
+pub fn recorded_digest(text: &[u8]) -> Option<String> {
+    let at = memchr::memmem::find(text, MARKER_PREFIX.as_bytes())?;
+    let digest = text.get(at + MARKER_PREFIX.len()..at + MARKER_PREFIX.len() + 64)?;
+    digest
+        .iter()
+        .all(u8::is_ascii_hexdigit)
+        .then(|| String::from_utf8_lossy(digest).to_ascii_lowercase())
+}
+
+/// Builds the digest of a set of input files, in any order.
+#[derive(Clone, Debug, Default)]
+pub struct InputsDigest {
+    files: BTreeMap<String, [u8; 32]>,
+}
+
+impl InputsDigest {
+    /// Adds one input file's content.
+    pub fn add(&mut self, path: &str, content: &[u8]) {
+        self.add_hashed(path, content_digest(content));
+    }
+
+    /// Adds one input file by its [`content_digest`] (hashed elsewhere, for
+    /// example outside a lock).
+    pub fn add_hashed(&mut self, path: &str, digest: [u8; 32]) {
+        self.files.insert(path.to_owned(), digest);
+    }
+
+    /// How many inputs were added.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no input was added.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// SHA-256 (hex) over each input's path and content digest, in path order.
+    pub fn finish(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (path, content) in &self.files {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(content);
+        }
+        hex(&hasher.finalize())
+    }
+}
+
+/// SHA-256 of one input file's content.
+pub fn content_digest(content: &[u8]) -> [u8; 32] {
+    Sha256::digest(content).into()
+}
+
+/// The digest of `generated`'s inputs under `root`: the files the scanner
+/// walks (`.gitignore` respected, `.git` left out) that match its input
+/// globs, the output itself excluded.
+pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, String> {
+    let set = generated.input_set()?;
+    let mut digest = InputsDigest::default();
+    for entry in crate::engine::walker(root).build() {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(path) = crate::engine::relative_path(root, entry.path()) else {
+            continue;
+        };
+        if generated.is_input(&set, &path) {
+            let content = std::fs::read(entry.path())
+                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            digest.add(&path, &content);
+        }
+    }
+    Ok(digest.finish())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
