@@ -333,7 +333,6 @@ fn check_file(
     buffer: &mut Vec<u8>,
     totals: &mut Totals,
 ) {
-    use std::io::Read;
     totals.files += 1;
     // Runs the detectors that want this file; `text` is None for a file
     // over the cap or a binary, so only its path and size are checked.
@@ -362,34 +361,56 @@ fn check_file(
         totals.skipped.too_large.push(path.to_owned());
         return check(size, None, 0, totals);
     }
-    // Read exactly the size found at open, in one read for a regular file:
-    // no second read to find the end. The buffer only grows, so it is
-    // zeroed once per growth, not once per file. A file that grows while it
-    // is read is read as it was when opened; one that shrinks is read to
-    // its new end.
+    // Read the size found at open: a file that grows while it is read is
+    // read as it was when opened; one that shrinks, to its new end. The
+    // first read takes up to 64 KiB (most files whole, with no second read
+    // to find the end); a file whose first 8 KiB hold a NUL is a binary and
+    // is not read further. The buffer only grows, so it is zeroed once per
+    // growth, not once per file.
     let want = usize::try_from(size).unwrap_or(usize::MAX);
     if buffer.len() < want {
         buffer.resize(want, 0);
     }
-    let mut filled = 0;
-    while filled < want {
-        match file.read(&mut buffer[filled..want]) {
-            Ok(0) => break,
+    let first = want.min(FIRST_READ);
+    let Ok(mut filled) = fill(&mut file, &mut buffer[..first]) else {
+        // Unreadable (a directory swapped in, an I/O error): its path and size only.
+        return check(size, None, 0, totals);
+    };
+    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
+    let binary = memchr::memchr(0, &buffer[..filled.min(BINARY_PROBE)]).is_some();
+    if binary {
+        totals.skipped.binary += 1;
+    } else if filled == first && first < want {
+        match fill(&mut file, &mut buffer[first..want]) {
             Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            // Unreadable (a directory swapped in, an I/O error): its path and size only.
             Err(_) => return check(size, None, 0, totals),
         }
     }
     let bytes = &buffer[..filled];
-    // Change detection only: a fast 128-bit hash per file.
+    // Change detection only: a fast 128-bit hash per file (for a binary, of
+    // its size and what was read of it).
     let content_hash = twox_hash::XxHash3_128::oneshot(bytes);
-    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
-    let binary = memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some();
-    if binary {
-        totals.skipped.binary += 1;
-    }
     check(size, (!binary).then_some(bytes), content_hash, totals);
+}
+
+/// What the first read of a file asks for.
+const FIRST_READ: usize = 64 * 1024;
+/// How much of a file decides whether it is binary.
+const BINARY_PROBE: usize = 8 * 1024;
+
+/// Reads into `buf` until it is full or the file ends; the bytes read.
+fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn to_gap(f: Finding) -> Gap {

@@ -72,6 +72,44 @@ fn detached_head_and_unmerged_entries() {
 }
 
 #[test]
+fn worktrees_whose_folder_is_gone() {
+    let repo = clean_repo();
+    let outside = tempfile::tempdir().expect("temp");
+    let add = |name: &str| {
+        let path = outside.path().join(name);
+        repo.git(&[
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            name,
+            path.to_str().expect("UTF-8"),
+        ]);
+        path
+    };
+    let (kept, gone, locked) = (add("kept"), add("gone"), add("locked"));
+    repo.git(&["worktree", "lock", locked.to_str().expect("UTF-8")]);
+    assert!(kept.exists());
+    assert!(
+        !has(&repo, "worktree_missing", ".git/worktrees/gone"),
+        "all present"
+    );
+    std::fs::remove_dir_all(&gone).expect("remove");
+    std::fs::remove_dir_all(&locked).expect("remove");
+    let got = fired(&scan_dir(repo.path()).report);
+    let missing: Vec<&str> = got
+        .iter()
+        .filter(|(d, _)| d == "worktree_missing")
+        .map(|(_, p)| p.as_str())
+        .collect();
+    assert_eq!(
+        missing,
+        [".git/worktrees/gone"],
+        "not the kept or the locked one"
+    );
+}
+
+#[test]
 fn head_pointing_at_a_missing_object() {
     let repo = clean_repo();
     let branch = repo.path().join(".git/refs/heads/main");
@@ -277,7 +315,22 @@ fn stale_claims_orphan_journals_and_old_locks() {
     );
     repo.write("data/app.db-wal", "x")
         .write("data/kept.db", "db")
-        .write("data/kept.db-wal", "x");
+        .write("data/kept.db-wal", "x")
+        .write("data/idle.db", "db")
+        .write("data/idle.db-journal", "x");
+    // Another process holds data/kept.db open, as a live connection would.
+    let mut connection = std::process::Command::new("sh")
+        .args(["-c", "exec 3<data/kept.db; echo ready; exec sleep 60"])
+        .current_dir(repo.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(connection.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("ready");
     repo.write("tmp/build.lock", "");
     repo.write("claims/workspace.claim.lock", "");
     let config = waypost_gaps::ScanConfig {
@@ -296,8 +349,11 @@ fn stale_claims_orphan_journals_and_old_locks() {
     assert_fired(&got, "orphan_sqlite_journal", "data/app.db-wal");
     assert!(
         !got.contains(&("orphan_sqlite_journal".into(), "data/kept.db-wal".into())),
-        "{got:?}"
+        "its database is open: {got:?}"
     );
+    assert_fired(&got, "orphan_sqlite_journal", "data/idle.db-journal");
+    connection.kill().expect("kill");
+    connection.wait().expect("reap");
     assert_fired(&got, "old_lock_file", "tmp/build.lock");
     assert!(
         !got.iter()
@@ -351,6 +407,43 @@ fn tests_that_never_run_skipped_invariant_tests_and_missing_fixtures() {
         !got.iter().any(|(d, _)| d == "invariant_undocumented"),
         "{got:?}"
     );
+}
+
+#[test]
+fn test_configuration_naming_paths_that_do_not_exist() {
+    let repo = clean_repo();
+    repo.write(
+        "crates/a/Cargo.toml",
+        "[package]\nname = \"a\"\n\n[[test]]\nname = \"all\"\npath = \"tests/all.rs\"\n\n[[bench]]\nname = \"speed\"\npath = \"benches/speed.rs\"\n",
+    )
+    .write("crates/a/tests/all.rs", "")
+    .write("py/pytest.ini", "[pytest]\ntestpaths = tests\n    integration\naddopts = -q\n")
+    .write("py/tests/test_x.py", "")
+    .write("pyproject.toml", "[tool.pytest.ini_options]\ntestpaths = [\"py/tests\", \"e2e\"]\n")
+    .write("setup.cfg", "[metadata]\nname = x\n\n[tool:pytest]\ntestpaths = py/tests\n");
+    let report = scan_dir(repo.path()).report;
+    let mut titles: Vec<String> = report
+        .gaps
+        .iter()
+        .filter(|g| g.detector.as_deref() == Some("missing_test_path"))
+        .filter_map(|g| g.title.clone())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "crates/a/Cargo.toml names missing test path `benches/speed.rs`",
+            "py/pytest.ini names missing test path `integration`",
+            "pyproject.toml names missing test path `e2e`",
+        ]
+    );
+    let bench = report
+        .gaps
+        .iter()
+        .find(|g| g.title.as_deref().is_some_and(|t| t.contains("speed.rs")))
+        .expect("gap");
+    let location = &bench.evidence.as_ref().expect("evidence").locations[0];
+    assert_eq!(location.start_line, 10, "the line that names it");
 }
 
 #[test]
@@ -418,6 +511,29 @@ fn baselines_changed_without_approval_and_baselines_outside_runs() {
         "tests/snapshots/out.snap",
     );
     assert_fired(&got, "shared_baseline_outside_run", "src/baseline.json");
+    // A ledger entry that names another baseline changes nothing; one that
+    // names this baseline makes the change legitimate.
+    repo.write(
+        "docs/ledgers/decisions.jsonl",
+        "{\"id\": 1, \"text\": \"accepted tests/snapshots/other.snap\"}\n",
+    );
+    let got = fired(&scan_dir(repo.path()).report);
+    assert_fired(
+        &got,
+        "baseline_changed_without_approval",
+        "tests/snapshots/out.snap",
+    );
+    repo.write(
+        "docs/ledgers/decisions.jsonl",
+        "{\"id\": 1, \"text\": \"accepted tests/snapshots/out.snap: the API changed\"}\n",
+    );
+    let got = fired(&scan_dir(repo.path()).report);
+    assert!(
+        !got.iter()
+            .any(|(d, _)| d == "baseline_changed_without_approval"),
+        "{got:?}"
+    );
+    std::fs::remove_file(repo.path().join("docs/ledgers/decisions.jsonl")).expect("remove");
     // An approval record that names the baseline makes the change legitimate.
     repo.write(
         ".autonomous_runs/demo/runs/scan/scan-1/approvals/action-1.json",

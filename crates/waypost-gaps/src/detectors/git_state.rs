@@ -149,3 +149,58 @@ impl Detector for DetachedHead {
         }
     }
 }
+
+/// Linked worktrees whose folder is gone (what `git worktree prune` would
+/// remove), unless the worktree is locked (`git worktree lock`: its folder
+/// may be on a disk that is not mounted).
+pub(crate) struct WorktreeMissing;
+
+impl Detector for WorktreeMissing {
+    fn id(&self) -> &'static str {
+        "worktree_missing"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::GitStateCorruption
+    }
+    fn description(&self) -> &'static str {
+        "git records a linked worktree whose folder no longer exists"
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let Some(repo) = ctx.repo else { return };
+        let Ok(entries) = std::fs::read_dir(repo.git_dir.join("worktrees")) else {
+            return;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            let admin = repo.git_dir.join("worktrees").join(&name);
+            if admin.join("locked").exists() {
+                continue;
+            }
+            // `gitdir` holds the path of the worktree's `.git` file.
+            let Ok(pointer) = std::fs::read_to_string(admin.join("gitdir")) else {
+                continue;
+            };
+            let checkout = std::path::Path::new(pointer.trim());
+            let checkout = if checkout.is_absolute() {
+                checkout.to_owned()
+            } else {
+                admin.join(checkout)
+            };
+            if !checkout.exists() {
+                let folder = checkout.parent().unwrap_or(&checkout).display().to_string();
+                out.push(
+                    Finding::of(self, RiskLevel::Medium, &format!(".git/worktrees/{name}"), format!("Worktree `{name}` points at a folder that is gone"))
+                        // The folder is named in the description, not the
+                        // identity: it is machine-specific.
+                        .describe(format!("git still records the worktree at {folder}, which no longer exists; its branch stays checked out and cannot be used by another worktree."))
+                        .remedy("`git worktree prune` (or `git worktree lock` it if the folder is only unmounted)", true),
+                );
+            }
+        }
+    }
+}

@@ -109,7 +109,7 @@ const SOT_NAMES: [&str; 4] = [
     "FUTURE_PLAN.md",
 ];
 
-fn is_ledger(path: &str) -> bool {
+pub(crate) fn is_ledger(path: &str) -> bool {
     path.ends_with(".ledger.jsonl")
         || (path.ends_with(".jsonl") && path.split('/').any(|c| c == "sot" || c == "ledgers"))
 }

@@ -1,5 +1,8 @@
 //! db_lock_contention: locks and journals left behind by dead processes.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use waypost_schemas::{ClaimRecordV1, GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -49,8 +52,15 @@ impl Detector for StaleClaim {
     }
 }
 
-/// SQLite journals whose database is gone.
-pub(crate) struct OrphanSqliteJournal;
+/// SQLite journals left behind: their database is gone, or no process has
+/// the database open (SQLite removes its journal, WAL and shared-memory
+/// files when the last connection closes, so one that stays is what a
+/// crashed process left). Remembers the journals it sees (a few files) and
+/// looks for open handles once, after the walk.
+#[derive(Default)]
+pub(crate) struct OrphanSqliteJournal {
+    journals: Mutex<Vec<(String, String)>>,
+}
 
 impl Detector for OrphanSqliteJournal {
     fn id(&self) -> &'static str {
@@ -60,7 +70,7 @@ impl Detector for OrphanSqliteJournal {
         GapType::DbLockContention
     }
     fn description(&self) -> &'static str {
-        "an SQLite -journal, -wal or -shm file has no database next to it"
+        "an SQLite -journal, -wal or -shm file has no database next to it, or no process has its database open"
     }
     fn wants(&self, path: &str) -> bool {
         JOURNAL_SUFFIXES.iter().any(|s| path.ends_with(s))
@@ -70,7 +80,12 @@ impl Detector for OrphanSqliteJournal {
         let Some(db) = JOURNAL_SUFFIXES.iter().find_map(|s| path.strip_suffix(s)) else {
             return;
         };
-        if !ctx.root.join(db).exists() {
+        if ctx.root.join(db).exists() {
+            self.journals
+                .lock()
+                .expect("no panics while locked")
+                .push((path.to_owned(), db.to_owned()));
+        } else {
             out.push(
                 Finding::of(self, RiskLevel::Medium, path, format!("{path} has no database"))
                     .describe(format!("`{db}` does not exist: the journal was left by a process that crashed, or the database was removed under it."))
@@ -78,6 +93,68 @@ impl Detector for OrphanSqliteJournal {
             );
         }
     }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        // Take the state, so a detector value reused for another scan starts empty.
+        let journals = std::mem::take(&mut *self.journals.lock().expect("no panics while locked"));
+        if journals.is_empty() {
+            return;
+        }
+        let real = |p: &str| std::fs::canonicalize(ctx.root.join(p)).ok();
+        let targets: Vec<std::path::PathBuf> = journals
+            .iter()
+            .flat_map(|(journal, db)| [real(journal), real(db)])
+            .flatten()
+            .collect();
+        // Where open handles cannot be seen, say nothing rather than guess.
+        let Some(open) = open_by_some_process(&targets) else {
+            return;
+        };
+        for (journal, db) in journals {
+            let in_use = [real(&journal), real(&db)]
+                .into_iter()
+                .flatten()
+                .any(|p| open.contains(&p));
+            if !in_use {
+                out.push(
+                    Finding::of(self, RiskLevel::Medium, &journal, format!("{journal} is left over: no process has {db} open"))
+                        .describe(format!("SQLite removes this file when the last connection to `{db}` closes; with no process holding the database, a crashed writer left it, and the next connection will roll it back or replay it."))
+                        .remedy("open the database once with sqlite3 to recover it, after checking no process should be using it", true),
+                );
+            }
+        }
+    }
+}
+
+/// Which of `targets` (canonical paths) some process on this host has open,
+/// from each process's `/proc/PID/fd`; processes of other users are not
+/// visible. None where this cannot be seen (not Linux).
+fn open_by_some_process(targets: &[std::path::PathBuf]) -> Option<BTreeSet<std::path::PathBuf>> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let processes = std::fs::read_dir("/proc").ok()?;
+    let mut open = BTreeSet::new();
+    for process in processes.flatten() {
+        if !process
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(target) = std::fs::read_link(fd.path())
+                && targets.contains(&target)
+            {
+                open.insert(target);
+            }
+        }
+    }
+    Some(open)
 }
 
 const JOURNAL_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];

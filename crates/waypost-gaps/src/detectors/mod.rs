@@ -21,6 +21,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(git_state::UnmergedIndexEntries),
         Box::new(git_state::HeadMissingObject),
         Box::new(git_state::DetachedHead),
+        Box::new(git_state::WorktreeMissing),
         Box::new(encoding::InvalidUtf8),
         Box::new(encoding::Utf8Bom),
         Box::new(encoding::MixedLineEndings),
@@ -37,13 +38,14 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(layout::DuplicateLedgerEntry),
         Box::new(protected::ProtectedPathChange::new(&config.protected_paths)),
         Box::new(locks::StaleClaim),
-        Box::new(locks::OrphanSqliteJournal),
+        Box::new(locks::OrphanSqliteJournal::default()),
         Box::new(locks::OldLockFile {
             max_age_seconds: config.lock_age_seconds,
         }),
         Box::new(tests_infra::TestFileNotInTarget::default()),
         Box::new(tests_infra::InvariantTestSkipped),
         Box::new(tests_infra::MissingTestFixture),
+        Box::new(tests_infra::MissingTestPath),
         Box::new(guidance::InvariantUndocumented::default()),
         Box::new(tests_infra::TestFixUnclassified),
         Box::new(runs::RunDirOverBudget {
@@ -52,7 +54,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(runs::RunLogPastRetention {
             days: config.log_retention_days,
         }),
-        Box::new(runs::BaselineChangedWithoutApproval),
+        Box::new(runs::BaselineChangedWithoutApproval::default()),
         Box::new(runs::SharedBaselineOutsideRun),
         Box::new(runs::FeatureIntentMissing {
             dirs: config.critical_dirs.clone(),

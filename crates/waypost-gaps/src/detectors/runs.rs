@@ -155,8 +155,13 @@ fn approval_texts(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Baselines changed in the work tree, the index or the range, with no approval.
-pub(crate) struct BaselineChangedWithoutApproval;
+/// Baselines changed in the work tree, the index or the range, with no
+/// approval record and no ledger entry naming them. Remembers the ledgers
+/// the walk passes (a few files), to read only if a baseline changed.
+#[derive(Default)]
+pub(crate) struct BaselineChangedWithoutApproval {
+    ledgers: std::sync::Mutex<Vec<String>>,
+}
 
 impl Detector for BaselineChangedWithoutApproval {
     fn id(&self) -> &'static str {
@@ -166,7 +171,16 @@ impl Detector for BaselineChangedWithoutApproval {
         GapType::BaselinePolicyDrift
     }
     fn description(&self) -> &'static str {
-        "a test or lint baseline changed and no approval record names it"
+        "a test or lint baseline changed and no approval record or ledger entry names it"
+    }
+    fn wants(&self, path: &str) -> bool {
+        crate::detectors::layout::is_ledger(path)
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
+        self.ledgers
+            .lock()
+            .expect("no panics while locked")
+            .push(file.path.to_owned());
     }
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let mut changed: Vec<(String, String)> = Vec::new();
@@ -206,17 +220,24 @@ impl Detector for BaselineChangedWithoutApproval {
                 ));
             }
         }
+        // Take the state, so a detector value reused for another scan starts empty.
+        let ledgers = std::mem::take(&mut *self.ledgers.lock().expect("no panics while locked"));
         if changed.is_empty() {
             return;
         }
-        let approvals = approval_texts(ctx.root);
+        let mut records = approval_texts(ctx.root);
+        records.extend(
+            ledgers
+                .iter()
+                .filter_map(|l| std::fs::read_to_string(ctx.root.join(l)).ok()),
+        );
         for (path, how) in changed {
-            if !approvals.iter().any(|text| text.contains(&path)) {
+            if !records.iter().any(|text| text.contains(&path)) {
                 out.push(
                     Finding::of(self, RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
                         .describe("Updating a baseline makes failing tests pass by definition; it needs a human's approval on record.")
                         .blocking(true)
-                        .remedy("record an approval that names the baseline, or revert it", true),
+                        .remedy("record an approval or a ledger entry that names the baseline, or revert it", true),
                 );
             }
         }

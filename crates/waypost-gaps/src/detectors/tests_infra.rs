@@ -214,6 +214,139 @@ impl Detector for MissingTestFixture {
     }
 }
 
+/// Test configuration that names test paths that do not exist: Cargo
+/// `[[test]]`/`[[bench]]` paths, and pytest `testpaths` (pytest.ini,
+/// tox.ini, setup.cfg, pyproject.toml).
+pub(crate) struct MissingTestPath;
+
+const TEST_CONFIGS: [&str; 5] = [
+    "Cargo.toml",
+    "pyproject.toml",
+    "pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+];
+
+impl Detector for MissingTestPath {
+    fn id(&self) -> &'static str {
+        "missing_test_path"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::TestInfraDrift
+    }
+    fn description(&self) -> &'static str {
+        "test configuration (a Cargo test target, pytest testpaths) names a path that does not exist"
+    }
+    fn wants(&self, path: &str) -> bool {
+        TEST_CONFIGS.contains(&path.rsplit('/').next().unwrap_or(path))
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+            return;
+        };
+        let (dir, name) = file
+            .path
+            .rsplit_once('/')
+            .map_or(("", file.path), |(d, n)| (d, n));
+        let named: Vec<String> = match name {
+            "Cargo.toml" => cargo_target_paths(text),
+            "pyproject.toml" => text
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|t| {
+                    let paths = t
+                        .get("tool")?
+                        .get("pytest")?
+                        .get("ini_options")?
+                        .get("testpaths")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    Some(paths)
+                })
+                .unwrap_or_default(),
+            "setup.cfg" => ini_testpaths(text, "tool:pytest"),
+            _ => ini_testpaths(text, "pytest"),
+        };
+        for target in named {
+            let relative = if dir.is_empty() {
+                target.clone()
+            } else {
+                format!("{dir}/{target}")
+            };
+            // Globs (pytest accepts them) and absolute paths are not checked.
+            if target.contains(['*', '?', '[']) || target.starts_with('/') {
+                continue;
+            }
+            if !file.root.join(&relative).exists() {
+                let (line_no, line) = text
+                    .lines()
+                    .enumerate()
+                    .find(|(_, l)| l.contains(target.as_str()))
+                    .map_or((1, ""), |(i, l)| (i + 1, l));
+                out.push(
+                    Finding::of(self, RiskLevel::Medium, file.path, format!("{} names missing test path `{target}`", file.path))
+                        .describe("The configured test path does not exist: the tests it should hold never run, or the build fails.")
+                        .at_line(u32::try_from(line_no).unwrap_or(u32::MAX), line)
+                        .remedy("restore the path or fix the configuration", false),
+                );
+            }
+        }
+    }
+}
+
+/// The `path`s of a manifest's `[[test]]` and `[[bench]]` targets.
+fn cargo_target_paths(text: &str) -> Vec<String> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    ["test", "bench"]
+        .iter()
+        .filter_map(|kind| table.get(*kind).and_then(toml::Value::as_array))
+        .flatten()
+        .filter_map(|t| {
+            t.get("path")
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// pytest's `testpaths` in an INI file's `[section]`: whitespace-separated,
+/// continued on indented lines.
+fn ini_testpaths(text: &str, section: &str) -> Vec<String> {
+    let mut in_section = false;
+    let mut in_value = false;
+    let mut paths = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_section = trimmed == format!("[{section}]");
+            in_value = false;
+            continue;
+        }
+        if !in_section || trimmed.starts_with(['#', ';']) {
+            continue;
+        }
+        let continued = in_value && line.starts_with([' ', '\t']) && !trimmed.is_empty();
+        let value = if continued {
+            Some(trimmed)
+        } else {
+            in_value = false;
+            trimmed
+                .split_once(['=', ':'])
+                .filter(|(key, _)| key.trim() == "testpaths")
+                .map(|(_, value)| value.trim())
+        };
+        if let Some(value) = value {
+            in_value = true;
+            paths.extend(value.split_whitespace().map(str::to_owned));
+        }
+    }
+    paths
+}
+
 fn ctx_exists(file: &ScannedFile<'_>, relative: &str) -> bool {
     // Paths may end in a folder prefix used with join(); either form counts.
     let path = file.root.join(relative.trim_end_matches('/'));
