@@ -179,3 +179,37 @@ fn a_generator_embeds_the_marker_that_keeps_its_output_fresh() {
         undeclared.stderr
     );
 }
+
+#[test]
+fn detectors_are_listed_and_disabling_an_unknown_one_is_refused() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n")
+        .write("waypost.toml", "[scan]\ndisabled = [\"utf8_bom\"]\n")
+        .commit_all("initial");
+    let list = waypost_in(repo.path(), &["scan", "--list-detectors"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert!(lines.len() >= 30, "{}", list.stdout);
+    let bom = lines
+        .iter()
+        .find(|l| l.starts_with("utf8_bom "))
+        .expect("listed");
+    assert!(
+        bom.contains("windows_encoding_issue") && bom.ends_with("(disabled)"),
+        "{bom}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("worktree_missing ") && !l.ends_with("(disabled)"))
+    );
+    repo.write("waypost.toml", "[scan]\ndisabled = [\"utf8_bmo\"]\n");
+    let typo = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr
+            .contains("[scan] disabled: no detector is called `utf8_bmo`"),
+        "{}",
+        typo.stderr
+    );
+}

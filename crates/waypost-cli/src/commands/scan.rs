@@ -32,6 +32,10 @@ pub(crate) struct Args {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// List the detectors (id, gap type, what each looks for) and exit;
+    /// the ids are what `[scan] disabled` takes.
+    #[arg(long)]
+    list_detectors: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
@@ -39,8 +43,36 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     if !root.is_dir() {
         return Err(CliError::Usage(format!("{}: not a folder", root.display())));
     }
-    let clock = clock()?;
     let mut config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
+    let builtin = detectors::builtin(&config);
+    // The CLI runs the built-in detectors only: any other id is a typo.
+    if let Some(unknown) = config
+        .disabled
+        .iter()
+        .find(|id| !builtin.iter().any(|d| d.id() == id.as_str()))
+    {
+        return Err(CliError::Usage(format!(
+            "{}: [scan] disabled: no detector is called `{unknown}` (waypost scan --list-detectors lists them)",
+            root.join("waypost.toml").display()
+        )));
+    }
+    if args.list_detectors {
+        for d in &builtin {
+            let state = if config.disabled.iter().any(|id| id == d.id()) {
+                " (disabled)"
+            } else {
+                ""
+            };
+            println!(
+                "{:<34} {:<25} {}{state}",
+                d.id(),
+                d.gap_type().as_str(),
+                d.description()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let clock = clock()?;
     let anchor = resolve_anchor(root, None, &clock)
         .map_err(|e| CliError::Usage(e.to_string()))?
         .anchor;
