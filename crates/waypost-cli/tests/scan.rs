@@ -213,3 +213,28 @@ fn detectors_are_listed_and_disabling_an_unknown_one_is_refused() {
         typo.stderr
     );
 }
+
+#[test]
+fn this_repository_scans_without_gaps_in_its_own_content() {
+    // The README's quick start scans this checkout. Gaps that depend on the
+    // local working state (stray files, git operations, locks) are the
+    // developer's; gaps in the committed content are the project's.
+    let run = crate::support::waypost(&["scan", "--quiet", "--format", "json"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let content_gaps: Vec<&Value> = report["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .filter(|g| {
+            [
+                "doc_drift",
+                "test_infra_drift",
+                "sot_duplicate",
+                "windows_encoding_issue",
+            ]
+            .contains(&g["gap_type"].as_str().unwrap_or_default())
+        })
+        .collect();
+    assert!(content_gaps.is_empty(), "{content_gaps:#?}");
+}
