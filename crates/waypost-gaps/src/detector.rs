@@ -221,6 +221,12 @@ pub trait Detector: Send + Sync {
     /// Checks one folder the walk enters (repository-relative, `""` for the
     /// root); the folder's entries can be listed from `ctx.root`.
     fn check_dir(&self, _dir: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
+    /// Whether this detector reads the git index entry for `path` (in
+    /// `ctx.repo.index`, or through `RepoState::tracks`). Only such entries,
+    /// and conflicted ones, are kept after the index is read.
+    fn keeps_index_entry(&self, _path: &str) -> bool {
+        false
+    }
     /// Checks after the walk.
     fn finish(&self, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
 }

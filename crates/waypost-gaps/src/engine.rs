@@ -114,7 +114,15 @@ pub fn scan_with_progress(
             reason: "not a folder".into(),
         });
     }
-    let repo = repo::read(root).map_err(|reason| ScanError::Repository {
+    let detectors: Vec<&dyn Detector> = detectors
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|d| !config.disabled.iter().any(|id| id == d.id()))
+        .collect();
+    let repo = repo::read(root, &|path| {
+        detectors.iter().any(|d| d.keeps_index_entry(path))
+    })
+    .map_err(|reason| ScanError::Repository {
         path: root.to_owned(),
         reason,
     })?;
@@ -125,11 +133,6 @@ pub fn scan_with_progress(
         })?,
         None => Vec::new(),
     };
-    let detectors: Vec<&dyn Detector> = detectors
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|d| !config.disabled.iter().any(|id| id == d.id()))
-        .collect();
     let ctx = ScanContext {
         repo: repo.as_ref(),
         now: &context.now,
@@ -192,9 +195,7 @@ fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_su
     let mut hasher = Sha256::new();
     if let Some(r) = repo {
         hasher.update(format!("HEAD {}\n", r.head.as_deref().unwrap_or("-")));
-        for (path, id, stage) in &r.index {
-            hasher.update(format!("index {stage} {id} {path}\n"));
-        }
+        hasher.update(format!("index {}\n", r.index_digest));
     }
     hasher.update(format!("files {files} {file_digest_sum:032x}\n"));
     crate::generated::hex(&hasher.finalize())

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 /// What the scanner reads from git.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepoState {
@@ -15,12 +17,18 @@ pub struct RepoState {
     pub head_missing: bool,
     /// HEAD is on an unborn branch (no commit yet).
     pub unborn: bool,
-    /// Index entries: (path, blob id hex, stage).
+    /// SHA-256 (hex) over every index entry (stage, blob id, path).
+    pub index_digest: String,
+    /// The index entries detectors asked to keep (see
+    /// [`crate::Detector::keeps_index_entry`]) and every conflicted entry:
+    /// (path, blob id hex, stage), sorted. Not every entry: a large
+    /// repository's index is not held through the scan.
     pub index: Vec<(String, String, u32)>,
 }
 
 impl RepoState {
-    /// Whether the index has an entry for `path` (at any stage).
+    /// Whether the index has an entry for `path` (at any stage). Answers
+    /// for the kept entries: ask only about paths a detector keeps.
     pub fn tracks(&self, path: &str) -> bool {
         // Sorted by path, then id, then stage.
         let start = self.index.partition_point(|(p, _, _)| p.as_str() < path);
@@ -28,9 +36,10 @@ impl RepoState {
     }
 }
 
-/// Reads `root`'s repository, or `None` when it is not one. `Err` carries
-/// gix's message for a repository that cannot be read.
-pub(crate) fn read(root: &Path) -> Result<Option<RepoState>, String> {
+/// Reads `root`'s repository, or `None` when it is not one, keeping the
+/// index entries whose path `keep` accepts (and conflicted ones). `Err`
+/// carries gix's message for a repository that cannot be read.
+pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<RepoState>, String> {
     if !root.join(".git").exists() {
         return Ok(None);
     }
@@ -67,15 +76,18 @@ pub(crate) fn read(root: &Path) -> Result<Option<RepoState>, String> {
             }
         }
     }
+    let mut digest = Sha256::new();
     if let Ok(index) = repo.index_or_empty() {
         for entry in index.entries() {
-            state.index.push((
-                entry.path(&index).to_string(),
-                entry.id.to_string(),
-                entry.stage_raw(),
-            ));
+            let path = entry.path(&index).to_string();
+            let (id, stage) = (entry.id.to_string(), entry.stage_raw());
+            digest.update(format!("{stage} {id} {path}\n"));
+            if stage != 0 || keep(&path) {
+                state.index.push((path, id, stage));
+            }
         }
     }
+    state.index_digest = crate::generated::hex(&digest.finalize());
     state.index.sort();
     Ok(Some(state))
 }

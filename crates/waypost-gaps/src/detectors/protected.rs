@@ -71,6 +71,9 @@ impl Detector for ProtectedPathChange {
     fn wants(&self, path: &str) -> bool {
         self.protected(path)
     }
+    fn keeps_index_entry(&self, path: &str) -> bool {
+        self.protected(path)
+    }
     /// A walked file under a protected path that the index does not have.
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if let Some(repo) = ctx.repo

@@ -176,6 +176,9 @@ impl Detector for BaselineChangedWithoutApproval {
     fn wants(&self, path: &str) -> bool {
         crate::detectors::layout::is_ledger(path)
     }
+    fn keeps_index_entry(&self, path: &str) -> bool {
+        is_baseline(path)
+    }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
         self.ledgers
             .lock()
@@ -259,6 +262,9 @@ impl Detector for SharedBaselineOutsideRun {
     }
     fn wants(&self, path: &str) -> bool {
         is_baseline(path) && !path.starts_with(RUNS_ROOT)
+    }
+    fn keeps_index_entry(&self, path: &str) -> bool {
+        self.wants(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(repo) = ctx.repo else { return };
