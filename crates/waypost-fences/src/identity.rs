@@ -21,7 +21,7 @@ pub fn new_owner_token() -> String {
         let mixed = nanos ^ (u128::from(std::process::id()) << 64);
         bytes = mixed.to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    waypost_schemas::canonical::hex(&bytes)
 }
 
 /// The identity of this process with a fresh owner token.

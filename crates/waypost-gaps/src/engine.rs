@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use waypost_schemas::canonical::sha256_hex;
 use waypost_schemas::{
     FormatV1, Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, Timestamp,
 };
@@ -146,7 +147,6 @@ pub fn scan_with_progress(
         mut skipped,
         files,
         file_digest_sum,
-        ..
     } = totals;
     for detector in &detectors {
         detector.finish(&ctx, &mut findings);
@@ -191,14 +191,16 @@ pub fn scan_with_progress(
 /// Content is hashed with xxh3-128: this digest detects change; it is not
 /// a commitment an adversary could not forge.
 fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_sum: u128) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
+    let mut input = String::new();
     if let Some(r) = repo {
-        hasher.update(format!("HEAD {}\n", r.head.as_deref().unwrap_or("-")));
-        hasher.update(format!("index {}\n", r.index_digest));
+        input.push_str(&format!(
+            "HEAD {}\nindex {}\n",
+            r.head.as_deref().unwrap_or("-"),
+            r.index_digest
+        ));
     }
-    hasher.update(format!("files {files} {file_digest_sum:032x}\n"));
-    crate::generated::hex(&hasher.finalize())
+    input.push_str(&format!("files {files} {file_digest_sum:032x}\n"));
+    sha256_hex(input.as_bytes())
 }
 
 /// What the walk gathered: the findings of per-file and per-folder checks,

@@ -22,6 +22,7 @@ use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
+use waypost_schemas::canonical::hex;
 
 /// What precedes the digest in a generated file.
 pub const MARKER_PREFIX: &str = "waypost-generated-from: sha256:";
@@ -135,8 +136,4 @@ pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, S
         }
     }
     Ok(digest.finish())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -79,15 +79,22 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
     let mut digest = Sha256::new();
     if let Ok(index) = repo.index_or_empty() {
         for entry in index.entries() {
-            let path = entry.path(&index).to_string();
-            let (id, stage) = (entry.id.to_string(), entry.stage_raw());
-            digest.update(format!("{stage} {id} {path}\n"));
+            let path = entry.path(&index);
+            let stage = entry.stage_raw();
+            digest.update(stage.to_le_bytes());
+            digest.update(entry.id.as_bytes());
+            digest.update(path);
+            digest.update([0]);
+            // Only kept entries are turned into owned strings.
+            let path = String::from_utf8_lossy(path.as_ref());
             if stage != 0 || keep(&path) {
-                state.index.push((path, id, stage));
+                state
+                    .index
+                    .push((path.into_owned(), entry.id.to_string(), stage));
             }
         }
     }
-    state.index_digest = crate::generated::hex(&digest.finalize());
+    state.index_digest = waypost_schemas::canonical::hex(&digest.finalize());
     state.index.sort();
     Ok(Some(state))
 }

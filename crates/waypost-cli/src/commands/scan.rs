@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use waypost::gaps::{ReportContext, ScanConfig, detectors, output, scan_with_progress};
+use waypost::gaps::{Detector, ReportContext, ScanConfig, detectors, output, scan_with_progress};
 use waypost::intention::resolve_anchor;
 use waypost::schemas::RunLayout;
 use waypost::schemas::io::{to_pretty_json, write_artifact};
@@ -44,19 +44,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         return Err(CliError::Usage(format!("{}: not a folder", root.display())));
     }
     let mut config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
-    let builtin = detectors::builtin(&config);
-    // The CLI runs the built-in detectors only: any other id is a typo.
-    if let Some(unknown) = config
-        .disabled
-        .iter()
-        .find(|id| !builtin.iter().any(|d| d.id() == id.as_str()))
-    {
-        return Err(CliError::Usage(format!(
-            "{}: [scan] disabled: no detector is called `{unknown}` (waypost scan --list-detectors lists them)",
-            root.join("waypost.toml").display()
-        )));
-    }
     if args.list_detectors {
+        let builtin = detectors::builtin(&config);
+        refuse_unknown_disabled(root, &config, &builtin)?;
         for d in &builtin {
             let state = if config.disabled.iter().any(|id| id == d.id()) {
                 " (disabled)"
@@ -92,6 +82,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         now,
     };
     let detectors = detectors::builtin(&config);
+    refuse_unknown_disabled(root, &config, &detectors)?;
 
     // Progress only for a person watching a terminal. The tree is read as it
     // is walked, so there is a running count rather than a total.
@@ -143,4 +134,24 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::from(if report.gaps.is_empty() { 0 } else { 1 }))
+}
+
+/// The CLI runs the built-in detectors only: an id in `[scan] disabled`
+/// that none of them has is a typo.
+fn refuse_unknown_disabled(
+    root: &std::path::Path,
+    config: &ScanConfig,
+    builtin: &[Box<dyn Detector>],
+) -> Result<(), CliError> {
+    match config
+        .disabled
+        .iter()
+        .find(|id| !builtin.iter().any(|d| d.id() == id.as_str()))
+    {
+        Some(unknown) => Err(CliError::Usage(format!(
+            "{}: [scan] disabled: no detector is called `{unknown}` (waypost scan --list-detectors lists them)",
+            root.join("waypost.toml").display()
+        ))),
+        None => Ok(()),
+    }
 }

@@ -141,25 +141,8 @@ fn normalise(path: &str) -> Option<String> {
 /// digests) until the walk ends.
 pub(crate) struct StaleGeneratedFile {
     generators: Vec<(GeneratedFile, GlobSet)>,
-    seen: Mutex<Seen>,
-}
-
-#[derive(Default)]
-struct Seen {
     /// Per generator: its inputs as walked.
-    inputs: Vec<InputsDigest>,
-    /// Per generator: the output's recorded digest, once the walk saw it
-    /// (`Some(None)`: seen, without a marker).
-    recorded: Vec<Option<Option<String>>>,
-}
-
-impl Seen {
-    fn new(generators: usize) -> Self {
-        Self {
-            inputs: vec![InputsDigest::default(); generators],
-            recorded: vec![None; generators],
-        }
-    }
+    inputs: Mutex<Vec<InputsDigest>>,
 }
 
 impl StaleGeneratedFile {
@@ -171,7 +154,7 @@ impl StaleGeneratedFile {
             .filter_map(|g| g.input_set().ok().map(|set| (g.clone(), set)))
             .collect();
         Self {
-            seen: Mutex::new(Seen::new(generators.len())),
+            inputs: Mutex::new(vec![InputsDigest::default(); generators.len()]),
             generators,
         }
     }
@@ -188,9 +171,7 @@ impl Detector for StaleGeneratedFile {
         "a declared generated file is missing, records no inputs, or was generated from inputs that have changed since"
     }
     fn wants(&self, path: &str) -> bool {
-        self.generators
-            .iter()
-            .any(|(g, set)| g.output == path || g.is_input(set, path))
+        self.generators.iter().any(|(g, set)| g.is_input(set, path))
     }
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
         // Binaries and files over the cap are inputs too: read them here.
@@ -204,37 +185,31 @@ impl Detector for StaleGeneratedFile {
         };
         // Hashed once, outside the lock, whichever generators it feeds.
         let digest = content_digest(content);
-        let recorded = recorded_digest(content);
-        let mut seen = self.seen.lock().expect("no panics while locked");
+        let mut inputs = self.inputs.lock().expect("no panics while locked");
         for (i, (generated, set)) in self.generators.iter().enumerate() {
-            if generated.output == file.path {
-                seen.recorded[i] = Some(recorded.clone());
-            } else if generated.is_input(set, file.path) {
-                seen.inputs[i].add_hashed(file.path, digest);
+            if generated.is_input(set, file.path) {
+                inputs[i].add_hashed(file.path, digest);
             }
         }
     }
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         // Take the state, so a detector value reused for another scan starts empty.
-        let seen = std::mem::replace(
-            &mut *self.seen.lock().expect("no panics while locked"),
-            Seen::new(self.generators.len()),
+        let inputs = std::mem::replace(
+            &mut *self.inputs.lock().expect("no panics while locked"),
+            vec![InputsDigest::default(); self.generators.len()],
         );
-        for (i, (generated, _)) in self.generators.iter().enumerate() {
+        for ((generated, _), inputs) in self.generators.iter().zip(inputs) {
             let output = generated.output.as_str();
             let regenerate = match &generated.command {
                 Some(command) => format!("run `{command}` and commit the result"),
                 None => "run its generator and commit the result".to_owned(),
             };
-            // An output the walk did not see may be git-ignored: look on disk.
-            let recorded = match &seen.recorded[i] {
-                Some(recorded) => Some(recorded.clone()),
-                None => std::fs::read(ctx.root.join(output))
-                    .ok()
-                    .map(|bytes| recorded_digest(&bytes)),
-            };
-            let current = seen.inputs[i].finish();
-            let inputs = seen.inputs[i].len();
+            // Read from disk, git-ignored or not: None when it is missing.
+            let recorded = std::fs::read(ctx.root.join(output))
+                .ok()
+                .map(|bytes| recorded_digest(&bytes));
+            let current = inputs.finish();
+            let inputs = inputs.len();
             let finding = match recorded {
                 None => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is missing"))
                     .describe(format!("waypost.toml declares {output} as generated from {}, but it does not exist.", generated.inputs.join(", ")))

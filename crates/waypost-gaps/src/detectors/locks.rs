@@ -99,22 +99,23 @@ impl Detector for OrphanSqliteJournal {
         if journals.is_empty() {
             return;
         }
+        // Each journal with the real paths of itself and its database.
         let real = |p: &str| std::fs::canonicalize(ctx.root.join(p)).ok();
-        let targets: Vec<std::path::PathBuf> = journals
-            .iter()
-            .flat_map(|(journal, db)| [real(journal), real(db)])
-            .flatten()
+        let journals: Vec<(String, String, Vec<std::path::PathBuf>)> = journals
+            .into_iter()
+            .map(|(journal, db)| {
+                let paths = [real(&journal), real(&db)].into_iter().flatten().collect();
+                (journal, db, paths)
+            })
             .collect();
+        let targets: Vec<std::path::PathBuf> =
+            journals.iter().flat_map(|(_, _, p)| p.clone()).collect();
         // Where open handles cannot be seen, say nothing rather than guess.
         let Some(open) = open_by_some_process(&targets) else {
             return;
         };
-        for (journal, db) in journals {
-            let in_use = [real(&journal), real(&db)]
-                .into_iter()
-                .flatten()
-                .any(|p| open.contains(&p));
-            if !in_use {
+        for (journal, db, paths) in journals {
+            if !paths.iter().any(|p| open.contains(p)) {
                 out.push(
                     Finding::of(self, RiskLevel::Medium, &journal, format!("{journal} is left over: no process has {db} open"))
                         .describe(format!("SQLite removes this file when the last connection to `{db}` closes; with no process holding the database, a crashed writer left it, and the next connection will roll it back or replay it."))

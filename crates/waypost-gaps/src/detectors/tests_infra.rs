@@ -43,13 +43,7 @@ fn declared_test_files(root: &std::path::Path, crate_dir: &str) -> Option<BTreeS
     }
     // Every tests/*.rs a declared test root reaches through `mod`.
     let mut included = BTreeSet::new();
-    let roots = table
-        .get("test")
-        .and_then(toml::Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get("path").and_then(toml::Value::as_str));
-    for test_root in roots {
+    for test_root in target_paths(&table, &["test"]) {
         let root_path = format!("{crate_dir}{test_root}");
         let dir = root_path
             .rsplit_once('/')
@@ -249,7 +243,15 @@ impl Detector for MissingTestPath {
             .rsplit_once('/')
             .map_or(("", file.path), |(d, n)| (d, n));
         let named: Vec<String> = match name {
-            "Cargo.toml" => cargo_target_paths(text),
+            "Cargo.toml" => text
+                .parse::<toml::Table>()
+                .map(|t| {
+                    target_paths(&t, &["test", "bench"])
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             "pyproject.toml" => text
                 .parse::<toml::Table>()
                 .ok()
@@ -279,7 +281,7 @@ impl Detector for MissingTestPath {
             if target.contains(['*', '?', '[']) || target.starts_with('/') {
                 continue;
             }
-            if !file.root.join(&relative).exists() {
+            if !ctx_exists(file, &relative) {
                 let (line_no, line) = text
                     .lines()
                     .enumerate()
@@ -296,20 +298,13 @@ impl Detector for MissingTestPath {
     }
 }
 
-/// The `path`s of a manifest's `[[test]]` and `[[bench]]` targets.
-fn cargo_target_paths(text: &str) -> Vec<String> {
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    ["test", "bench"]
+/// The `path`s of a manifest's targets of the given kinds (`test`, `bench`).
+fn target_paths<'t>(table: &'t toml::Table, kinds: &[&str]) -> Vec<&'t str> {
+    kinds
         .iter()
         .filter_map(|kind| table.get(*kind).and_then(toml::Value::as_array))
         .flatten()
-        .filter_map(|t| {
-            t.get("path")
-                .and_then(toml::Value::as_str)
-                .map(str::to_owned)
-        })
+        .filter_map(|t| t.get("path").and_then(toml::Value::as_str))
         .collect()
 }
 
