@@ -53,6 +53,9 @@ enum Command {
     /// Work with the intention anchor: what the humans want.
     #[command(subcommand)]
     Anchor(commands::anchor::Command),
+    /// Ask the governance policy about an action before acting.
+    #[command(subcommand)]
+    Policy(commands::policy::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&args),
         Command::Fences(args) => commands::fences::run(&args),
         Command::Anchor(command) => commands::anchor::run(&command),
+        Command::Policy(command) => commands::policy::run(&command),
         Command::Scan(args) => commands::scan::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
     };

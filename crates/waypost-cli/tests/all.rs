@@ -3,6 +3,7 @@
 
 mod anchor;
 mod fences;
+mod policy;
 mod scan;
 mod schema;
 mod support;

@@ -193,7 +193,11 @@ impl ScanConfig {
                     match key.as_str() {
                         "disabled" => config.disabled = list,
                         "critical_dirs" => config.critical_dirs = list,
-                        _ => config.root_allowlist.extend(list),
+                        _ => {
+                            waypost_schemas::paths::PatternSet::new(&list)
+                                .map_err(|e| field(key, &e.to_string()))?;
+                            config.root_allowlist.extend(list);
+                        }
                     }
                 }
                 "generated" => {
@@ -237,16 +241,17 @@ fn generated_file(
                     .as_str()
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| err(key, "expected a path"))?;
-                let escapes = path.starts_with('/')
-                    || path.contains('\\')
-                    || path
-                        .split('/')
-                        .any(|c| c == ".." || c == "." || c.is_empty());
-                if escapes {
-                    return Err(err(
-                        key,
-                        &format!("`{path}` must be a plain repository-relative path"),
-                    ));
+                match waypost_schemas::paths::RepoPath::new(path) {
+                    Err(problem) => return Err(err(key, &format!("`{path}` {problem}"))),
+                    Ok(normal) if normal.as_str() != path => {
+                        return Err(err(
+                            key,
+                            &format!(
+                                "`{path}` must be written as the plain repository path `{normal}`"
+                            ),
+                        ));
+                    }
+                    Ok(_) => {}
                 }
                 output = Some(path.to_owned());
             }

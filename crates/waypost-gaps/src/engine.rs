@@ -68,6 +68,9 @@ pub enum ScanError {
         /// Why.
         reason: String,
     },
+    /// A protected path pattern does not parse.
+    #[error("protected path {0}")]
+    ProtectedPath(#[from] waypost_schemas::paths::PatternError),
     /// The repository exists but cannot be read.
     #[error("cannot read the git repository at {}: {reason}", path.display())]
     Repository {
@@ -115,6 +118,8 @@ pub fn scan_with_progress(
             reason: "not a folder".into(),
         });
     }
+    // Refused here, so that no detector silently drops a pattern.
+    waypost_schemas::paths::PatternSet::new(&config.protected_paths)?;
     let detectors: Vec<&dyn Detector> = detectors
         .iter()
         .map(AsRef::as_ref)

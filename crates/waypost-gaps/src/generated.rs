@@ -20,9 +20,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use waypost_schemas::canonical::hex;
+use waypost_schemas::paths::{PatternSet, RepoPath};
 
 /// What precedes the digest in a generated file.
 pub const MARKER_PREFIX: &str = "waypost-generated-from: sha256:";
@@ -39,19 +39,16 @@ pub struct GeneratedFile {
 }
 
 impl GeneratedFile {
-    /// The inputs as one glob set; an unparseable glob is an error naming it.
-    pub fn input_set(&self) -> Result<GlobSet, String> {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in &self.inputs {
-            let glob = Glob::new(pattern).map_err(|e| format!("`{pattern}`: {}", e.kind()))?;
-            builder.add(glob);
-        }
-        builder.build().map_err(|e| e.to_string())
+    /// The inputs as one pattern set (the shared [`PatternSet`] meaning:
+    /// `*` stays within a folder, `**` crosses folders); a pattern that does
+    /// not parse is an error naming it.
+    pub fn input_set(&self) -> Result<PatternSet, String> {
+        PatternSet::new(&self.inputs).map_err(|e| e.to_string())
     }
 
     /// Whether `path` is one of its inputs (the output never is).
-    pub(crate) fn is_input(&self, set: &GlobSet, path: &str) -> bool {
-        path != self.output && set.is_match(path)
+    pub(crate) fn is_input(&self, set: &PatternSet, path: &str) -> bool {
+        path != self.output && RepoPath::new(path).is_ok_and(|p| set.matching(&p).is_some())
     }
 }
 

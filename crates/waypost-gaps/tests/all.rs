@@ -3,4 +3,5 @@
 mod detectors;
 mod engine;
 mod output;
+mod paths;
 mod support;

@@ -719,7 +719,11 @@ fn generated_file_declarations_are_checked_when_loaded() {
         ),
         (
             "[[scan.generated]]\noutput = \"../a.md\"\ninputs = [\"src/*\"]\n",
-            "[scan] generated[0].output: `../a.md` must be a plain repository-relative path",
+            "[scan] generated[0].output: `../a.md` climbs out of the repository with `..`",
+        ),
+        (
+            "[[scan.generated]]\noutput = \"./docs/a.md\"\ninputs = [\"src/*\"]\n",
+            "[scan] generated[0].output: `./docs/a.md` must be written as the plain repository path `docs/a.md`",
         ),
         (
             "[[scan.generated]]\noutput = \"a.md\"\ninputs = [\"src/*\"]\n\n[[scan.generated]]\noutput = \"b.md\"\ninputs = []\n",

@@ -4,7 +4,7 @@
 //!
 //! - [`Policy`]: the default-deny policy engine. [`Policy::decide`] turns an
 //!   [`Action`] into a [`Decision`]: a [`Verdict`], every rule that
-//!   contributed ([`Reason`]s citing ids from [`RULES`]), and the
+//!   contributed ([`Reason`]s citing a [`RuleId`]), and the
 //!   [`Counterfactual`] that would have made it automatic.
 //! - [`approval_is_valid`], [`store_approval`], [`load_approval`]: approvals
 //!   bound to the content of what was approved.
@@ -44,7 +44,6 @@ mod budget;
 mod contract;
 mod history;
 mod job;
-mod paths;
 mod policy;
 mod rules;
 mod services;
@@ -54,11 +53,8 @@ pub use budget::{Budget, BudgetError, Caps, Crossing, Limit, Recorded, Spend, Sp
 pub use contract::{Contract, ContractError, DEFAULT_DRAFT_TTL};
 pub use history::{HistoryError, verify_history};
 pub use job::{Completion, Job, JobError};
-pub use paths::{PathProblem, normalise};
 pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
-pub use rules::{
-    MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RULES, RiskLimits, RuleInfo, risk_limits, rule,
-};
+pub use rules::{MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RiskLimits, RuleId, risk_limits};
 pub use services::{
     ActivationError, STEP_TIMEOUT_BASE_SECONDS, STEP_TIMEOUT_CAP_SECONDS,
     STEP_TIMEOUT_PER_LINE_SECONDS, StoreError, activate, collect_audit_evidence, load_contract,

@@ -1,16 +1,16 @@
 //! The default-deny policy engine.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
+use waypost_schemas::command::{CommandLine, CommandMatch, CommandPattern};
+use waypost_schemas::paths::{PathError, PathPattern, PatternSet, RepoPath, resolve, same_file};
 use waypost_schemas::{
     ActionType, ApprovalStatus, CostEscalationPolicy, DecisionReason, DefaultPolicy,
-    IntentionAnchorV2, PlanAction,
+    IntentionAnchorV2, PlanAction, SafetyEntry,
 };
 
-use crate::paths::{PathProblem, normalise, stays_inside};
-use crate::rules::{MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RiskLimits, risk_limits};
+use crate::rules::{MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RiskLimits, RuleId, risk_limits};
 
 // Invariant: POLICY-001 Deny beats RequireApproval beats AutoApprove, whatever the rule order.
 // Category: governance
@@ -70,7 +70,10 @@ impl fmt::Display for Verdict {
 pub struct Reason {
     /// What this rule alone would decide.
     pub verdict: Verdict,
-    /// The rule (`builtin.…`, `anchor.…`, or `rule:<auto-approve rule id>`).
+    /// The rule.
+    pub rule: RuleId,
+    /// The rule as cited: [`RuleId::as_str`], or `rule:<rule_id>` for an
+    /// anchor auto-approve rule.
     pub rule_id: String,
     /// What it found, in one plain sentence.
     pub message: String,
@@ -169,53 +172,12 @@ impl Action {
     }
 }
 
-/// A path pattern from the anchor or the built-ins: a glob, or a plain path
-/// that covers itself and everything below it. Globs use `/` literally
-/// (`*.md` is a top-level file; `**/*.md` is any depth).
-#[derive(Clone, Debug)]
-struct PathPattern {
-    text: String,
-    matcher: Option<GlobMatcher>,
-    prefix: Option<String>,
-}
-
-impl PathPattern {
-    fn compile(text: &str) -> Result<Self, String> {
-        let trimmed = text.trim().trim_start_matches("./");
-        if trimmed.contains(['*', '?', '[', '{']) {
-            let glob = GlobBuilder::new(trimmed)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("`{text}` is not a valid glob: {}", e.kind()))?;
-            Ok(Self {
-                text: text.to_owned(),
-                matcher: Some(glob.compile_matcher()),
-                prefix: None,
-            })
-        } else {
-            Ok(Self {
-                text: text.to_owned(),
-                matcher: None,
-                prefix: Some(trimmed.trim_end_matches('/').to_owned()),
-            })
-        }
-    }
-
-    fn matches(&self, path: &str) -> bool {
-        match (&self.matcher, &self.prefix) {
-            (Some(m), _) => m.is_match(path),
-            (None, Some(prefix)) if prefix.is_empty() => true,
-            (None, Some(prefix)) => path == prefix || path.starts_with(&format!("{prefix}/")),
-            (None, None) => false,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 struct CompiledRule {
     id: String,
     action_types: Vec<ActionType>,
     globs: Vec<PathPattern>,
+    commands: Vec<CommandPattern>,
     max_changed_lines: Option<u64>,
     max_risk: Option<f64>,
 }
@@ -225,48 +187,28 @@ struct CompiledRule {
 pub struct Policy {
     default_policy: DefaultPolicy,
     limits: RiskLimits,
-    protected: Vec<PathPattern>,
-    never_allow_paths: Vec<PathPattern>,
-    never_allow_commands: Vec<String>,
-    requires_paths: Vec<PathPattern>,
-    requires_commands: Vec<String>,
-    builtin_never_auto: Vec<PathPattern>,
-    anchor_never_auto: Vec<PathPattern>,
-    write_roots: Vec<PathPattern>,
+    protected: PatternSet,
+    never_allow_paths: PatternSet,
+    never_allow_commands: Vec<CommandPattern>,
+    requires_paths: PatternSet,
+    requires_commands: Vec<CommandPattern>,
+    builtin_never_auto: PatternSet,
+    anchor_never_auto: PatternSet,
+    write_roots: PatternSet,
     rules: Vec<CompiledRule>,
     per_call_cap: Option<u64>,
     escalation: CostEscalationPolicy,
     approval_channels: Vec<String>,
     problems: Vec<String>,
+    unenforceable: Vec<String>,
     root: Option<PathBuf>,
 }
 
-/// Entries with white space are commands (`git push --force`); the rest are
-/// path patterns.
-fn split_entries(
-    entries: &[String],
-    field: &str,
-    problems: &mut Vec<String>,
-) -> (Vec<PathPattern>, Vec<String>) {
-    let mut paths = Vec::new();
-    let mut commands = Vec::new();
-    for entry in entries {
-        if entry.trim().contains(char::is_whitespace) {
-            commands.push(entry.trim().to_owned());
-        } else {
-            match PathPattern::compile(entry) {
-                Ok(p) => paths.push(p),
-                Err(e) => problems.push(format!("{field}: {e}")),
-            }
-        }
-    }
-    (paths, commands)
-}
-
-fn compile_all(entries: &[String], field: &str, problems: &mut Vec<String>) -> Vec<PathPattern> {
+/// Compiles a list of patterns, recording each one that does not parse.
+fn patterns(entries: &[String], field: &str, problems: &mut Vec<String>) -> PatternSet {
     entries
         .iter()
-        .filter_map(|e| match PathPattern::compile(e) {
+        .filter_map(|e| match PathPattern::new(e) {
             Ok(p) => Some(p),
             Err(e) => {
                 problems.push(format!("{field}: {e}"));
@@ -276,46 +218,78 @@ fn compile_all(entries: &[String], field: &str, problems: &mut Vec<String>) -> V
         .collect()
 }
 
+/// `never_allow` / `requires_approval` entries: path patterns, command
+/// rules, and free text that neither can enforce.
+struct SafetyList {
+    paths: PatternSet,
+    commands: Vec<CommandPattern>,
+}
+
+fn safety_list(
+    entries: &[String],
+    field: &str,
+    problems: &mut Vec<String>,
+    unenforceable: &mut Vec<String>,
+) -> SafetyList {
+    let mut paths = Vec::new();
+    let mut commands = Vec::new();
+    for entry in entries {
+        match SafetyEntry::classify(entry) {
+            SafetyEntry::Path(Ok(p)) => paths.push(p),
+            SafetyEntry::Command(Ok(c)) => commands.push(c),
+            SafetyEntry::Path(Err(e)) => problems.push(format!("{field}: {e}")),
+            SafetyEntry::Command(Err(e)) => problems.push(format!("{field}: {e}")),
+            SafetyEntry::FreeText(text) => unenforceable.push(format!("{field}: `{text}`")),
+        }
+    }
+    SafetyList {
+        paths: paths.into_iter().collect(),
+        commands,
+    }
+}
+
 impl Policy {
     /// The policy of `anchor`. With a `root`, target paths are also resolved
-    /// against the real tree (symlinks must stay inside it).
+    /// against the real tree: what each reaches through symlinks is checked
+    /// too.
     pub fn from_anchor(anchor: &IntentionAnchorV2, root: Option<PathBuf>) -> Self {
         let p = &anchor.pivot_intentions;
         let mut problems = Vec::new();
+        let mut unenforceable = Vec::new();
         let empty = Vec::new();
         let scope = p.scope_boundaries.as_ref();
         let safety = p.safety_risk.as_ref();
         let governance = p.governance_review.as_ref();
         let budget = p.budget_cost.as_ref();
-        let protected = compile_all(
+        let protected = patterns(
             scope.map_or(&empty, |s| &s.protected_paths),
             "protected_paths",
             &mut problems,
         );
-        let write_roots = compile_all(
+        let write_roots = patterns(
             scope.map_or(&empty, |s| &s.allowed_write_roots),
             "allowed_write_roots",
             &mut problems,
         );
-        let (never_allow_paths, never_allow_commands) = split_entries(
+        let never_allow = safety_list(
             safety.map_or(&empty, |s| &s.never_allow),
             "never_allow",
             &mut problems,
+            &mut unenforceable,
         );
-        let (requires_paths, requires_commands) = split_entries(
+        let requires = safety_list(
             safety.map_or(&empty, |s| &s.requires_approval),
             "requires_approval",
             &mut problems,
+            &mut unenforceable,
         );
-        let anchor_never_auto = compile_all(
+        let anchor_never_auto = patterns(
             governance.map_or(&empty, |g| &g.never_auto_approve),
             "never_auto_approve",
             &mut problems,
         );
-        let builtin_never_auto = NEVER_AUTO_APPROVE
-            .iter()
-            .map(|g| PathPattern::compile(g).expect("built-in globs are checked by tests"))
-            .collect();
+        let builtin_never_auto =
+            PatternSet::new(NEVER_AUTO_APPROVE).expect("built-in globs are checked by tests");
         let mut rules = Vec::new();
         for (index, rule) in governance
             .map_or(&[][..], |g| &g.auto_approve_rules)
@@ -326,12 +300,18 @@ impl Policy {
             let Some(criteria) = &rule.criteria else {
                 continue;
             };
+            let field = format!("auto_approve_rules `{id}`");
             let before = problems.len();
-            let globs = compile_all(
-                &criteria.path_globs,
-                &format!("auto_approve_rules `{id}`"),
-                &mut problems,
-            );
+            let globs = patterns(&criteria.path_globs, &field, &mut problems);
+            let commands: Vec<CommandPattern> = criteria
+                .commands
+                .iter()
+                .filter_map(|c| {
+                    CommandPattern::parse(c)
+                        .map_err(|e| problems.push(format!("{field}: {e}")))
+                        .ok()
+                })
+                .collect();
             if problems.len() > before {
                 // A rule that cannot be enforced as written approves nothing.
                 continue;
@@ -339,7 +319,8 @@ impl Policy {
             rules.push(CompiledRule {
                 id,
                 action_types: criteria.action_types.clone(),
-                globs,
+                globs: globs.patterns().to_vec(),
+                commands,
                 max_changed_lines: criteria.max_changed_lines,
                 max_risk: criteria.max_risk_score,
             });
@@ -351,10 +332,10 @@ impl Policy {
                 .unwrap_or(DefaultPolicy::Deny),
             limits: risk_limits(safety.and_then(|s| s.risk_tolerance)),
             protected,
-            never_allow_paths,
-            never_allow_commands,
-            requires_paths,
-            requires_commands,
+            never_allow_paths: never_allow.paths,
+            never_allow_commands: never_allow.commands,
+            requires_paths: requires.paths,
+            requires_commands: requires.commands,
             builtin_never_auto,
             anchor_never_auto,
             write_roots,
@@ -367,6 +348,7 @@ impl Policy {
                 .map(|g| g.approval_channels.clone())
                 .unwrap_or_default(),
             problems,
+            unenforceable,
             root,
         }
     }
@@ -376,378 +358,461 @@ impl Policy {
         &self.approval_channels
     }
 
-    /// Globs in the anchor that do not parse (each makes every decision
-    /// require approval).
+    /// Globs and command rules in the anchor that do not parse (each makes
+    /// every decision require approval).
     pub fn problems(&self) -> &[String] {
         &self.problems
     }
 
-    /// Decides `action`.
-    pub fn decide(&self, action: &Action) -> Decision {
-        let mut reasons: Vec<Reason> = Vec::new();
-        use Verdict::{AutoApprove, Deny, RequireApproval};
+    /// `never_allow` and `requires_approval` entries that are neither a path
+    /// pattern nor a command rule (free text such as `dependency changes`):
+    /// the policy cannot enforce them, and `waypost anchor check` says so.
+    pub fn unenforceable(&self) -> &[String] {
+        &self.unenforceable
+    }
 
-        // 1. Malformed or unenforceable input.
+    /// Decides `action`: every check adds its reasons, the strongest verdict
+    /// wins, and only when nothing objects may an auto-approve rule approve.
+    pub fn decide(&self, action: &Action) -> Decision {
+        let mut d = Deciding::new(action);
+        self.check_anchor(&mut d);
+        self.check_action(&mut d);
+        self.check_targets(&mut d);
+        self.check_prohibited_paths(&mut d);
+        self.check_command(&mut d);
+        self.check_never_auto(&mut d);
+        self.check_write_roots(&mut d);
+        self.check_size_risk_cost(&mut d);
+        self.approve(&mut d);
+        d.reasons.sort_by(|a, b| {
+            b.verdict
+                .cmp(&a.verdict)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        d.reasons.dedup();
+        let verdict = d
+            .reasons
+            .iter()
+            .map(|r| r.verdict)
+            .max()
+            .unwrap_or(Verdict::RequireApproval);
+        let counterfactual = self.counterfactual(verdict, &d);
+        Decision {
+            verdict,
+            reasons: d.reasons,
+            counterfactual,
+        }
+    }
+
+    /// Malformed or unenforceable anchor input.
+    fn check_anchor(&self, d: &mut Deciding<'_>) {
         for problem in &self.problems {
-            add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.policy_unenforceable",
+            d.add(
+                RuleId::PolicyUnenforceable,
                 format!("the anchor cannot be enforced as written: {problem}"),
             );
         }
-        let known = match &action.kind {
-            ActionKind::Known(t) => Some(*t),
-            ActionKind::Unknown(name) => {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "builtin.unknown_action_type",
-                    format!("`{name}` is not an action type waypost knows"),
-                );
-                None
-            }
-        };
-        let file_action = known.is_some_and(|t| {
-            matches!(
-                t,
-                ActionType::TidyApply
-                    | ActionType::TestFix
-                    | ActionType::DocUpdate
-                    | ActionType::BaselineRefresh
-                    | ActionType::ConfigUpdate
-                    | ActionType::FileMove
-                    | ActionType::FileDelete
-            )
-        });
-        if file_action && action.target_paths.is_empty() {
-            add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.no_targets",
+    }
+
+    /// The action's own shape: type, targets, risk score.
+    fn check_action(&self, d: &mut Deciding<'_>) {
+        if let ActionKind::Unknown(name) = &d.action.kind {
+            d.add(
+                RuleId::UnknownActionType,
+                format!("`{name}` is not an action type waypost knows"),
+            );
+        }
+        if d.file_action() && d.action.target_paths.is_empty() {
+            d.add(
+                RuleId::NoTargets,
                 "a file action names no target path, so its reach cannot be checked".into(),
             );
         }
-        let risk_valid = action.risk_score.is_finite() && (0.0..=1.0).contains(&action.risk_score);
-        if !risk_valid {
-            add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.invalid_risk",
+        if !d.risk_valid() {
+            d.add(
+                RuleId::InvalidRisk,
                 format!(
                     "risk score {} is not a number from 0 to 1",
-                    action.risk_score
+                    d.action.risk_score
                 ),
             );
         }
-
-        // 2. Paths that leave the repository.
-        let mut paths = Vec::new();
-        for target in &action.target_paths {
-            match normalise(target) {
-                Ok(path) => {
-                    if self
-                        .root
-                        .as_deref()
-                        .is_some_and(|root| !stays_inside(root, &path))
-                    {
-                        add(
-                            &mut reasons,
-                            Deny,
-                            "builtin.path_escapes_repo",
-                            format!(
-                                "`{}` {}",
-                                target.escape_debug(),
-                                PathProblem::SymlinkOutside.describe()
-                            ),
-                        );
-                    } else {
-                        paths.push(path);
-                    }
-                }
-                Err(PathProblem::Root) => add(
-                    &mut reasons,
-                    RequireApproval,
-                    "builtin.too_large",
-                    format!("`{target}` {}", PathProblem::Root.describe()),
-                ),
-                Err(problem) => add(
-                    &mut reasons,
-                    Deny,
-                    "builtin.path_escapes_repo",
-                    format!("`{}` {}", target.escape_debug(), problem.describe()),
-                ),
-            }
-        }
-
-        // 3. Protected paths and hard prohibitions.
-        let command = action.command.as_deref().unwrap_or("");
-        for path in &paths {
-            if let Some(p) = self.protected.iter().find(|p| p.matches(path)) {
-                add(
-                    &mut reasons,
-                    Deny,
-                    "anchor.protected_path",
-                    format!("`{path}` is protected by `{}`", p.text),
-                );
-            }
-            if let Some(p) = self.never_allow_paths.iter().find(|p| p.matches(path)) {
-                add(
-                    &mut reasons,
-                    Deny,
-                    "anchor.never_allow",
-                    format!("`{path}` matches never_allow `{}`", p.text),
-                );
-            }
-        }
-        if let Some(c) = self
-            .never_allow_commands
-            .iter()
-            .find(|c| command.contains(c.as_str()))
-        {
-            add(
-                &mut reasons,
-                Deny,
-                "anchor.never_allow",
-                format!("the command contains never_allow `{c}`"),
-            );
-        }
-
-        // 4. Never auto-approved.
-        for path in &paths {
-            if let Some(p) = self.builtin_never_auto.iter().find(|p| p.matches(path)) {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "builtin.never_auto_approve",
-                    format!("`{path}` matches `{}`", p.text),
-                );
-            }
-            if let Some(p) = self.anchor_never_auto.iter().find(|p| p.matches(path)) {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "anchor.never_auto_approve",
-                    format!("`{path}` matches `{}`", p.text),
-                );
-            }
-            if let Some(p) = self.requires_paths.iter().find(|p| p.matches(path)) {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "anchor.requires_approval",
-                    format!("`{path}` matches requires_approval `{}`", p.text),
-                );
-            }
-        }
-        if let Some(c) = self
-            .requires_commands
-            .iter()
-            .find(|c| command.contains(c.as_str()))
-        {
-            add(
-                &mut reasons,
-                RequireApproval,
-                "anchor.requires_approval",
-                format!("the command contains requires_approval `{c}`"),
-            );
-        }
-        if let Some(t) = known.filter(|t| {
+        if let Some(t) = d.known().filter(|t| {
             matches!(
                 t,
                 ActionType::GitOperation | ActionType::DependencyInstall | ActionType::Custom
             )
         }) {
-            add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.sensitive_action_type",
+            d.add(
+                RuleId::SensitiveActionType,
                 format!("{} actions always need a human", t.as_str()),
             );
         }
+    }
 
-        // 5. Scope.
-        for path in &paths {
-            if !self.write_roots.iter().any(|r| r.matches(path)) {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "anchor.outside_write_roots",
-                    format!("`{path}` is outside every allowed write root"),
-                );
+    /// Each target as written and, with a root, every path it reaches.
+    fn check_targets(&self, d: &mut Deciding<'_>) {
+        for written in &d.action.target_paths {
+            let path = match RepoPath::new(written) {
+                Ok(path) => path,
+                Err(PathError::Root) => {
+                    d.add(RuleId::TooLarge, format!("`{written}` {}", PathError::Root));
+                    continue;
+                }
+                Err(problem) => {
+                    d.add(
+                        RuleId::PathEscapesRepo,
+                        format!("`{}` {problem}", written.escape_debug()),
+                    );
+                    continue;
+                }
+            };
+            let mut target = Target {
+                written: path,
+                reached: Vec::new(),
+            };
+            if let Some(root) = &self.root {
+                match resolve(root, written) {
+                    Err(problem) => {
+                        d.add(
+                            RuleId::PathEscapesRepo,
+                            format!("`{}` {problem}", written.escape_debug()),
+                        );
+                        continue;
+                    }
+                    Ok(reach) => {
+                        if let Some(outside) = &reach.outside {
+                            d.add(
+                                RuleId::PathEscapesRepo,
+                                format!(
+                                    "`{}` goes through a symlink that points outside the repository (`{}`)",
+                                    written.escape_debug(),
+                                    outside.display()
+                                ),
+                            );
+                            continue;
+                        }
+                        if reach.too_many_links {
+                            d.add(
+                                RuleId::SymlinkWrite,
+                                format!(
+                                    "`{written}` goes through more than 40 symlinks; the system would refuse it"
+                                ),
+                            );
+                        } else if reach.through_symlink() {
+                            let links: Vec<String> =
+                                reach.links.iter().map(|l| format!("`{l}`")).collect();
+                            let end = reach
+                                .reached
+                                .last()
+                                .map_or_else(String::new, |p| format!(" and reaches `{p}`"));
+                            d.add(
+                                RuleId::SymlinkWrite,
+                                format!(
+                                    "`{written}` goes through the symlink {}{end}",
+                                    links.join(", ")
+                                ),
+                            );
+                        }
+                        target.reached = reach.reached;
+                        if reach.hard_links > 1 {
+                            let others = reach
+                                .target
+                                .as_ref()
+                                .map(|t| self.other_names(root, t))
+                                .unwrap_or_default();
+                            let known = if others.is_empty() {
+                                "its other names are not known, and one may be protected".to_owned()
+                            } else {
+                                let names: Vec<String> =
+                                    others.iter().map(|o| format!("`{o}`")).collect();
+                                format!("it is also {}", names.join(", "))
+                            };
+                            d.add(
+                                RuleId::HardLink,
+                                format!(
+                                    "`{written}` is a file with {} hard links; {known}",
+                                    reach.hard_links
+                                ),
+                            );
+                            target.reached.extend(others);
+                        }
+                    }
+                }
+            }
+            d.targets.push(target);
+        }
+    }
+
+    /// Other names of the file at `target` among the plain paths the policy
+    /// restricts (a hard link to `intention.toml` is `intention.toml`).
+    fn other_names(&self, root: &Path, target: &RepoPath) -> Vec<RepoPath> {
+        let file = target.under(root);
+        [
+            &self.protected,
+            &self.never_allow_paths,
+            &self.builtin_never_auto,
+            &self.anchor_never_auto,
+            &self.requires_paths,
+        ]
+        .iter()
+        .flat_map(|set| set.patterns())
+        .filter_map(PathPattern::literal)
+        .filter(|name| name != target && same_file(&file, &name.under(root)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+    }
+
+    /// Protected paths and never-allow paths, on every path a target reaches.
+    fn check_prohibited_paths(&self, d: &mut Deciding<'_>) {
+        let mut found = Vec::new();
+        for (target, path) in d.paths() {
+            if let Some(p) = self.protected.covering(path) {
+                found.push((
+                    RuleId::ProtectedPath,
+                    target.describe(path, "protected by", p),
+                ));
+            }
+            if let Some(p) = self.never_allow_paths.covering(path) {
+                found.push((
+                    RuleId::NeverAllow,
+                    target.describe(path, "matches never_allow", p),
+                ));
             }
         }
+        for (rule, message) in found {
+            d.add(rule, message);
+        }
+    }
 
-        // 6. Size, risk and cost.
-        match action.changed_lines {
-            None if file_action => add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.too_large",
+    /// The command: every simple command it would run against the command
+    /// rules; parts the parser cannot understand need a human.
+    fn check_command(&self, d: &mut Deciding<'_>) {
+        let Some(line) = d.command.as_ref() else {
+            return;
+        };
+        let mut found = Vec::new();
+        for why in line.not_understood() {
+            found.push((
+                RuleId::CommandNotUnderstood,
+                Verdict::RequireApproval,
+                why.clone(),
+            ));
+        }
+        for simple in line.simple_commands() {
+            for rule in &self.never_allow_commands {
+                match rule.matches(simple) {
+                    CommandMatch::No => {}
+                    CommandMatch::Yes => found.push((
+                        RuleId::NeverAllow,
+                        Verdict::Deny,
+                        format!("`{}` matches never_allow `{}`", simple.text, rule.text()),
+                    )),
+                    CommandMatch::Maybe(why) => found.push((
+                        RuleId::NeverAllow,
+                        Verdict::RequireApproval,
+                        format!(
+                            "`{}` may match never_allow `{}`: {why}",
+                            simple.text,
+                            rule.text()
+                        ),
+                    )),
+                }
+            }
+            for rule in &self.requires_commands {
+                let message = match rule.matches(simple) {
+                    CommandMatch::No => continue,
+                    CommandMatch::Yes => {
+                        format!(
+                            "`{}` matches requires_approval `{}`",
+                            simple.text,
+                            rule.text()
+                        )
+                    }
+                    CommandMatch::Maybe(why) => format!(
+                        "`{}` may match requires_approval `{}`: {why}",
+                        simple.text,
+                        rule.text()
+                    ),
+                };
+                found.push((RuleId::RequiresApproval, Verdict::RequireApproval, message));
+            }
+        }
+        for (rule, verdict, message) in found {
+            d.add_as(rule, verdict, message);
+        }
+    }
+
+    /// Paths that are never approved automatically.
+    fn check_never_auto(&self, d: &mut Deciding<'_>) {
+        let mut found = Vec::new();
+        for (target, path) in d.paths() {
+            if let Some(p) = self.builtin_never_auto.covering(path) {
+                found.push((
+                    RuleId::BuiltinNeverAutoApprove,
+                    target.describe(path, "matches", p),
+                ));
+            }
+            if let Some(p) = self.anchor_never_auto.covering(path) {
+                found.push((
+                    RuleId::AnchorNeverAutoApprove,
+                    target.describe(path, "matches", p),
+                ));
+            }
+            if let Some(p) = self.requires_paths.covering(path) {
+                found.push((
+                    RuleId::RequiresApproval,
+                    target.describe(path, "matches requires_approval", p),
+                ));
+            }
+        }
+        for (rule, message) in found {
+            d.add(rule, message);
+        }
+    }
+
+    /// Every path a target reaches lies inside an allowed write root, as
+    /// written (a permission is never folded wider).
+    fn check_write_roots(&self, d: &mut Deciding<'_>) {
+        let outside: Vec<String> = d
+            .paths()
+            .filter(|(_, path)| self.write_roots.matching(path).is_none())
+            .map(|(target, path)| {
+                if *path == target.written {
+                    format!("`{path}` is outside every allowed write root")
+                } else {
+                    format!(
+                        "`{}` reaches `{path}`, which is outside every allowed write root",
+                        target.written
+                    )
+                }
+            })
+            .collect();
+        for message in outside {
+            d.add(RuleId::OutsideWriteRoots, message);
+        }
+    }
+
+    /// Size, risk and cost.
+    fn check_size_risk_cost(&self, d: &mut Deciding<'_>) {
+        match d.action.changed_lines {
+            None if d.file_action() => d.add(
+                RuleId::TooLarge,
                 "the action gives no estimate of changed lines".into(),
             ),
-            Some(lines) if lines > MAX_AUTO_CHANGED_LINES => add(
-                &mut reasons,
-                RequireApproval,
-                "builtin.too_large",
+            Some(lines) if lines > MAX_AUTO_CHANGED_LINES => d.add(
+                RuleId::TooLarge,
                 format!(
                     "{lines} changed lines is more than the {MAX_AUTO_CHANGED_LINES} any automatic approval allows"
                 ),
             ),
             _ => {}
         }
-        if risk_valid {
-            if action.risk_score > self.limits.deny {
-                add(
-                    &mut reasons,
-                    Deny,
-                    "anchor.risk_tolerance",
+        let risk = d.action.risk_score;
+        if d.risk_valid() {
+            if risk > self.limits.deny {
+                d.add_as(
+                    RuleId::RiskTolerance,
+                    Verdict::Deny,
                     format!(
-                        "risk {} is above the hard limit {} of the risk tolerance",
-                        action.risk_score, self.limits.deny
+                        "risk {risk} is above the hard limit {} of the risk tolerance",
+                        self.limits.deny
                     ),
                 );
-            } else if action.risk_score > self.limits.auto {
-                add(
-                    &mut reasons,
-                    RequireApproval,
-                    "anchor.risk_tolerance",
+            } else if risk > self.limits.auto {
+                d.add_as(
+                    RuleId::RiskTolerance,
+                    Verdict::RequireApproval,
                     format!(
-                        "risk {} is above {}, the most the risk tolerance approves automatically",
-                        action.risk_score, self.limits.auto
+                        "risk {risk} is above {}, the most the risk tolerance approves automatically",
+                        self.limits.auto
                     ),
                 );
             }
         }
-        if let (Some(tokens), Some(cap)) = (action.estimated_tokens, self.per_call_cap)
+        if let (Some(tokens), Some(cap)) = (d.action.estimated_tokens, self.per_call_cap)
             && tokens > cap
         {
             let message = format!("{tokens} estimated tokens exceed the per-call cap of {cap}");
-            match self.escalation {
-                CostEscalationPolicy::Block => {
-                    add(&mut reasons, Deny, "anchor.budget_per_call", message)
-                }
-                CostEscalationPolicy::RequestApproval => add(
-                    &mut reasons,
-                    RequireApproval,
-                    "anchor.budget_per_call",
-                    message,
-                ),
-                CostEscalationPolicy::Warn => add(
-                    &mut reasons,
-                    AutoApprove,
-                    "anchor.budget_per_call",
-                    format!("warning: {message}"),
-                ),
-            }
-        }
-
-        // 7. Only now may a rule approve.
-        let objections = reasons.iter().any(|r| r.verdict > AutoApprove);
-        if !objections {
-            match self
-                .rules
-                .iter()
-                .find(|rule| rule_gaps(rule, known, &paths, action).is_empty())
-            {
-                Some(rule) => add(
-                    &mut reasons,
-                    AutoApprove,
-                    &format!("rule:{}", rule.id),
-                    format!("auto-approved by rule `{}`", rule.id),
-                ),
-                None => match self.default_policy {
-                    DefaultPolicy::Deny => add(
-                        &mut reasons,
-                        RequireApproval,
-                        "builtin.default_deny",
-                        "no auto-approve rule covers this action and the default policy is deny"
-                            .into(),
-                    ),
-                    DefaultPolicy::Allow => add(
-                        &mut reasons,
-                        AutoApprove,
-                        "anchor.default_allow",
-                        "nothing stops this action and the default policy is allow".into(),
-                    ),
-                },
-            }
-        }
-
-        reasons.sort_by(|a, b| {
-            b.verdict
-                .cmp(&a.verdict)
-                .then_with(|| a.rule_id.cmp(&b.rule_id))
-                .then_with(|| a.message.cmp(&b.message))
-        });
-        reasons.dedup();
-        let verdict = reasons
-            .iter()
-            .map(|r| r.verdict)
-            .max()
-            .unwrap_or(RequireApproval);
-        let counterfactual = self.counterfactual(verdict, &reasons, known, &paths, action);
-        Decision {
-            verdict,
-            reasons,
-            counterfactual,
+            let (verdict, message) = match self.escalation {
+                CostEscalationPolicy::Block => (Verdict::Deny, message),
+                CostEscalationPolicy::RequestApproval => (Verdict::RequireApproval, message),
+                CostEscalationPolicy::Warn => (Verdict::AutoApprove, format!("warning: {message}")),
+            };
+            d.add_as(RuleId::BudgetPerCall, verdict, message);
         }
     }
 
-    fn counterfactual(
-        &self,
-        verdict: Verdict,
-        reasons: &[Reason],
-        known: Option<ActionType>,
-        paths: &[String],
-        action: &Action,
-    ) -> Counterfactual {
+    /// Only now, when nothing objects, may a rule approve.
+    fn approve(&self, d: &mut Deciding<'_>) {
+        if d.reasons.iter().any(|r| r.verdict > Verdict::AutoApprove) {
+            return;
+        }
+        if let Some(rule) = self.rules.iter().find(|rule| rule_gaps(rule, d).is_empty()) {
+            d.reasons.push(Reason {
+                verdict: Verdict::AutoApprove,
+                rule: RuleId::AutoApproveRule,
+                rule_id: format!("rule:{}", rule.id),
+                message: format!("auto-approved by rule `{}`", rule.id),
+            });
+            return;
+        }
+        match self.default_policy {
+            DefaultPolicy::Deny => d.add(
+                RuleId::DefaultDeny,
+                "no auto-approve rule covers this action and the default policy is deny".into(),
+            ),
+            DefaultPolicy::Allow if d.command.is_some() => d.add(
+                RuleId::CommandNotAllowed,
+                "the action runs a command, and a command is approved automatically only when an auto-approve rule allows every part of it".into(),
+            ),
+            DefaultPolicy::Allow => d.add(
+                RuleId::DefaultAllow,
+                "nothing stops this action and the default policy is allow".into(),
+            ),
+        }
+    }
+
+    fn counterfactual(&self, verdict: Verdict, d: &Deciding<'_>) -> Counterfactual {
         match verdict {
             Verdict::AutoApprove => Counterfactual::NotNeeded,
             Verdict::Deny => {
-                let rule = reasons
+                let rule = d
+                    .reasons
                     .iter()
                     .find(|r| r.verdict == Verdict::Deny)
                     .map_or("a rule", |r| r.rule_id.as_str());
                 Counterfactual::None(format!("denied by {rule}"))
             }
             Verdict::RequireApproval => {
+                let cited = |id: RuleId| {
+                    d.reasons
+                        .iter()
+                        .any(|r| r.verdict == Verdict::RequireApproval && r.rule == id)
+                };
                 // Reasons no edit of the action's size, risk or cost removes,
                 // most fundamental first.
-                const HARD: [&str; 9] = [
-                    "builtin.never_auto_approve",
-                    "anchor.never_auto_approve",
-                    "anchor.requires_approval",
-                    "builtin.sensitive_action_type",
-                    "builtin.unknown_action_type",
-                    "builtin.policy_unenforceable",
-                    "builtin.no_targets",
-                    "builtin.invalid_risk",
-                    "anchor.outside_write_roots",
-                ];
-                let cited = |id: &str| {
-                    reasons
-                        .iter()
-                        .any(|r| r.verdict == Verdict::RequireApproval && r.rule_id == id)
-                };
-                if let Some(hard) = HARD.iter().find(|id| cited(id)) {
+                if let Some(hard) = RuleId::ALL.iter().find(|r| r.is_hard() && cited(**r)) {
                     return Counterfactual::None(format!("{hard} always requires approval"));
                 }
                 // Soft limits, merged with the closest rule's into the tightest bounds.
+                let action = d.action;
                 let mut limits = Limits::default();
-                if cited("anchor.risk_tolerance") {
+                if cited(RuleId::RiskTolerance) {
                     limits.risk(self.limits.auto);
                 }
-                if cited("builtin.too_large") {
+                if cited(RuleId::TooLarge) {
                     limits.lines(MAX_AUTO_CHANGED_LINES, action.changed_lines.is_none());
                 }
-                if cited("anchor.budget_per_call") {
+                if cited(RuleId::BudgetPerCall) {
                     limits.tokens = self.per_call_cap;
                 }
                 let closest = self
                     .rules
                     .iter()
-                    .map(|rule| (rule_gaps(rule, known, paths, action), &rule.id))
+                    .map(|rule| (rule_gaps(rule, d), &rule.id))
                     .min_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.1.cmp(b.1)));
                 let Some((gaps, rule_id)) = closest else {
                     return Counterfactual::None("no auto-approve rule exists; add one to governance_review.auto_approve_rules".into());
@@ -793,6 +858,109 @@ impl Policy {
     }
 }
 
+/// A target path as written and what it reaches on disk.
+#[derive(Debug)]
+struct Target {
+    written: RepoPath,
+    reached: Vec<RepoPath>,
+}
+
+impl Target {
+    /// "`x` is protected by `p`", or, for a path reached through a link,
+    /// "`x` reaches `y`, which is protected by `p`".
+    fn describe(&self, path: &RepoPath, relation: &str, pattern: &PathPattern) -> String {
+        let verb = if relation == "protected by" {
+            "is "
+        } else {
+            ""
+        };
+        if *path == self.written {
+            format!("`{path}` {verb}{relation} `{pattern}`")
+        } else {
+            format!(
+                "`{}` reaches `{path}`, which {verb}{relation} `{pattern}`",
+                self.written
+            )
+        }
+    }
+}
+
+/// One decision in progress.
+struct Deciding<'a> {
+    action: &'a Action,
+    command: Option<CommandLine>,
+    targets: Vec<Target>,
+    reasons: Vec<Reason>,
+}
+
+impl<'a> Deciding<'a> {
+    fn new(action: &'a Action) -> Self {
+        let command = action
+            .command
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(CommandLine::parse);
+        Self {
+            action,
+            command,
+            targets: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
+
+    fn known(&self) -> Option<ActionType> {
+        match &self.action.kind {
+            ActionKind::Known(t) => Some(*t),
+            ActionKind::Unknown(_) => None,
+        }
+    }
+
+    fn file_action(&self) -> bool {
+        self.known().is_some_and(|t| {
+            matches!(
+                t,
+                ActionType::TidyApply
+                    | ActionType::TestFix
+                    | ActionType::DocUpdate
+                    | ActionType::BaselineRefresh
+                    | ActionType::ConfigUpdate
+                    | ActionType::FileMove
+                    | ActionType::FileDelete
+            )
+        })
+    }
+
+    fn risk_valid(&self) -> bool {
+        let risk = self.action.risk_score;
+        risk.is_finite() && (0.0..=1.0).contains(&risk)
+    }
+
+    /// Every (target, path) pair to check: each target as written, then
+    /// every path it reaches.
+    fn paths(&self) -> impl Iterator<Item = (&Target, &RepoPath)> {
+        self.targets.iter().flat_map(|t| {
+            std::iter::once(&t.written)
+                .chain(&t.reached)
+                .map(move |p| (t, p))
+        })
+    }
+
+    /// A reason with the rule's own verdict.
+    fn add(&mut self, rule: RuleId, message: String) {
+        self.add_as(rule, rule.verdict(), message);
+    }
+
+    /// A reason with a verdict the rule chose (risk, budget, maybe-matches).
+    fn add_as(&mut self, rule: RuleId, verdict: Verdict, message: String) {
+        self.reasons.push(Reason {
+            verdict,
+            rule,
+            rule_id: rule.as_str().to_owned(),
+            message,
+        });
+    }
+}
+
 /// The tightest soft limits a counterfactual must meet.
 #[derive(Default)]
 struct Limits {
@@ -819,6 +987,8 @@ enum Gap {
     Unusable,
     Type(Vec<&'static str>),
     Paths(Vec<String>),
+    Commands(Vec<String>),
+    NoCommands,
     Lines(u64),
     Estimate(u64),
     Risk(f64),
@@ -832,6 +1002,10 @@ impl Gap {
             }
             Self::Type(types) => format!("use an action type among {}", types.join(", ")),
             Self::Paths(globs) => format!("keep target paths within {}", globs.join(", ")),
+            Self::Commands(allowed) => {
+                format!("run only commands among {}", allowed.join(", "))
+            }
+            Self::NoCommands => "run no command (the rule allows none)".into(),
             Self::Lines(max) => format!("reduce changed lines to at most {max}"),
             Self::Estimate(max) => format!("estimate the changed lines (at most {max})"),
             Self::Risk(max) => format!("lower risk_score to at most {max}"),
@@ -839,37 +1013,42 @@ impl Gap {
     }
 }
 
-fn add(reasons: &mut Vec<Reason>, verdict: Verdict, rule_id: &str, message: String) {
-    reasons.push(Reason {
-        verdict,
-        rule_id: rule_id.to_owned(),
-        message,
-    });
-}
-
-/// The conditions of `rule` that `action` does not meet (empty: it applies).
-fn rule_gaps(
-    rule: &CompiledRule,
-    kind: Option<ActionType>,
-    paths: &[String],
-    action: &Action,
-) -> Vec<Gap> {
+/// The conditions of `rule` that the action does not meet (empty: it applies).
+fn rule_gaps(rule: &CompiledRule, d: &Deciding<'_>) -> Vec<Gap> {
+    let action = d.action;
     if rule.action_types.is_empty() || rule.globs.is_empty() {
         return vec![Gap::Unusable];
     }
     let mut gaps = Vec::new();
-    if !kind.is_some_and(|k| rule.action_types.contains(&k)) {
+    if !d.known().is_some_and(|k| rule.action_types.contains(&k)) {
         gaps.push(Gap::Type(
             rule.action_types.iter().map(|t| t.as_str()).collect(),
         ));
     }
-    let outside = paths
-        .iter()
-        .any(|p| !rule.globs.iter().any(|g| g.matches(p)));
-    if paths.is_empty() || outside {
+    let outside = d
+        .paths()
+        .any(|(_, p)| !rule.globs.iter().any(|g| g.matches(p)));
+    if d.targets.is_empty() || outside {
         gaps.push(Gap::Paths(
-            rule.globs.iter().map(|g| g.text.clone()).collect(),
+            rule.globs.iter().map(|g| g.text().to_owned()).collect(),
         ));
+    }
+    if let Some(line) = &d.command {
+        if rule.commands.is_empty() {
+            gaps.push(Gap::NoCommands);
+        } else {
+            let allowed = line.not_understood().is_empty()
+                && line.simple_commands().iter().all(|simple| {
+                    rule.commands
+                        .iter()
+                        .any(|c| matches!(c.matches(simple), CommandMatch::Yes))
+                });
+            if !allowed {
+                gaps.push(Gap::Commands(
+                    rule.commands.iter().map(|c| c.text().to_owned()).collect(),
+                ));
+            }
+        }
     }
     if let Some(max) = rule.max_changed_lines {
         match action.changed_lines {

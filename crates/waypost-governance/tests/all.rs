@@ -2,6 +2,8 @@
 
 mod approvals;
 mod budget;
+mod commands;
 mod lifecycle;
 mod policy;
+mod reach;
 mod support;

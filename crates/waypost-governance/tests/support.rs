@@ -14,7 +14,7 @@ pub(crate) fn base_anchor() -> Value {
         "pivot_intentions": {
             "safety_risk": {
                 "never_allow": ["git push --force", "secrets/**"],
-                "requires_approval": ["dependency changes", "migrations/**"],
+                "requires_approval": ["dependency changes", "cargo publish", "migrations/**"],
                 "risk_tolerance": "low"
             },
             "scope_boundaries": {

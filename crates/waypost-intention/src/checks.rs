@@ -1,8 +1,9 @@
 //! Contradictions and risks in an anchor, each with a stable code. Reported,
 //! never silently resolved.
 
-use globset::Glob;
-use waypost_schemas::{DefaultPolicy, IntentionAnchorV2, IsolationModel};
+use waypost_schemas::command::CommandPattern;
+use waypost_schemas::paths::{PathPattern, PatternError, RepoPath};
+use waypost_schemas::{DefaultPolicy, IntentionAnchorV2, IsolationModel, SafetyEntry};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,7 +28,7 @@ pub struct Finding {
 }
 
 /// Every finding code, for documentation and tests.
-pub const CODES: [&str; 7] = [
+pub const CODES: [&str; 9] = [
     "write_root_protected",
     "parallel_single_run",
     "parallel_without_isolation",
@@ -35,6 +36,8 @@ pub const CODES: [&str; 7] = [
     "zero_budget_cap",
     "invalid_glob",
     "path_escapes_repo",
+    "invalid_command_rule",
+    "not_enforceable",
 ];
 
 /// Checks `anchor` for contradictions and risks, sorted by severity, code, field.
@@ -85,38 +88,59 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
         }
     }
     for (field, value) in &path_fields {
-        if let Some(why) = escapes_repo(value) {
-            add(
-                Severity::Error,
-                "path_escapes_repo",
-                field.clone(),
-                format!(
-                    "`{value}` {why}; paths are relative to the repository root and stay inside it"
+        if let Err(e) = PathPattern::new(value) {
+            pattern_finding(&mut add, field, &e);
+        }
+    }
+
+    // never_allow / requires_approval: paths, commands, or unenforceable prose.
+    let safety = p.safety_risk.as_ref();
+    for (name, list) in [
+        ("never_allow", safety.map(|s| &s.never_allow)),
+        ("requires_approval", safety.map(|s| &s.requires_approval)),
+    ] {
+        for (i, value) in list.into_iter().flatten().enumerate() {
+            let field = format!("/pivot_intentions/safety_risk/{name}/{i}");
+            match SafetyEntry::classify(value) {
+                SafetyEntry::Path(Ok(_)) | SafetyEntry::Command(Ok(_)) => {}
+                SafetyEntry::Path(Err(e)) => pattern_finding(&mut add, &field, &e),
+                SafetyEntry::Command(Err(e)) => add(
+                    Severity::Error,
+                    "invalid_command_rule",
+                    field,
+                    format!("{e}"),
                 ),
-            );
-        } else if let Err(e) = Glob::new(value) {
-            add(
-                Severity::Error,
-                "invalid_glob",
-                field.clone(),
-                format!("`{value}` is not a valid glob: {}", e.kind()),
-            );
+                SafetyEntry::FreeText(text) => add(
+                    Severity::Warning,
+                    "not_enforceable",
+                    field,
+                    format!(
+                        "`{text}` is neither a path pattern nor a command, so no check can enforce it; write the paths (`**/Cargo.toml`) or commands (`cargo add`, or `$ tool args` for a program waypost does not know) it means"
+                    ),
+                ),
+            }
+        }
+    }
+    for (r, rule) in rules.iter().enumerate() {
+        for (i, command) in rule.criteria.iter().flat_map(|c| &c.commands).enumerate() {
+            if let Err(e) = CommandPattern::parse(command) {
+                add(
+                    Severity::Error,
+                    "invalid_command_rule",
+                    format!(
+                        "/pivot_intentions/governance_review/auto_approve_rules/{r}/criteria/commands/{i}"
+                    ),
+                    format!("{e}"),
+                );
+            }
         }
     }
 
     // A write root that is protected (or inside a protected path).
     if let Some(scope) = scope {
         for (i, root) in scope.allowed_write_roots.iter().enumerate() {
-            let root_norm = normal(root);
             for protected in &scope.protected_paths {
-                // Covered: the protected glob names the root itself, or
-                // everything directly inside it (`root/**`).
-                let covered = normal(protected) == root_norm
-                    || Glob::new(protected).ok().is_some_and(|g| {
-                        let m = g.compile_matcher();
-                        m.is_match(&root_norm) || m.is_match(format!("{root_norm}/waypost-probe"))
-                    });
-                if covered {
+                if root_is_protected(root, protected) {
                     add(
                         Severity::Error,
                         "write_root_protected",
@@ -180,24 +204,42 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
     out
 }
 
-/// Why `path` leaves the repository, if it does.
-fn escapes_repo(path: &str) -> Option<&'static str> {
-    if path.contains('\0') {
-        return Some("contains a NUL byte");
-    }
-    let unified = path.replace('\\', "/");
-    if unified.starts_with('/') || unified.starts_with("~/") || unified.get(1..3) == Some(":/") {
-        return Some("is absolute");
-    }
-    if unified.split('/').any(|segment| segment == "..") {
-        return Some("contains `..`");
-    }
-    None
+/// The finding for a path or glob field that does not compile.
+fn pattern_finding(
+    add: &mut impl FnMut(Severity, &'static str, String, String),
+    field: &str,
+    error: &PatternError,
+) {
+    let code = match error {
+        PatternError::Path { .. } => "path_escapes_repo",
+        _ => "invalid_glob",
+    };
+    let hint = match error {
+        PatternError::Path { .. } => {
+            "; paths are relative to the repository root and stay inside it"
+        }
+        _ => "",
+    };
+    add(
+        Severity::Error,
+        code,
+        field.to_owned(),
+        format!("{error}{hint}"),
+    );
 }
 
-/// `./a/b/` -> `a/b`.
-fn normal(path: &str) -> String {
-    path.trim_start_matches("./")
-        .trim_end_matches('/')
-        .to_owned()
+/// Whether the write root `root` is itself protected by `protected` (under
+/// the same folding and folder rule the policy and the scanner use). A glob
+/// write root is compared by its folded text.
+fn root_is_protected(root: &str, protected: &str) -> bool {
+    let Ok(pattern) = PathPattern::new(protected) else {
+        return false;
+    };
+    let Ok(root_path) = RepoPath::new(root) else {
+        return false;
+    };
+    if root.contains(['*', '?', '[', '{']) {
+        return RepoPath::new(protected).is_ok_and(|p| p.key() == root_path.key());
+    }
+    pattern.covers(&root_path)
 }

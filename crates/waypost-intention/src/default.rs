@@ -14,7 +14,7 @@ pub fn default_pivots() -> PivotIntentions {
     serde_json::from_value(json!({
         "safety_risk": {
             "never_allow": ["git push --force", ".git/**", "**/.env*", "**/*.pem"],
-            "requires_approval": ["dependency changes", "CI configuration changes"],
+            "requires_approval": ["**/Cargo.toml", "**/package.json", "**/pyproject.toml", ".github/**", "cargo add", "npm install", "pip install"],
             "risk_tolerance": "low"
         },
         "scope_boundaries": {

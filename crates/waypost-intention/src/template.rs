@@ -18,8 +18,9 @@ non_goals = []
 [safety_risk]
 # Commands or path globs an agent must never touch.
 never_allow = ["git push --force", ".git/**", "**/.env*", "**/*.pem"]
-# Operations that always need a human's approval.
-requires_approval = ["dependency changes", "CI configuration changes"]
+# Paths (globs) and commands that always need a human's approval. Write
+# the paths or commands you mean: free text cannot be enforced.
+requires_approval = ["**/Cargo.toml", "**/package.json", "**/pyproject.toml", ".github/**", "cargo add", "npm install", "pip install"]
 # minimal | low | moderate | high
 risk_tolerance = "low"
 

@@ -4,5 +4,6 @@ mod authoring;
 mod checks;
 mod completeness;
 mod merge;
+mod paths;
 mod revision;
 mod support;

@@ -80,6 +80,24 @@ fn every_code_has_a_case() {
             "/pivot_intentions/scope_boundaries/allowed_write_roots/0",
             Severity::Error,
         ),
+        (
+            "invalid_command_rule",
+            t.replace(
+                "never_allow = [\"git push --force\"",
+                "never_allow = [\"git push --force except\"",
+            ),
+            "/pivot_intentions/safety_risk/never_allow/0",
+            Severity::Error,
+        ),
+        (
+            "not_enforceable",
+            t.replace(
+                "requires_approval = [\"**/Cargo.toml\"",
+                "requires_approval = [\"dependency changes\"",
+            ),
+            "/pivot_intentions/safety_risk/requires_approval/0",
+            Severity::Warning,
+        ),
     ];
     assert_eq!(cases.len(), CODES.len());
     for (code, text, field, severity) in cases {

@@ -312,6 +312,12 @@ pub struct AutoApproveCriteria {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub max_risk_score: Option<f64>,
+    /// Command patterns the rule allows (`cargo fmt`, `cargo test *`, `git
+    /// push !--force`). An action that runs a command is approved only when
+    /// every simple command in it matches one of these; a rule without any
+    /// approves no action that runs a command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,

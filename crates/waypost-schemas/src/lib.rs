@@ -31,6 +31,7 @@ mod anchor;
 mod approval;
 pub mod canonical;
 mod claim;
+pub mod command;
 mod common;
 mod excerpt;
 mod gap;
@@ -38,7 +39,9 @@ mod governance;
 pub mod io;
 mod kind;
 pub mod layout;
+pub mod paths;
 mod plan;
+mod safety;
 pub mod schema;
 mod session;
 pub mod validate;
@@ -51,6 +54,10 @@ pub use anchor::{
 };
 pub use approval::ApprovalRecordV1;
 pub use claim::{ClaimRecordV1, HolderIdentity};
+pub use command::{
+    CommandLine, CommandMatch, CommandPattern, CommandPatternError, PatternProblem, SimpleCommand,
+    looks_like_command,
+};
 pub use common::{Clock, Extra, FormatV1, FormatV2, Timestamp, TimestampError};
 pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
 pub use gap::{
@@ -68,6 +75,7 @@ pub use plan::{
     ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
     PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,
 };
+pub use safety::SafetyEntry;
 pub use session::{
     ApprovalRequest, AutopilotSessionV1, ExecutionSummary, RequestStatus, SessionError,
     SessionMetadata, SessionStatus,

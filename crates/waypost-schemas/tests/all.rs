@@ -1,9 +1,11 @@
 //! Integration tests of waypost-schemas: one test binary, one module per area.
 
 mod canonical;
+mod command;
 mod fixtures;
 mod io;
 mod layout;
+mod paths;
 mod redaction;
 mod roundtrip;
 mod support;

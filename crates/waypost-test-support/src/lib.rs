@@ -146,3 +146,66 @@ mod tests {
         );
     }
 }
+
+/// One row of the shared protected-path corpus (`data/protected_paths.tsv`).
+#[derive(Clone, Debug)]
+pub struct PathCase {
+    /// The path as written.
+    pub path: String,
+    /// The protected pattern.
+    pub pattern: String,
+    /// The expected answer.
+    pub expected: PathVerdict,
+    /// What the row is about.
+    pub about: String,
+}
+
+/// What every "is this path protected?" check must answer for a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathVerdict {
+    /// The pattern covers the path.
+    Protected,
+    /// It does not.
+    Free,
+    /// The path is not inside the repository.
+    Invalid,
+}
+
+/// The shared corpus of (path, pattern) cases every crate's protected-path
+/// check is tested against.
+pub fn protected_path_cases() -> Vec<PathCase> {
+    include_str!("../data/protected_paths.tsv")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), 4, "four tab-separated columns: {line:?}");
+            PathCase {
+                path: unescape(cols[0]),
+                pattern: unescape(cols[1]),
+                expected: match cols[2] {
+                    "protected" => PathVerdict::Protected,
+                    "free" => PathVerdict::Free,
+                    "invalid" => PathVerdict::Invalid,
+                    other => panic!("unknown verdict {other:?} in {line:?}"),
+                },
+                about: cols[3].to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// `\u{XXXX}` escapes to their code points.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\\u{") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('}').expect("closing brace") + at;
+        let code = u32::from_str_radix(&rest[at + 3..end], 16).expect("hex code point");
+        out.push(char::from_u32(code).expect("a code point"));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}

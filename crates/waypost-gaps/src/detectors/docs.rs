@@ -3,8 +3,8 @@
 
 use std::sync::{LazyLock, Mutex};
 
-use globset::GlobSet;
 use regex::Regex;
+use waypost_schemas::paths::{PatternSet, RepoPath};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -121,26 +121,16 @@ impl Detector for BrokenMarkdownLink {
     }
 }
 
-/// `a/./b/../c` -> `a/c`; `None` if it climbs out of the repository.
+/// `a/./b/../c` -> `a/c`; `None` if it is not a path inside the repository.
 fn normalise(path: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    RepoPath::new(path).ok().map(|p| p.as_str().to_owned())
 }
 
 /// Declared generated files whose inputs changed since they were generated.
 /// Keeps one content digest per declared input (and the outputs' recorded
 /// digests) until the walk ends.
 pub(crate) struct StaleGeneratedFile {
-    generators: Vec<(GeneratedFile, GlobSet)>,
+    generators: Vec<(GeneratedFile, PatternSet)>,
     /// Per generator: its inputs as walked.
     inputs: Mutex<Vec<InputsDigest>>,
 }

@@ -4,26 +4,24 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use waypost_schemas::paths::{PathPattern, PatternSet, RepoPath};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 
 /// Files at the root outside the allowlist.
 pub(crate) struct RootClutter {
-    allow: GlobSet,
+    allow: PatternSet,
 }
 
 impl RootClutter {
+    /// Patterns that do not parse are refused when the configuration loads.
     pub(crate) fn new(allowlist: &[String]) -> Self {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in allowlist {
-            if let Ok(glob) = Glob::new(pattern) {
-                builder.add(glob);
-            }
-        }
         Self {
-            allow: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+            allow: allowlist
+                .iter()
+                .filter_map(|p| PathPattern::new(p).ok())
+                .collect(),
         }
     }
 }
@@ -43,7 +41,7 @@ impl Detector for RootClutter {
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let path = file.path;
-        if !self.allow.is_match(path) {
+        if !RepoPath::new(path).is_ok_and(|p| self.allow.matching(&p).is_some()) {
             let secret =
                 path.starts_with(".env") || path.ends_with(".pem") || path.ends_with(".key");
             let risk = if secret {

@@ -1,48 +1,25 @@
 //! protected_path_violation: changes under the anchor's protected paths.
 
-use globset::{GlobBuilder, GlobMatcher};
+use waypost_schemas::paths::{PathPattern, PatternSet, RepoPath};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 use crate::repo::{blob_id, head_blobs};
 
-/// A protected path: a glob, or a plain path covering itself and below.
-pub(crate) enum Pattern {
-    Glob(GlobMatcher),
-    Prefix(String),
-}
-
-impl Pattern {
-    pub(crate) fn new(text: &str) -> Option<Self> {
-        let text = text.trim().trim_start_matches("./");
-        if text.contains(['*', '?', '[', '{']) {
-            GlobBuilder::new(text)
-                .literal_separator(true)
-                .build()
-                .ok()
-                .map(|g| Self::Glob(g.compile_matcher()))
-        } else {
-            Some(Self::Prefix(text.trim_end_matches('/').to_owned()))
-        }
-    }
-
-    pub(crate) fn matches(&self, path: &str) -> bool {
-        match self {
-            Self::Glob(g) => g.is_match(path),
-            Self::Prefix(p) => path == p || path.starts_with(&format!("{p}/")),
-        }
-    }
-}
-
 /// Work-tree or staged changes, and untracked files, under protected paths.
 pub(crate) struct ProtectedPathChange {
-    patterns: Vec<Pattern>,
+    patterns: PatternSet,
 }
 
 impl ProtectedPathChange {
+    /// Patterns that do not parse are refused before the scan starts
+    /// ([`crate::ScanError::ProtectedPath`]).
     pub(crate) fn new(protected: &[String]) -> Self {
         Self {
-            patterns: protected.iter().filter_map(|p| Pattern::new(p)).collect(),
+            patterns: protected
+                .iter()
+                .filter_map(|p| PathPattern::new(p).ok())
+                .collect(),
         }
     }
 
@@ -53,8 +30,11 @@ impl ProtectedPathChange {
             .remedy("a human reviews the change and either reverts it or commits it deliberately", true)
     }
 
+    /// Whether `path`, or a spelling of it that a common filesystem folds
+    /// to the same name, is protected.
     fn protected(&self, path: &str) -> bool {
-        self.patterns.iter().any(|p| p.matches(path))
+        !self.patterns.is_empty()
+            && RepoPath::new(path).is_ok_and(|p| self.patterns.covering(&p).is_some())
     }
 }
 

@@ -1,0 +1,199 @@
+//! What a path reaches: the shared corpus, and symlinks and hard links on
+//! real trees. None of them is auto-approved, and the reason names the
+//! protected file reached.
+
+use serde_json::{Value, json};
+use waypost_governance::{Decision, Policy, RuleId, Verdict};
+use waypost_schemas::IntentionAnchorV2;
+use waypost_test_support::{PathVerdict, protected_path_cases};
+
+use crate::support::action;
+
+/// Protected `.github/**` and `intention.toml`, everything writable, and a
+/// rule that approves small doc updates anywhere under `docs/`.
+fn anchor(protected: &[&str]) -> IntentionAnchorV2 {
+    let value: Value = json!({
+        "format_version": "v2", "project_id": "demo", "created_at": "2026-01-01T00:00:00Z",
+        "raw_input_digest": "0123456789abcdef",
+        "pivot_intentions": {
+            "scope_boundaries": {"allowed_write_roots": ["**"], "protected_paths": protected},
+            "governance_review": {"default_policy": "deny", "auto_approve_rules": [
+                {"rule_id": "docs", "criteria": {"action_types": ["doc_update"], "path_globs": ["docs/**"], "max_changed_lines": 50, "max_risk_score": 0.3}}
+            ]}
+        }
+    });
+    serde_json::from_value(value).expect("anchor")
+}
+
+#[test]
+fn the_policy_agrees_with_the_shared_corpus() {
+    let mut failures = Vec::new();
+    for case in protected_path_cases() {
+        let policy = Policy::from_anchor(&anchor(&[case.pattern.as_str()]), None);
+        let decision = policy.decide(&action("doc_update", &[case.path.as_str()]));
+        let cites = |rule| decision.reasons.iter().any(|r| r.rule == rule);
+        let answer = if cites(RuleId::PathEscapesRepo) {
+            PathVerdict::Invalid
+        } else if cites(RuleId::ProtectedPath) {
+            PathVerdict::Protected
+        } else {
+            PathVerdict::Free
+        };
+        if answer != case.expected {
+            failures.push(format!(
+                "{:?} under {:?} ({}): policy says {answer:?}, expected {:?}: {:?}",
+                case.path, case.pattern, case.about, case.expected, decision.reasons
+            ));
+        }
+        if case.expected != PathVerdict::Free {
+            assert_ne!(decision.verdict, Verdict::AutoApprove, "{case:?}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A tree with `.github/workflows/ci.yml` and `intention.toml`.
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("docs")).expect("mkdir");
+    std::fs::write(dir.path().join(".github/workflows/ci.yml"), "on: push\n").expect("write");
+    std::fs::write(dir.path().join("intention.toml"), "[north_star]\n").expect("write");
+    std::fs::write(dir.path().join("docs/guide.md"), "# Guide\n").expect("write");
+    dir
+}
+
+fn decide(dir: &tempfile::TempDir, target: &str) -> Decision {
+    Policy::from_anchor(
+        &anchor(&[".github/**", "intention.toml"]),
+        Some(dir.path().to_owned()),
+    )
+    .decide(&action("doc_update", &[target]))
+}
+
+/// Not auto-approved, and some reason names `reached`.
+fn refused_naming(decision: &Decision, reached: &str) {
+    assert_ne!(
+        decision.verdict,
+        Verdict::AutoApprove,
+        "{:?}",
+        decision.reasons
+    );
+    assert!(
+        decision
+            .reasons
+            .iter()
+            .any(|r| r.rule == RuleId::ProtectedPath && r.message.contains(&format!("`{reached}`"))),
+        "no reason names {reached}: {:?}",
+        decision.reasons
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_and_hard_links_never_reach_a_protected_file_unnoticed() {
+    use std::os::unix::fs::symlink;
+
+    let dir = tree();
+    let root = dir.path();
+    // The control: a plain doc update is approved.
+    assert_eq!(decide(&dir, "docs/guide.md").verdict, Verdict::AutoApprove);
+
+    // A symlinked folder inside docs/ that points at .github/.
+    symlink("../.github", root.join("docs/ci")).expect("link");
+    let d = decide(&dir, "docs/ci/workflows/ci.yml");
+    assert_eq!(d.verdict, Verdict::Deny);
+    refused_naming(&d, ".github/workflows/ci.yml");
+
+    // `..` after the link is applied to the link's target, as the kernel does.
+    let d = decide(&dir, "docs/ci/../intention.toml");
+    assert_eq!(d.verdict, Verdict::Deny);
+    refused_naming(&d, "intention.toml");
+
+    // A file symlink.
+    symlink("../intention.toml", root.join("docs/anchor.md")).expect("link");
+    let d = decide(&dir, "docs/anchor.md");
+    assert_eq!(d.verdict, Verdict::Deny);
+    refused_naming(&d, "intention.toml");
+
+    // A dangling link as the final component: the write would create the target.
+    symlink("../.github/workflows/new.yml", root.join("docs/new.md")).expect("link");
+    let d = decide(&dir, "docs/new.md");
+    refused_naming(&d, ".github/workflows/new.yml");
+
+    // An absolute link into the repository.
+    symlink(root.join(".github"), root.join("docs/abs")).expect("link");
+    refused_naming(
+        &decide(&dir, "docs/abs/workflows/ci.yml"),
+        ".github/workflows/ci.yml",
+    );
+
+    // A chain of links.
+    symlink("abs", root.join("docs/chain")).expect("link");
+    refused_naming(
+        &decide(&dir, "docs/chain/workflows/ci.yml"),
+        ".github/workflows/ci.yml",
+    );
+
+    // A hard link to a protected file.
+    std::fs::hard_link(root.join("intention.toml"), root.join("docs/hard.md")).expect("link");
+    let d = decide(&dir, "docs/hard.md");
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    refused_naming(&d, "intention.toml");
+    assert!(d.reasons.iter().any(|r| r.rule == RuleId::HardLink));
+
+    // A hard link whose other name is not a known path still needs a human.
+    std::fs::create_dir_all(root.join("notes")).expect("mkdir");
+    std::fs::write(root.join("notes/a.md"), "x\n").expect("write");
+    std::fs::hard_link(root.join("notes/a.md"), root.join("docs/other.md")).expect("link");
+    let d = decide(&dir, "docs/other.md");
+    assert_eq!(d.verdict, Verdict::RequireApproval, "{:?}", d.reasons);
+    assert!(d.reasons.iter().any(|r| r.rule == RuleId::HardLink));
+
+    // A link that stays inside and reaches nothing protected: still a human.
+    std::fs::create_dir_all(root.join("docs/real")).expect("mkdir");
+    symlink("real", root.join("docs/alias")).expect("link");
+    let d = decide(&dir, "docs/alias/page.md");
+    assert_eq!(d.verdict, Verdict::RequireApproval, "{:?}", d.reasons);
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.rule == RuleId::SymlinkWrite && r.message.contains("docs/real/page.md"))
+    );
+
+    // A loop is refused, not followed forever.
+    symlink("loop", root.join("docs/loop")).expect("link");
+    let d = decide(&dir, "docs/loop/x.md");
+    assert_ne!(d.verdict, Verdict::AutoApprove, "{:?}", d.reasons);
+
+    // Out of the repository.
+    let outside = tempfile::tempdir().expect("temp");
+    symlink(outside.path(), root.join("docs/out")).expect("link");
+    assert_eq!(decide(&dir, "docs/out/x.md").verdict, Verdict::Deny);
+    symlink("../..", root.join("docs/up")).expect("link");
+    let d = decide(&dir, "docs/up/x.md");
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    assert!(d.reasons.iter().any(|r| r.rule == RuleId::PathEscapesRepo));
+}
+
+#[test]
+fn spellings_of_protected_root_files_name_the_protection() {
+    // Case and Windows variants of a protected root file are caught as
+    // protected, not only as outside a write root.
+    let policy = Policy::from_anchor(&anchor(&["intention.toml"]), None);
+    for spelling in [
+        "Intention.toml",
+        "intention.toml.",
+        "INTENTION.TOML ",
+        "intention.toml::$DATA",
+    ] {
+        let d = policy.decide(&action("config_update", &[spelling]));
+        assert_eq!(d.verdict, Verdict::Deny, "{spelling}: {:?}", d.reasons);
+        assert!(
+            d.reasons.iter().any(|r| r.rule == RuleId::ProtectedPath
+                && r.message.contains("protected by `intention.toml`")),
+            "{spelling}: {:?}",
+            d.reasons
+        );
+    }
+}

@@ -1,0 +1,611 @@
+//! Repository paths and path patterns: the one meaning every crate uses.
+//!
+//! - [`RepoPath`]: a path relative to the repository root, `/`-separated,
+//!   with no `.` segments and no climbing out. Built only by
+//!   [`RepoPath::new`], whose [`PathError`] says what was wrong.
+//! - [`PathPattern`]: a glob (`.github/**`, `**/*.pem`; `*` never crosses a
+//!   `/`) or a plain path that covers itself and everything below it
+//!   (`docs`, `docs/`). A pattern that does not parse is an error, never
+//!   dropped.
+//! - [`PathKey`]: the comparison key that folds what common filesystems fold
+//!   (letter case, Unicode normalisation and ignorable code points, Windows
+//!   trailing dots and spaces, NTFS stream suffixes), so that a path that
+//!   names a protected file on macOS or Windows is caught on every machine.
+//! - [`resolve`]: what a path reaches on disk, following symlinks the way the
+//!   kernel does.
+//!
+//! Two kinds of matching, on purpose:
+//! - [`PathPattern::covers`] is for patterns that *restrict* (protected
+//!   paths, never-allow, never-auto-approve, requires-approval): it compares
+//!   folded keys, so every spelling a filesystem may treat as the same file
+//!   is caught, and it covers a folder whose contents the pattern matches.
+//! - [`PathPattern::matches`] is for patterns that *permit* (write roots,
+//!   auto-approve globs): it compares the path exactly as written, so a
+//!   permission never reaches further than what its author wrote.
+//!
+//! ```
+//! use waypost_schemas::paths::{PathPattern, RepoPath};
+//!
+//! let protected = PathPattern::new(".github/**")?;
+//! let target = RepoPath::new("docs/../.GitHub/workflows/ci.yml")?;
+//! assert_eq!(target.as_str(), ".GitHub/workflows/ci.yml");
+//! assert!(protected.covers(&target));
+//! assert!(!protected.matches(&target));
+//! assert!(RepoPath::new("../outside").is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+use unicode_normalization::UnicodeNormalization;
+
+/// Why a text is not a repository path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PathError {
+    /// Contains a NUL byte.
+    #[error("contains a NUL byte")]
+    Nul,
+    /// Absolute: `/x`, `\\server\x`, `C:\x`, `C:x`, `~/x`, `~user/x`.
+    #[error("is absolute; paths are relative to the repository root")]
+    Absolute,
+    /// Climbs out of the repository with `..`.
+    #[error("climbs out of the repository with `..`")]
+    Escapes,
+    /// Names the repository root itself (empty, `.`, `a/..`).
+    #[error("names the whole repository, not a path inside it")]
+    Root,
+}
+
+/// A normalised, repository-relative path: `/`-separated, no `.` segments,
+/// no `..`, no empty segments, no NUL, no drive, UNC or home prefix.
+///
+/// Backslashes count as separators (`a\b` is `a/b`), and `..` is resolved
+/// lexically where it stays inside the root (`a/../b` is `b`). A leading `~`
+/// is refused as absolute: a shell expands it to a home folder.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RepoPath(String);
+
+impl RepoPath {
+    /// Normalises `text`, or says why it is not a path inside the repository.
+    pub fn new(text: &str) -> Result<Self, PathError> {
+        let parts = segments(text)?;
+        let mut kept: Vec<&str> = Vec::new();
+        for segment in parts {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    if kept.pop().is_none() {
+                        return Err(PathError::Escapes);
+                    }
+                }
+                other => kept.push(other),
+            }
+        }
+        if kept.is_empty() {
+            return Err(PathError::Root);
+        }
+        Ok(Self(kept.join("/")))
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its segments, first to last.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+
+    /// The folded comparison key.
+    pub fn key(&self) -> PathKey {
+        PathKey::of(self.as_str())
+    }
+
+    /// `root` joined with this path, using the platform's separator.
+    pub fn under(&self, root: &Path) -> PathBuf {
+        let mut out = root.to_path_buf();
+        out.extend(self.segments());
+        out
+    }
+}
+
+impl fmt::Display for RepoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for RepoPath {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The raw segments of `text` after the checks every path shares: no NUL,
+/// not absolute; backslashes are separators.
+fn segments(text: &str) -> Result<Vec<&str>, PathError> {
+    if text.contains('\0') {
+        return Err(PathError::Nul);
+    }
+    let bytes = text.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if matches!(bytes.first(), Some(b'/' | b'\\' | b'~')) || drive {
+        return Err(PathError::Absolute);
+    }
+    Ok(text.split(['/', '\\']).collect())
+}
+
+/// The key two spellings of one file share on common filesystems: each
+/// segment with ignorable code points removed, in Unicode NFC, lower-cased,
+/// without an NTFS stream suffix (`:name`, `::$DATA`) and without trailing
+/// dots and spaces (which Windows drops). On Linux these are different
+/// names; folding them only ever makes a restricting pattern catch more.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PathKey(String);
+
+impl PathKey {
+    /// The key of a `/`-separated path.
+    pub fn of(path: &str) -> Self {
+        let mut out = String::with_capacity(path.len());
+        for (i, segment) in path.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            fold_segment(segment, &mut out);
+        }
+        Self(out)
+    }
+
+    /// The folded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn fold_segment(segment: &str, out: &mut String) {
+    let start = out.len();
+    if segment.is_ascii() {
+        out.extend(segment.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        let visible: String = segment.chars().filter(|c| !is_ignorable(*c)).collect();
+        for c in visible.nfc() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    // NTFS alternate data streams: `name:stream[:type]` is `name`.
+    if let Some(colon) = out[start..].find(':')
+        && colon > 0
+    {
+        out.truncate(start + colon);
+    }
+    // Windows drops trailing dots and spaces (but `.` and `..` stay).
+    let kept = out[start..].trim_end_matches(['.', ' ']).len();
+    if kept > 0 {
+        out.truncate(start + kept);
+    }
+}
+
+/// Unicode's Default_Ignorable_Code_Point: characters that render as
+/// nothing and that macOS and many tools drop from names.
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
+}
+
+/// Why a text is not a path pattern.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatternError {
+    /// The pattern names a place outside the repository.
+    #[error("`{text}` {problem}")]
+    Path {
+        /// The pattern as written.
+        text: String,
+        /// What is wrong with it.
+        problem: PathError,
+    },
+    /// The glob does not parse.
+    #[error("`{text}` is not a valid glob: {message}")]
+    Glob {
+        /// The pattern as written.
+        text: String,
+        /// The glob parser's message.
+        message: String,
+    },
+}
+
+/// A path pattern from an anchor, a configuration or the built-ins.
+///
+/// - A pattern with any of `* ? [ {` is a glob. `*` and `?` never match `/`;
+///   `**` matches any number of segments (`**/*.md` is a Markdown file at
+///   any depth, `*.md` one at the top).
+/// - Anything else is a plain path covering itself and everything below it
+///   (`docs` and `docs/` both cover `docs/a/b.md`); an empty pattern, `.`
+///   and `**` cover everything.
+///
+/// Backslashes are separators (as in [`RepoPath`]), so glob escapes are not
+/// available: write `[*]` for a literal `*`. `./` prefixes, `.` segments and
+/// `..` that stays inside the repository are normalised away.
+#[derive(Clone, Debug)]
+pub struct PathPattern {
+    text: String,
+    kind: PatternKind,
+}
+
+#[derive(Clone, Debug)]
+struct Globs {
+    exact: GlobMatcher,
+    folded: GlobMatcher,
+    /// For `X/**` and `X/*`: `X` itself, folded.
+    folder: Option<GlobMatcher>,
+}
+
+#[derive(Clone, Debug)]
+enum PatternKind {
+    Glob(Box<Globs>),
+    Prefix { exact: String, folded: String },
+}
+
+impl PathPattern {
+    /// Compiles `text`.
+    pub fn new(text: &str) -> Result<Self, PatternError> {
+        let trimmed = text.trim();
+        let path_error = |problem| PatternError::Path {
+            text: text.to_owned(),
+            problem,
+        };
+        let mut kept: Vec<&str> = Vec::new();
+        for segment in segments(trimmed).map_err(path_error)? {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    if kept.pop().is_none() {
+                        return Err(path_error(PathError::Escapes));
+                    }
+                }
+                other => kept.push(other),
+            }
+        }
+        let normal = kept.join("/");
+        let kind = if normal.contains(['*', '?', '[', '{']) {
+            let compile = |pattern: &str| {
+                GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .backslash_escape(false)
+                    .build()
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| PatternError::Glob {
+                        text: text.to_owned(),
+                        message: e.kind().to_string(),
+                    })
+            };
+            let folded = PathKey::of(&normal).0;
+            let folder = ["/**", "/*"]
+                .iter()
+                .find_map(|suffix| folded.strip_suffix(suffix))
+                .filter(|rest| !rest.is_empty())
+                .map(compile)
+                .transpose()?;
+            PatternKind::Glob(Box::new(Globs {
+                exact: compile(&normal)?,
+                folded: compile(&folded)?,
+                folder,
+            }))
+        } else {
+            PatternKind::Prefix {
+                folded: PathKey::of(&normal).0,
+                exact: normal,
+            }
+        };
+        Ok(Self {
+            text: text.to_owned(),
+            kind,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The path a plain (non-glob) pattern names; `None` for a glob or a
+    /// pattern that covers everything.
+    pub fn literal(&self) -> Option<RepoPath> {
+        match &self.kind {
+            PatternKind::Prefix { exact, .. } => RepoPath::new(exact).ok(),
+            PatternKind::Glob(_) => None,
+        }
+    }
+
+    /// Whether `path`, exactly as written, is matched: for patterns that
+    /// grant something.
+    pub fn matches(&self, path: &RepoPath) -> bool {
+        match &self.kind {
+            PatternKind::Glob(g) => g.exact.is_match(path.as_str()),
+            PatternKind::Prefix { exact, .. } => under_prefix(exact, path.as_str()),
+        }
+    }
+
+    /// Whether `path`, or any spelling a common filesystem treats as the same
+    /// file, is matched: for patterns that restrict. A folder whose contents
+    /// the pattern matches is covered too (`.github/**` and `.github/*`
+    /// cover `.github`):
+    /// an action on the folder acts on what is inside.
+    pub fn covers(&self, path: &RepoPath) -> bool {
+        self.covers_key(&path.key())
+    }
+
+    /// [`covers`](Self::covers) with a key computed once for many patterns.
+    pub fn covers_key(&self, key: &PathKey) -> bool {
+        match &self.kind {
+            PatternKind::Prefix { folded, .. } => under_prefix(folded, key.as_str()),
+            PatternKind::Glob(g) => {
+                g.folded.is_match(key.as_str())
+                    || g.folder.as_ref().is_some_and(|f| f.is_match(key.as_str()))
+            }
+        }
+    }
+}
+
+impl fmt::Display for PathPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn under_prefix(prefix: &str, path: &str) -> bool {
+    prefix.is_empty()
+        || path == prefix
+        || (path.len() > prefix.len()
+            && path.starts_with(prefix)
+            && path.as_bytes()[prefix.len()] == b'/')
+}
+
+/// Patterns compiled together; each path's key is computed once.
+#[derive(Clone, Debug, Default)]
+pub struct PatternSet {
+    patterns: Vec<PathPattern>,
+}
+
+impl PatternSet {
+    /// Compiles every text, or returns the first error.
+    pub fn new<S: AsRef<str>>(texts: &[S]) -> Result<Self, PatternError> {
+        texts
+            .iter()
+            .map(|t| PathPattern::new(t.as_ref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|patterns| Self { patterns })
+    }
+
+    /// Whether there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The patterns, in the order given.
+    pub fn patterns(&self) -> &[PathPattern] {
+        &self.patterns
+    }
+
+    /// The first pattern that [covers](PathPattern::covers) `path`.
+    pub fn covering(&self, path: &RepoPath) -> Option<&PathPattern> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let key = path.key();
+        self.patterns.iter().find(|p| p.covers_key(&key))
+    }
+
+    /// The first pattern that [matches](PathPattern::matches) `path`.
+    pub fn matching(&self, path: &RepoPath) -> Option<&PathPattern> {
+        self.patterns.iter().find(|p| p.matches(path))
+    }
+}
+
+impl FromIterator<PathPattern> for PatternSet {
+    fn from_iter<I: IntoIterator<Item = PathPattern>>(iter: I) -> Self {
+        Self {
+            patterns: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// What a path reaches on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reach {
+    /// Every other repository path the kernel passes through on the way:
+    /// after each symlink is substituted, the whole path as it then stands,
+    /// ending with the final target. Empty when no symlink is involved.
+    pub reached: Vec<RepoPath>,
+    /// The symlinks followed, in order (repository paths of the links).
+    pub links: Vec<RepoPath>,
+    /// A link points outside the repository (or `..` climbs out of it after
+    /// a link): the outside place, as the link wrote it.
+    pub outside: Option<PathBuf>,
+    /// More than 40 links followed: the kernel would refuse (`ELOOP`).
+    pub too_many_links: bool,
+    /// The final target is a regular file with this many hard links (1 when
+    /// it does not exist or the platform does not say).
+    pub hard_links: u64,
+    /// The final target, physically resolved.
+    pub target: Option<RepoPath>,
+}
+
+impl Reach {
+    /// Whether writing to the path would go through a symlink.
+    pub fn through_symlink(&self) -> bool {
+        !self.links.is_empty()
+    }
+}
+
+/// Most symlinks a path lookup follows before the kernel gives up.
+const MAX_LINKS: usize = 40;
+
+/// What `written` reaches under `root`, resolved as the kernel does: each
+/// existing segment that is a symlink is replaced by its target in turn,
+/// `..` is applied after a link (to the link's target, not lexically), and a
+/// symlink as the final segment is followed too. Segments that do not exist
+/// are appended as written. `written` is checked like [`RepoPath::new`]
+/// (no NUL, not absolute) but is walked as written, not lexically normalised.
+pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
+    let mut pending: Vec<String> = segments(written)?
+        .into_iter()
+        .rev()
+        .filter(|s| !s.is_empty() && *s != ".")
+        .map(str::to_owned)
+        .collect();
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut reach = Reach {
+        reached: Vec::new(),
+        links: Vec::new(),
+        outside: None,
+        too_many_links: false,
+        hard_links: 1,
+        target: None,
+    };
+    let mut current: Vec<String> = Vec::new();
+    let mut missing = false;
+    while let Some(segment) = pending.pop() {
+        if segment == ".." {
+            if current.pop().is_none() {
+                if reach.links.is_empty() {
+                    return Err(PathError::Escapes);
+                }
+                reach.outside = Some(PathBuf::from(".."));
+                return Ok(reach);
+            }
+            continue;
+        }
+        current.push(segment);
+        if missing {
+            continue;
+        }
+        let here = current.iter().fold(real_root.clone(), |p, s| p.join(s));
+        let Ok(meta) = std::fs::symlink_metadata(&here) else {
+            // Nothing more exists: the rest would be created as written.
+            missing = true;
+            continue;
+        };
+        if !meta.file_type().is_symlink() {
+            continue;
+        }
+        if reach.links.len() >= MAX_LINKS {
+            reach.too_many_links = true;
+            return Ok(reach);
+        }
+        let link = RepoPath(current.join("/"));
+        let Ok(target) = std::fs::read_link(&here) else {
+            missing = true;
+            continue;
+        };
+        current.pop();
+        reach.links.push(link);
+        if target.is_absolute() {
+            let inside = target
+                .strip_prefix(&real_root)
+                .or_else(|_| target.strip_prefix(root));
+            match inside {
+                Ok(rest) => {
+                    current.clear();
+                    push_components(&mut pending, rest);
+                }
+                Err(_) => {
+                    reach.outside = Some(target);
+                    return Ok(reach);
+                }
+            }
+        } else {
+            push_components(&mut pending, &target);
+        }
+        // The whole path as it now stands, `..` applied lexically only for
+        // the record; the walk goes on physically.
+        let standing: Vec<&str> = current
+            .iter()
+            .map(String::as_str)
+            .chain(pending.iter().rev().map(String::as_str))
+            .collect();
+        if let Ok(path) = RepoPath::new(&standing.join("/")) {
+            reach.reached.push(path);
+        }
+    }
+    if let Some(last) = reach.reached.last()
+        && *last.as_str() != current.join("/")
+        && let Ok(path) = RepoPath::new(&current.join("/"))
+    {
+        reach.reached.push(path);
+    }
+    reach.reached.dedup();
+    reach.target = RepoPath::new(&current.join("/")).ok();
+    if !missing {
+        let here = current.iter().fold(real_root, |p, s| p.join(s));
+        reach.hard_links = hard_links(&here);
+    }
+    Ok(reach)
+}
+
+/// Pushes `path`'s components so that the first is popped next.
+fn push_components(pending: &mut Vec<String>, path: &Path) {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".to_owned()),
+            _ => None,
+        })
+        .collect();
+    pending.extend(parts.into_iter().rev());
+}
+
+/// Whether `a` and `b` are names of one existing file (same device and
+/// inode); `false` where the platform does not say.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
+#[cfg(unix)]
+fn hard_links(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.file_type().is_file())
+        .map_or(1, |m| m.nlink())
+}
+
+#[cfg(not(unix))]
+fn hard_links(_path: &Path) -> u64 {
+    1
+}

@@ -1,0 +1,142 @@
+//! RepoPath, PathPattern, PathKey and resolve.
+
+use proptest::prelude::*;
+use waypost_schemas::paths::{PathError, PathPattern, PatternError, RepoPath, resolve};
+
+#[test]
+fn repo_paths_are_normalised_or_refused_with_the_reason() {
+    for (text, normal) in [
+        ("a/b", "a/b"),
+        ("./a//b/", "a/b"),
+        ("a/./b/../c", "a/c"),
+        ("a\\b\\c", "a/b/c"),
+        ("x~", "x~"),
+    ] {
+        assert_eq!(RepoPath::new(text).expect(text).as_str(), normal, "{text}");
+    }
+    for (text, error) in [
+        ("", PathError::Root),
+        (".", PathError::Root),
+        ("a/..", PathError::Root),
+        ("..", PathError::Escapes),
+        ("a/../../b", PathError::Escapes),
+        ("..\\x", PathError::Escapes),
+        ("/etc", PathError::Absolute),
+        ("\\\\server\\share", PathError::Absolute),
+        ("C:\\x", PathError::Absolute),
+        ("c:x", PathError::Absolute),
+        ("~/x", PathError::Absolute),
+        ("~user/x", PathError::Absolute),
+        ("a\0b", PathError::Nul),
+    ] {
+        assert_eq!(RepoPath::new(text), Err(error), "{text:?}");
+    }
+    assert_eq!(
+        PathError::Escapes.to_string(),
+        "climbs out of the repository with `..`"
+    );
+}
+
+#[test]
+fn a_pattern_that_does_not_parse_is_an_error_never_dropped() {
+    let err = PathPattern::new("src/[").expect_err("invalid");
+    assert!(matches!(err, PatternError::Glob { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with("`src/[` is not a valid glob"),
+        "{err}"
+    );
+    let err = PathPattern::new("../x/**").expect_err("escapes");
+    assert_eq!(
+        err.to_string(),
+        "`../x/**` climbs out of the repository with `..`"
+    );
+}
+
+#[test]
+fn matching_is_exact_and_covering_folds() {
+    let path = |p: &str| RepoPath::new(p).expect(p);
+    let docs = PathPattern::new("docs/**").expect("glob");
+    assert!(docs.matches(&path("docs/a/b.md")));
+    assert!(
+        !docs.matches(&path("DOCS/a.md")),
+        "a permission is never folded wider"
+    );
+    assert!(docs.covers(&path("DOCS/a.md")), "a restriction is");
+    assert!(docs.covers(&path("docs")), "the folder itself is covered");
+    assert!(!docs.matches(&path("docs")));
+    let top = PathPattern::new("*.md").expect("glob");
+    assert!(top.matches(&path("README.md")));
+    assert!(
+        !top.matches(&path("docs/README.md")),
+        "* stays within a folder"
+    );
+    let plain = PathPattern::new("deploy/").expect("plain");
+    assert!(plain.matches(&path("deploy")) && plain.matches(&path("deploy/x")));
+    assert!(!plain.matches(&path("deployment/x")));
+    assert_eq!(plain.literal(), Some(path("deploy")));
+    assert_eq!(docs.literal(), None);
+}
+
+#[test]
+fn keys_fold_what_filesystems_fold() {
+    let key = |p: &str| RepoPath::new(p).expect(p).key();
+    let base = key("docs/intention.toml");
+    for variant in [
+        "Docs/Intention.TOML",
+        "docs./intention.toml",
+        "docs /intention.toml ",
+        "docs/intention.toml::$DATA",
+        "docs/intention.toml:zone",
+        "docs/inten\u{200B}tion.toml",
+        "docs/\u{FEFF}intention.toml",
+    ] {
+        assert_eq!(key(variant), base, "{variant:?}");
+    }
+    assert_eq!(key("caf\u{E9}"), key("cafe\u{301}"));
+    assert_eq!(key("CAF\u{C9}"), key("cafe\u{301}"));
+    assert_ne!(key("docs/intention.tom"), base);
+    // `.` and `..`-like names keep their dots.
+    assert_eq!(key("a/.../b").as_str(), "a/.../b");
+}
+
+#[cfg(unix)]
+#[test]
+fn resolve_follows_links_as_the_kernel_does() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("temp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+    std::fs::create_dir_all(root.join("c")).expect("mkdir");
+    std::fs::write(root.join("c/file"), "x").expect("write");
+    symlink("../c", root.join("a/link")).expect("link");
+    let reach = resolve(root, "a/link/file").expect("resolve");
+    assert_eq!(reach.links, [RepoPath::new("a/link").expect("path")]);
+    assert_eq!(reach.target, RepoPath::new("c/file").ok());
+    // `..` after a link climbs from the target, not from the link.
+    let reach = resolve(root, "a/link/../a/b").expect("resolve");
+    assert_eq!(reach.target, RepoPath::new("a/b").ok());
+    // Nothing involved: nothing reached.
+    let reach = resolve(root, "a/b/new.txt").expect("resolve");
+    assert!(reach.reached.is_empty() && !reach.through_symlink());
+    // Outside.
+    symlink("/", root.join("a/root")).expect("link");
+    assert!(
+        resolve(root, "a/root/etc/passwd")
+            .expect("resolve")
+            .outside
+            .is_some()
+    );
+    assert_eq!(resolve(root, "../x"), Err(PathError::Escapes));
+}
+
+proptest! {
+    /// Normalising is idempotent, and a normal path never climbs out.
+    #[test]
+    fn normal_paths_are_fixed_points(segments in prop::collection::vec("[a-z.]{1,3}|\\.\\.|\\.", 1..6)) {
+        let text = segments.join("/");
+        if let Ok(path) = RepoPath::new(&text) {
+            prop_assert_eq!(RepoPath::new(path.as_str()), Ok(path.clone()));
+            prop_assert!(!path.segments().any(|s| s == ".." || s == "." || s.is_empty()));
+        }
+    }
+}
