@@ -54,7 +54,20 @@ fn main() {
         );
     }
 
-    let config = ScanConfig::default();
+    // Protected paths as an anchor usually has them, so the per-file
+    // protected-path check is part of what is measured.
+    let config = ScanConfig {
+        protected_paths: [
+            ".git/**",
+            ".github/**",
+            "intention.toml",
+            "deploy/**",
+            "**/*.pem",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..ScanConfig::default()
+    };
     let detectors = detectors::builtin(&config);
     let context = ReportContext {
         project_id: "bench".into(),

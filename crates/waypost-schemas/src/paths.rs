@@ -35,10 +35,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use unicode_normalization::UnicodeNormalization;
 
 /// Why a text is not a repository path.
@@ -101,7 +102,7 @@ impl RepoPath {
     }
 
     /// The folded comparison key.
-    pub fn key(&self) -> PathKey {
+    pub fn key(&self) -> PathKey<'_> {
         PathKey::of(self.as_str())
     }
 
@@ -145,19 +146,30 @@ fn segments(text: &str) -> Result<Vec<&str>, PathError> {
 /// dots and spaces (which Windows drops). On Linux these are different
 /// names; folding them only ever makes a restricting pattern catch more.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PathKey(String);
+pub struct PathKey<'a>(Cow<'a, str>);
 
-impl PathKey {
-    /// The key of a `/`-separated path.
-    pub fn of(path: &str) -> Self {
+impl<'a> PathKey<'a> {
+    /// The key of a repository-relative path (`\` counts as `/`, as in
+    /// [`RepoPath`]); borrowed when folding changes nothing, as for most
+    /// lower-case ASCII paths.
+    pub fn of(path: &'a str) -> Self {
+        let unchanged = path
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b':' && b != b'\\')
+            && path
+                .split('/')
+                .all(|segment| !segment.ends_with(['.', ' ']));
+        if unchanged {
+            return Self(Cow::Borrowed(path));
+        }
         let mut out = String::with_capacity(path.len());
-        for (i, segment) in path.split('/').enumerate() {
+        for (i, segment) in path.split(['/', '\\']).enumerate() {
             if i > 0 {
                 out.push('/');
             }
             fold_segment(segment, &mut out);
         }
-        Self(out)
+        Self(Cow::Owned(out))
     }
 
     /// The folded text.
@@ -257,9 +269,11 @@ pub struct PathPattern {
 #[derive(Clone, Debug)]
 struct Globs {
     exact: GlobMatcher,
-    folded: GlobMatcher,
+    folded: Glob,
+    folded_matcher: GlobMatcher,
     /// For `X/**` and `X/*`: `X` itself, folded.
-    folder: Option<GlobMatcher>,
+    folder: Option<Glob>,
+    folder_matcher: Option<GlobMatcher>,
 }
 
 #[derive(Clone, Debug)]
@@ -295,27 +309,29 @@ impl PathPattern {
                     .literal_separator(true)
                     .backslash_escape(false)
                     .build()
-                    .map(|g| g.compile_matcher())
                     .map_err(|e| PatternError::Glob {
                         text: text.to_owned(),
                         message: e.kind().to_string(),
                     })
             };
-            let folded = PathKey::of(&normal).0;
+            let folded = PathKey::of(&normal).as_str().to_owned();
             let folder = ["/**", "/*"]
                 .iter()
                 .find_map(|suffix| folded.strip_suffix(suffix))
                 .filter(|rest| !rest.is_empty())
                 .map(compile)
                 .transpose()?;
+            let folded = compile(&folded)?;
             PatternKind::Glob(Box::new(Globs {
-                exact: compile(&normal)?,
-                folded: compile(&folded)?,
+                exact: compile(&normal)?.compile_matcher(),
+                folded_matcher: folded.compile_matcher(),
+                folder_matcher: folder.as_ref().map(Glob::compile_matcher),
+                folded,
                 folder,
             }))
         } else {
             PatternKind::Prefix {
-                folded: PathKey::of(&normal).0,
+                folded: PathKey::of(&normal).as_str().to_owned(),
                 exact: normal,
             }
         };
@@ -358,12 +374,14 @@ impl PathPattern {
     }
 
     /// [`covers`](Self::covers) with a key computed once for many patterns.
-    pub fn covers_key(&self, key: &PathKey) -> bool {
+    pub fn covers_key(&self, key: &PathKey<'_>) -> bool {
         match &self.kind {
             PatternKind::Prefix { folded, .. } => under_prefix(folded, key.as_str()),
             PatternKind::Glob(g) => {
-                g.folded.is_match(key.as_str())
-                    || g.folder.as_ref().is_some_and(|f| f.is_match(key.as_str()))
+                g.folded_matcher.is_match(key.as_str())
+                    || g.folder_matcher
+                        .as_ref()
+                        .is_some_and(|f| f.is_match(key.as_str()))
             }
         }
     }
@@ -383,10 +401,14 @@ fn under_prefix(prefix: &str, path: &str) -> bool {
             && path.as_bytes()[prefix.len()] == b'/')
 }
 
-/// Patterns compiled together; each path's key is computed once.
+/// Patterns compiled together: each path's key is computed once, and the
+/// folded globs are matched in one pass (most paths match none).
 #[derive(Clone, Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<PathPattern>,
+    /// Every folded glob (and folder form) of `patterns`, for a quick "no";
+    /// `None` (every pattern is tried) if the set could not be built.
+    folded: Option<GlobSet>,
 }
 
 impl PatternSet {
@@ -396,7 +418,23 @@ impl PatternSet {
             .iter()
             .map(|t| PathPattern::new(t.as_ref()))
             .collect::<Result<Vec<_>, _>>()
-            .map(|patterns| Self { patterns })
+            .map(Self::of)
+    }
+
+    fn of(patterns: Vec<PathPattern>) -> Self {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &patterns {
+            if let PatternKind::Glob(g) = &pattern.kind {
+                builder.add(g.folded.clone());
+                if let Some(folder) = &g.folder {
+                    builder.add(folder.clone());
+                }
+            }
+        }
+        Self {
+            folded: builder.build().ok(),
+            patterns,
+        }
     }
 
     /// Whether there are no patterns.
@@ -414,8 +452,22 @@ impl PatternSet {
         if self.patterns.is_empty() {
             return None;
         }
-        let key = path.key();
-        self.patterns.iter().find(|p| p.covers_key(&key))
+        self.covering_key(&path.key())
+    }
+
+    /// The first pattern that covers the path whose key is `key`.
+    pub fn covering_key(&self, key: &PathKey<'_>) -> Option<&PathPattern> {
+        let any_prefix = self.patterns.iter().any(|p| {
+            matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, key.as_str()))
+        });
+        let no_glob = self
+            .folded
+            .as_ref()
+            .is_some_and(|set| !set.is_match(key.as_str()));
+        if !any_prefix && no_glob {
+            return None;
+        }
+        self.patterns.iter().find(|p| p.covers_key(key))
     }
 
     /// The first pattern that [matches](PathPattern::matches) `path`.
@@ -426,9 +478,7 @@ impl PatternSet {
 
 impl FromIterator<PathPattern> for PatternSet {
     fn from_iter<I: IntoIterator<Item = PathPattern>>(iter: I) -> Self {
-        Self {
-            patterns: iter.into_iter().collect(),
-        }
+        Self::of(iter.into_iter().collect())
     }
 }
 

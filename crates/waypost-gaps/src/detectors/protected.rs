@@ -1,6 +1,6 @@
 //! protected_path_violation: changes under the anchor's protected paths.
 
-use waypost_schemas::paths::{PathPattern, PatternSet, RepoPath};
+use waypost_schemas::paths::{PathKey, PathPattern, PatternSet};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -33,8 +33,8 @@ impl ProtectedPathChange {
     /// Whether `path`, or a spelling of it that a common filesystem folds
     /// to the same name, is protected.
     fn protected(&self, path: &str) -> bool {
-        !self.patterns.is_empty()
-            && RepoPath::new(path).is_ok_and(|p| self.patterns.covering(&p).is_some())
+        // Walked and indexed paths are already normal: fold them directly.
+        !self.patterns.is_empty() && self.patterns.covering_key(&PathKey::of(path)).is_some()
     }
 }
 
