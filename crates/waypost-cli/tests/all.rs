@@ -3,6 +3,7 @@
 
 mod anchor;
 mod fences;
+mod hostile;
 mod policy;
 mod scan;
 mod schema;

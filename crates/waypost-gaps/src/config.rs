@@ -1,6 +1,8 @@
 //! What the scanner checks and with which limits (the `[scan]` section of
 //! `waypost.toml`; defaults here).
 
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, ReadError, read_text};
+
 /// Scanner settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScanConfig {
@@ -119,6 +121,10 @@ pub enum ConfigError {
         /// What the parser said.
         message: String,
     },
+    /// The file exists but cannot be read safely (not a regular file, a
+    /// symbolic link, too large, not UTF-8).
+    #[error(transparent)]
+    Read(ReadError),
     /// A key with the wrong kind of value, or an unknown key.
     #[error("{}: [scan] {key}: {message}", path.display())]
     Field {
@@ -138,8 +144,13 @@ impl ScanConfig {
     pub fn load(root: &std::path::Path) -> Result<Self, ConfigError> {
         let path = root.join("waypost.toml");
         let mut config = Self::default();
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(config);
+        // Never blocks, never follows a link, never reads past the cap.
+        let text = match read_text(&path, MAX_CONFIG_BYTES, Links::Refuse) {
+            Ok(text) => text,
+            Err(ReadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(config);
+            }
+            Err(e) => return Err(ConfigError::Read(e)),
         };
         let table: toml::Table =
             text.parse()

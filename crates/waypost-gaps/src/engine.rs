@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use waypost_schemas::canonical::sha256_hex;
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, open_regular};
 use waypost_schemas::{
     FormatV1, Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, Timestamp,
 };
@@ -35,6 +36,9 @@ pub struct Skipped {
     /// How many binaries (a NUL byte near the start) were seen; counted,
     /// not listed, so a tree of images costs no memory per image.
     pub binary: usize,
+    /// Folders not entered, each with why: an ignore file in them is not a
+    /// small regular file the walker could read safely.
+    pub refused_folders: Vec<String>,
 }
 
 /// A scan's report and what it left out.
@@ -146,7 +150,19 @@ pub fn scan_with_progress(
         commits: &commits,
     };
 
-    let totals = walk_and_check(root, &detectors, &ctx, config.max_file_bytes, progress);
+    let (mut walk, refused) = walker(root).map_err(|reason| ScanError::Root {
+        path: root.to_owned(),
+        reason,
+    })?;
+    let mut totals = walk_and_check(
+        &mut walk,
+        root,
+        &detectors,
+        &ctx,
+        config.max_file_bytes,
+        progress,
+    );
+    totals.skipped.refused_folders = refused.take();
     let Totals {
         mut findings,
         mut skipped,
@@ -176,11 +192,13 @@ pub fn scan_with_progress(
         }),
         extra: Default::default(),
     };
-    if !skipped.too_large.is_empty() || skipped.binary > 0 {
-        report.extra.insert(
-            "skipped_files".into(),
-            serde_json::json!({"over_size_cap": skipped.too_large, "binary": skipped.binary}),
-        );
+    if !skipped.too_large.is_empty() || skipped.binary > 0 || !skipped.refused_folders.is_empty() {
+        let mut value =
+            serde_json::json!({"over_size_cap": skipped.too_large, "binary": skipped.binary});
+        if !skipped.refused_folders.is_empty() {
+            value["refused_folders"] = serde_json::json!(skipped.refused_folders);
+        }
+        report.extra.insert("skipped_files".into(), value);
     }
     Ok(ScanOutcome {
         report,
@@ -250,6 +268,7 @@ impl Drop for Worker<'_> {
 /// excluded) on all cores and checks each file as it is found: one pass,
 /// nothing kept per file.
 fn walk_and_check(
+    walker: &mut ignore::WalkBuilder,
     root: &Path,
     detectors: &[&dyn Detector],
     ctx: &ScanContext<'_>,
@@ -259,7 +278,7 @@ fn walk_and_check(
     use std::sync::atomic::{AtomicUsize, Ordering};
     let sink = Mutex::new(Totals::default());
     let done = AtomicUsize::new(0);
-    walker(root)
+    walker
         .threads(
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
@@ -306,7 +325,20 @@ fn walk_and_check(
 /// What a scan walks: everything under `root` that .gitignore does not
 /// exclude, hidden files included, `.git` left out, links not followed; no
 /// global or parent ignore files, so the same tree walks the same anywhere.
-pub(crate) fn walker(root: &Path) -> ignore::WalkBuilder {
+///
+/// The walker reads ignore files itself, so each one is checked before it
+/// would be read: a root-level `.gitignore`, `.ignore` or
+/// `.git/info/exclude` that is not a small regular file inside the
+/// repository (a FIFO, a device, a link out, over [`MAX_CONFIG_BYTES`])
+/// stops the scan with an error naming it; a folder whose own ignore file is
+/// such a file is not entered, and its path is added to the returned list.
+pub(crate) fn walker(root: &Path) -> Result<(ignore::WalkBuilder, RefusedFolders), String> {
+    for name in [".gitignore", ".ignore", ".git/info/exclude"] {
+        ignore_file_is_safe(root, &root.join(name))?;
+    }
+    let refused = RefusedFolders::default();
+    let refused_in_filter = refused.clone();
+    let root_owned = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -316,17 +348,92 @@ pub(crate) fn walker(root: &Path) -> ignore::WalkBuilder {
         .require_git(false)
         .parents(false)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git");
-    builder
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            // The walker reads a folder's ignore files when it enters it:
+            // check them first (the filter runs before that).
+            if e.file_type().is_some_and(|t| t.is_dir()) {
+                for name in [".gitignore", ".ignore"] {
+                    if let Err(why) = ignore_file_is_safe(&root_owned, &e.path().join(name)) {
+                        if let Ok(mut list) = refused_in_filter.0.lock() {
+                            list.push(why);
+                        }
+                        return false;
+                    }
+                }
+            }
+            true
+        });
+    Ok((builder, refused))
+}
+
+/// Folders the walk did not enter because an ignore file in them could not
+/// be read safely, each with the reason.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RefusedFolders(std::sync::Arc<Mutex<Vec<String>>>);
+
+impl RefusedFolders {
+    /// The reasons, sorted.
+    pub(crate) fn take(&self) -> Vec<String> {
+        let mut list = self
+            .0
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        list.sort();
+        list
+    }
+}
+
+/// Whether the ignore file at `path` may be handed to the walker, which
+/// reads it whole and follows links: absent, or a regular file (through
+/// links that stay inside `root`) of at most [`MAX_CONFIG_BYTES`].
+fn ignore_file_is_safe(root: &Path, path: &Path) -> Result<(), String> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let meta = if meta.file_type().is_symlink() {
+        let inside = match (path.canonicalize(), root.canonicalize()) {
+            (Ok(target), Ok(root)) => target.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            return Err(format!(
+                "{shown} is a symbolic link that leads outside the repository or nowhere"
+            ));
+        }
+        std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?
+    } else {
+        meta
+    };
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a regular file"));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "{shown} is larger than the {MAX_CONFIG_BYTES}-byte limit for ignore files"
+        ));
+    }
+    Ok(())
 }
 
 /// `path` relative to `root` with `/` separators (`""` for the root).
+/// Names that are not UTF-8, or that hold a backslash, are shown escaped
+/// ([`waypost_schemas::paths::escape_name`]), so every reported path can be
+/// found again ([`waypost_schemas::paths::on_disk`]).
 pub(crate) fn relative_path<'p>(root: &Path, path: &'p Path) -> Option<std::borrow::Cow<'p, str>> {
-    let relative = path.strip_prefix(root).ok()?.to_string_lossy();
+    let relative = path.strip_prefix(root).ok()?;
     if cfg!(windows) {
-        Some(relative.replace('\\', "/").into())
+        Some(relative.to_string_lossy().replace('\\', "/").into())
     } else {
-        Some(relative)
+        Some(waypost_schemas::paths::escape_os(relative.as_os_str()))
     }
 }
 
@@ -358,13 +465,13 @@ fn check_file(
             .file_digest_sum
             .wrapping_add(twox_hash::XxHash3_128::oneshot(&record));
     };
-    let Ok(mut file) = std::fs::File::open(full_path) else {
-        // Vanished or unreadable since the walk: nothing to check.
+    // Never blocks and never reads through a link: a FIFO, a device or a
+    // link swapped in since the walk is refused at open (fstat of the open
+    // file), and the size comes from that same fstat.
+    let Ok((mut file, size)) = open_regular(full_path, Links::Refuse) else {
+        // Vanished, unreadable or not a regular file: nothing to read.
         return check(0, None, 0, totals);
     };
-    // The size comes from the open file (fstat), not from a second lookup
-    // of the path.
-    let size = file.metadata().map_or(0, |m| m.len());
     if size > cap {
         totals.skipped.too_large.push(path.to_owned());
         return check(size, None, 0, totals);

@@ -22,6 +22,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use waypost_schemas::canonical::hex;
+use waypost_schemas::io::{Links, read_file};
 use waypost_schemas::paths::{PatternSet, RepoPath};
 
 /// What precedes the digest in a generated file.
@@ -118,7 +119,8 @@ pub fn content_digest(content: &[u8]) -> [u8; 32] {
 pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, String> {
     let set = generated.input_set()?;
     let mut digest = InputsDigest::default();
-    for entry in crate::engine::walker(root).build() {
+    let (walk, _refused) = crate::engine::walker(root)?;
+    for entry in walk.build() {
         let entry = entry.map_err(|e| e.to_string())?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
@@ -127,8 +129,12 @@ pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, S
             continue;
         };
         if generated.is_input(&set, &path) {
-            let content = std::fs::read(entry.path())
-                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            let content = read_file(
+                entry.path(),
+                waypost_schemas::io::MAX_ARTIFACT_BYTES,
+                Links::Refuse,
+            )
+            .map_err(|e| e.to_string())?;
             digest.add(&path, &content);
         }
     }

@@ -62,7 +62,7 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
         Err(_) => {
             // Unborn, or a reference to an object that is not there: the
             // branch's ref (loose or packed) tells them apart.
-            let head_file = std::fs::read_to_string(state.git_dir.join("HEAD")).unwrap_or_default();
+            let head_file = read_git_file(&state.git_dir.join("HEAD")).unwrap_or_default();
             let target = match head_file.trim().strip_prefix("ref: ") {
                 Some(name) => loose_or_packed(&state.git_dir, name),
                 None => Some(head_file.trim().to_owned()),
@@ -85,8 +85,9 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
             digest.update(entry.id.as_bytes());
             digest.update(path);
             digest.update([0]);
-            // Only kept entries are turned into owned strings.
-            let path = String::from_utf8_lossy(path.as_ref());
+            // Only kept entries are turned into owned strings; a name that
+            // is not UTF-8 is escaped as the walk shows it.
+            let path = waypost_schemas::paths::escape_name(path.as_ref());
             if stage != 0 || keep(&path) {
                 state
                     .index
@@ -99,16 +100,79 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
     Ok(Some(state))
 }
 
+/// A small text file of the git directory, read without blocking or
+/// following links, within [`waypost_schemas::io::MAX_CONFIG_BYTES`].
+pub(crate) fn read_git_file(path: &Path) -> Option<String> {
+    waypost_schemas::io::read_text(
+        path,
+        waypost_schemas::io::MAX_CONFIG_BYTES,
+        waypost_schemas::io::Links::Refuse,
+    )
+    .ok()
+}
+
 /// The id a reference names, from its loose file or `packed-refs`.
 fn loose_or_packed(git_dir: &Path, name: &str) -> Option<String> {
-    if let Ok(text) = std::fs::read_to_string(git_dir.join(name)) {
+    if let Some(text) = read_git_file(&git_dir.join(name)) {
         return Some(text.trim().to_owned());
     }
-    let packed = std::fs::read_to_string(git_dir.join("packed-refs")).ok()?;
+    let packed = read_git_file(&git_dir.join("packed-refs"))?;
     packed.lines().find_map(|line| {
         let (id, reference) = line.split_once(' ')?;
         (reference == name).then(|| id.to_owned())
     })
+}
+
+/// Largest work-tree file whose blob id is computed to compare it with the
+/// index; a larger one counts as changed.
+const MAX_COMPARED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What is at a tracked path in the work tree, as git would hash it.
+pub(crate) enum WorkTree {
+    /// Nothing there.
+    Missing,
+    /// Its blob id: a file's content, or a symlink's target path (git
+    /// stores links that way; the link is never read through).
+    Blob(String),
+    /// Something git cannot compare (a FIFO, a device, a file over the cap).
+    Other,
+}
+
+/// The work-tree state of the tracked path `shown` under `root`.
+pub(crate) fn work_tree_blob(root: &Path, shown: &str) -> WorkTree {
+    let path = waypost_schemas::paths::on_disk(root, shown);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return WorkTree::Missing;
+    };
+    let bytes = if meta.file_type().is_symlink() {
+        match std::fs::read_link(&path) {
+            Ok(target) => link_bytes(&target),
+            Err(_) => return WorkTree::Other,
+        }
+    } else {
+        match waypost_schemas::io::read_file(
+            &path,
+            MAX_COMPARED_BYTES,
+            waypost_schemas::io::Links::Refuse,
+        ) {
+            Ok(bytes) => bytes,
+            Err(_) => return WorkTree::Other,
+        }
+    };
+    blob_id(&bytes).map_or(WorkTree::Other, WorkTree::Blob)
+}
+
+/// A link target's bytes as git stores them.
+fn link_bytes(target: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        target.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        target.to_string_lossy().replace('\\', "/").into_bytes()
+    }
 }
 
 /// Git's blob id (SHA-1, hex) of `data`, as `git hash-object` computes it.
@@ -129,7 +193,12 @@ pub(crate) fn head_blobs(
         .map(|path| {
             let id = repo.as_ref().and_then(|repo| {
                 let tree = repo.head_tree().ok()?;
-                let entry = tree.lookup_entry_by_path(path).ok().flatten()?;
+                // Shown names are escaped; the tree holds the bytes.
+                let bytes = waypost_schemas::paths::unescape_name(path);
+                let entry = tree
+                    .lookup_entry(bytes.split(|b| *b == b'/'))
+                    .ok()
+                    .flatten()?;
                 Some(entry.object_id().to_string())
             });
             ((*path).to_owned(), id)

@@ -4,7 +4,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use waypost_schemas::command::{CommandLine, CommandMatch, CommandPattern};
-use waypost_schemas::paths::{PathError, PathPattern, PatternSet, RepoPath, resolve, same_file};
+use waypost_schemas::paths::{
+    MAX_FOLDER_ENTRIES, PathError, PathPattern, PatternSet, RepoPath, resolve, same_file,
+};
 use waypost_schemas::{
     ActionType, ApprovalStatus, CostEscalationPolicy, DecisionReason, DefaultPolicy,
     IntentionAnchorV2, PlanAction, SafetyEntry,
@@ -234,12 +236,19 @@ fn safety_list(
     let mut paths = Vec::new();
     let mut commands = Vec::new();
     for entry in entries {
-        match SafetyEntry::classify(entry) {
-            SafetyEntry::Path(Ok(p)) => paths.push(p),
-            SafetyEntry::Command(Ok(c)) => commands.push(c),
-            SafetyEntry::Path(Err(e)) => problems.push(format!("{field}: {e}")),
-            SafetyEntry::Command(Err(e)) => problems.push(format!("{field}: {e}")),
-            SafetyEntry::FreeText(text) => unenforceable.push(format!("{field}: `{text}`")),
+        let classified = SafetyEntry::classify(entry);
+        if classified.is_free_text() {
+            unenforceable.push(format!("{field}: `{}`", entry.trim()));
+        }
+        match classified.path {
+            Some(Ok(p)) => paths.push(p),
+            Some(Err(e)) => problems.push(format!("{field}: {e}")),
+            None => {}
+        }
+        match classified.command {
+            Some(Ok(c)) => commands.push(c),
+            Some(Err(e)) => problems.push(format!("{field}: {e}")),
+            None => {}
         }
     }
     SafetyList {
@@ -451,9 +460,24 @@ impl Policy {
         }
     }
 
-    /// Each target as written and, with a root, every path it reaches.
+    /// Each target as written and, with a root, every path it reaches and,
+    /// for a folder, everything it holds.
     fn check_targets(&self, d: &mut Deciding<'_>) {
-        for written in &d.action.target_paths {
+        // The action's targets, then the files its command writes
+        // (redirections, `git diff --output`): both are writes.
+        let written_by_command: Vec<String> = d
+            .command
+            .as_ref()
+            .map(|c| c.written_paths().to_vec())
+            .unwrap_or_default();
+        let targets: Vec<String> = d
+            .action
+            .target_paths
+            .iter()
+            .cloned()
+            .chain(written_by_command)
+            .collect();
+        for written in &targets {
             let path = match RepoPath::new(written) {
                 Ok(path) => path,
                 Err(PathError::Root) => {
@@ -468,81 +492,118 @@ impl Policy {
                     continue;
                 }
             };
+            if let Some(why) = ambiguous_name(written) {
+                d.add(
+                    RuleId::AmbiguousName,
+                    format!("`{}` {why}", written.escape_debug()),
+                );
+            }
             let mut target = Target {
                 written: path,
                 reached: Vec::new(),
+                held: Vec::new(),
             };
             if let Some(root) = &self.root {
-                match resolve(root, written) {
-                    Err(problem) => {
-                        d.add(
-                            RuleId::PathEscapesRepo,
-                            format!("`{}` {problem}", written.escape_debug()),
-                        );
-                        continue;
-                    }
-                    Ok(reach) => {
-                        if let Some(outside) = &reach.outside {
-                            d.add(
-                                RuleId::PathEscapesRepo,
-                                format!(
-                                    "`{}` goes through a symlink that points outside the repository (`{}`)",
-                                    written.escape_debug(),
-                                    outside.display()
-                                ),
-                            );
-                            continue;
-                        }
-                        if reach.too_many_links {
-                            d.add(
-                                RuleId::SymlinkWrite,
-                                format!(
-                                    "`{written}` goes through more than 40 symlinks; the system would refuse it"
-                                ),
-                            );
-                        } else if reach.through_symlink() {
-                            let links: Vec<String> =
-                                reach.links.iter().map(|l| format!("`{l}`")).collect();
-                            let end = reach
-                                .reached
-                                .last()
-                                .map_or_else(String::new, |p| format!(" and reaches `{p}`"));
-                            d.add(
-                                RuleId::SymlinkWrite,
-                                format!(
-                                    "`{written}` goes through the symlink {}{end}",
-                                    links.join(", ")
-                                ),
-                            );
-                        }
-                        target.reached = reach.reached;
-                        if reach.hard_links > 1 {
-                            let others = reach
-                                .target
-                                .as_ref()
-                                .map(|t| self.other_names(root, t))
-                                .unwrap_or_default();
-                            let known = if others.is_empty() {
-                                "its other names are not known, and one may be protected".to_owned()
-                            } else {
-                                let names: Vec<String> =
-                                    others.iter().map(|o| format!("`{o}`")).collect();
-                                format!("it is also {}", names.join(", "))
-                            };
-                            d.add(
-                                RuleId::HardLink,
-                                format!(
-                                    "`{written}` is a file with {} hard links; {known}",
-                                    reach.hard_links
-                                ),
-                            );
-                            target.reached.extend(others);
-                        }
+                // As written (the kernel's walk), and as a writer that tidies
+                // `..` away first would open it.
+                let normal = target.written.as_str().to_owned();
+                let mut forms = vec![written.as_str()];
+                if normal != *written {
+                    forms.push(&normal);
+                }
+                let mut escaped = false;
+                for form in forms {
+                    if !self.reach(d, root, form, &mut target) {
+                        escaped = true;
+                        break;
                     }
                 }
+                if escaped {
+                    continue;
+                }
+                target.reached.sort();
+                target.reached.dedup();
             }
             d.targets.push(target);
         }
+    }
+
+    /// Resolves one form of a target, adding what it reaches to `target` and
+    /// its objections to `d`; `false` when it leaves the repository.
+    fn reach(&self, d: &mut Deciding<'_>, root: &Path, form: &str, target: &mut Target) -> bool {
+        let written = target.written.as_str().to_owned();
+        let reach = match resolve(root, form) {
+            Ok(reach) => reach,
+            Err(problem) => {
+                d.add(
+                    RuleId::PathEscapesRepo,
+                    format!("`{}` {problem}", form.escape_debug()),
+                );
+                return false;
+            }
+        };
+        if let Some(outside) = &reach.outside {
+            d.add(
+                RuleId::PathEscapesRepo,
+                format!(
+                    "`{}` goes through a symlink that points outside the repository (`{}`)",
+                    form.escape_debug(),
+                    outside.display()
+                ),
+            );
+            return false;
+        }
+        if reach.too_many_links {
+            d.add(
+                RuleId::SymlinkWrite,
+                format!("`{form}` goes through more than 40 symlinks; the system would refuse it"),
+            );
+        } else if reach.through_symlink() {
+            let links: Vec<String> = reach.links.iter().map(|l| format!("`{l}`")).collect();
+            let end = reach
+                .reached
+                .last()
+                .map_or_else(String::new, |p| format!(" and reaches `{p}`"));
+            d.add(
+                RuleId::SymlinkWrite,
+                format!(
+                    "`{form}` goes through the symlink {}{end}",
+                    links.join(", ")
+                ),
+            );
+        }
+        target.reached.extend(reach.reached);
+        if reach.hard_links > 1 {
+            let others = reach
+                .target
+                .as_ref()
+                .map(|t| self.other_names(root, t))
+                .unwrap_or_default();
+            let known = if others.is_empty() {
+                "its other names are not known, and one may be protected".to_owned()
+            } else {
+                let names: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
+                format!("it is also {}", names.join(", "))
+            };
+            d.add(
+                RuleId::HardLink,
+                format!(
+                    "`{written}` is a file with {} hard links; {known}",
+                    reach.hard_links
+                ),
+            );
+            target.reached.extend(others);
+        }
+        if reach.contents_truncated {
+            d.add(
+                RuleId::FolderUnchecked,
+                format!(
+                    "`{written}` is a folder of more than {MAX_FOLDER_ENTRIES} entries; what it holds was not all checked"
+                ),
+            );
+        }
+        target.held.extend(reach.contents);
+        true
     }
 
     /// Other names of the file at `target` among the plain paths the policy
@@ -858,11 +919,13 @@ impl Policy {
     }
 }
 
-/// A target path as written and what it reaches on disk.
+/// A target path as written, what it reaches on disk, and what it holds
+/// when it is a folder.
 #[derive(Debug)]
 struct Target {
     written: RepoPath,
     reached: Vec<RepoPath>,
+    held: Vec<RepoPath>,
 }
 
 impl Target {
@@ -877,8 +940,13 @@ impl Target {
         if *path == self.written {
             format!("`{path}` {verb}{relation} `{pattern}`")
         } else {
+            let how = if self.held.contains(path) {
+                "holds"
+            } else {
+                "reaches"
+            };
             format!(
-                "`{}` reaches `{path}`, which {verb}{relation} `{pattern}`",
+                "`{}` {how} `{path}`, which {verb}{relation} `{pattern}`",
                 self.written
             )
         }
@@ -941,6 +1009,7 @@ impl<'a> Deciding<'a> {
         self.targets.iter().flat_map(|t| {
             std::iter::once(&t.written)
                 .chain(&t.reached)
+                .chain(&t.held)
                 .map(move |p| (t, p))
         })
     }
@@ -989,6 +1058,7 @@ enum Gap {
     Paths(Vec<String>),
     Commands(Vec<String>),
     NoCommands,
+    Unvouched(String),
     Lines(u64),
     Estimate(u64),
     Risk(f64),
@@ -1006,6 +1076,7 @@ impl Gap {
                 format!("run only commands among {}", allowed.join(", "))
             }
             Self::NoCommands => "run no command (the rule allows none)".into(),
+            Self::Unvouched(why) => format!("drop what no rule can vouch for ({why})"),
             Self::Lines(max) => format!("reduce changed lines to at most {max}"),
             Self::Estimate(max) => format!("estimate the changed lines (at most {max})"),
             Self::Risk(max) => format!("lower risk_score to at most {max}"),
@@ -1037,6 +1108,9 @@ fn rule_gaps(rule: &CompiledRule, d: &Deciding<'_>) -> Vec<Gap> {
         if rule.commands.is_empty() {
             gaps.push(Gap::NoCommands);
         } else {
+            if let Some(why) = line.unvouched().first() {
+                gaps.push(Gap::Unvouched(why.clone()));
+            }
             let allowed = line.not_understood().is_empty()
                 && line.simple_commands().iter().all(|simple| {
                     rule.commands
@@ -1063,4 +1137,27 @@ fn rule_gaps(rule: &CompiledRule, d: &Deciding<'_>) -> Vec<Gap> {
         gaps.push(Gap::Risk(max));
     }
     gaps
+}
+
+/// Why `written` may name another file than it seems, on some system.
+fn ambiguous_name(written: &str) -> Option<&'static str> {
+    if written.contains('\\') {
+        return Some("contains a backslash: a separator on Windows, part of a name elsewhere");
+    }
+    written
+        .split('/')
+        .any(is_short_name)
+        .then_some("has a segment shaped like a Windows short name (`GIT~1`), which Windows may resolve to another file")
+}
+
+/// `NAME~N` or `NAME~N.EXT`, as Windows generates 8.3 short names.
+fn is_short_name(segment: &str) -> bool {
+    let stem = segment.split('.').next().unwrap_or_default();
+    let Some((name, number)) = stem.rsplit_once('~') else {
+        return false;
+    };
+    !name.is_empty()
+        && name.len() <= 6
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
 }

@@ -85,6 +85,12 @@ rules! {
     /// A target is written through a symlink.
     SymlinkWrite = "builtin.symlink_write", RequireApproval, hard,
         "a target path goes through a symlink, so the write lands somewhere other than where it is written";
+    /// A target names different files on different systems.
+    AmbiguousName = "builtin.ambiguous_name", RequireApproval, hard,
+        "a target contains a backslash (a separator on Windows, part of the name elsewhere) or a Windows short name (GIT~1), so it may name another file than it seems";
+    /// A folder target too large to check entry by entry.
+    FolderUnchecked = "builtin.folder_unchecked", RequireApproval, hard,
+        "a target is a folder with more entries than waypost lists, so what the action touches inside it was not all checked";
     /// A target is a file with other names.
     HardLink = "builtin.hard_link", RequireApproval, hard,
         "a target is a regular file with more than one hard link, whose other names may be protected";

@@ -49,7 +49,7 @@ const CASES: &[(&str, Verdict, &str)] = &[
         Auto,
         "rule:checks",
     ),
-    ("RUST_LOG=debug cargo test -p waypost", Auto, "rule:checks"),
+    ("cargo test -p waypost -- --nocapture", Auto, "rule:checks"),
     ("tofu fmt", Auto, "rule:checks"),
     ("git status", Auto, "rule:checks"),
     // The forced push in every spelling.
@@ -153,6 +153,74 @@ const CASES: &[(&str, Verdict, &str)] = &[
         "echo 'unbalanced",
         Require,
         "builtin.command_not_understood",
+    ),
+    // What no allow rule can vouch for, even when every command is allowed.
+    ("x=1", Require, "builtin.default_deny"),
+    ("RUST_LOG=debug cargo test", Require, "builtin.default_deny"),
+    ("PATH=/tmp/evil cargo test", Require, "builtin.default_deny"),
+    ("GIT_PAGER=less git status", Require, "builtin.default_deny"),
+    (
+        "x='a[$(git push -f)]'; [[ x -eq 0 ]]",
+        Require,
+        "builtin.default_deny",
+    ),
+    (
+        "x='$(git push -f)'; cargo test ${x@P}",
+        Require,
+        "builtin.default_deny",
+    ),
+    ("./git status", Require, "builtin.default_deny"),
+    (
+        "git -c core.fsmonitor=true status",
+        Require,
+        "builtin.default_deny",
+    ),
+    (
+        "cargo test --config build.rustc-wrapper=x",
+        Require,
+        "builtin.default_deny",
+    ),
+    ("# only a comment", Require, "builtin.default_deny"),
+    ("a[$(git push -f)]=1", Deny, "anchor.never_allow"),
+    // Commands git runs for you.
+    (
+        "git submodule foreach 'git push -f'",
+        Deny,
+        "anchor.never_allow",
+    ),
+    (
+        "git rebase --exec 'git push -f' HEAD~3",
+        Deny,
+        "anchor.never_allow",
+    ),
+    (
+        "git send-pack --force origin main",
+        Deny,
+        "anchor.never_allow",
+    ),
+    ("/usr/lib/git-core/git-push -f", Deny, "anchor.never_allow"),
+    // Files the command writes are targets too.
+    ("cargo test > src/test.log", Auto, "rule:checks"),
+    ("cargo test 2>/dev/null", Auto, "rule:checks"),
+    (
+        "cargo test > notes.txt",
+        Require,
+        "anchor.outside_write_roots",
+    ),
+    (
+        "cargo test > ../outside.log",
+        Deny,
+        "builtin.path_escapes_repo",
+    ),
+    (
+        "cargo test > /dev/tcp/127.0.0.1/80",
+        Deny,
+        "builtin.path_escapes_repo",
+    ),
+    (
+        "git diff --output=src/../Cargo.lock",
+        Require,
+        "builtin.never_auto_approve",
     ),
 ];
 

@@ -197,3 +197,127 @@ fn spellings_of_protected_root_files_name_the_protection() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_missing_folder_then_dot_dot_still_goes_through_the_link() {
+    use std::os::unix::fs::symlink;
+
+    let dir = tree();
+    let root = dir.path();
+    symlink("../.github", root.join("docs/evil")).expect("link");
+    symlink("../intention.toml", root.join("docs/anchor.md")).expect("link");
+    symlink("../..", root.join("docs/up2")).expect("link");
+    std::fs::hard_link(root.join("intention.toml"), root.join("docs/hard.md")).expect("link");
+    refused_naming(
+        &decide(&dir, "docs/newdir/../evil/workflows/ci.yml"),
+        ".github/workflows/ci.yml",
+    );
+    refused_naming(&decide(&dir, "docs/n/../anchor.md"), "intention.toml");
+    refused_naming(&decide(&dir, "docs/n/../hard.md"), "intention.toml");
+    let d = decide(&dir, "docs/n/../up2/x.md");
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backslash_is_part_of_a_name_to_the_kernel() {
+    use std::os::unix::fs::symlink;
+
+    let dir = tree();
+    symlink(".github", dir.path().join("docs\\evil")).expect("link");
+    let d = decide(&dir, "docs\\evil/workflows/ci.yml");
+    refused_naming(&d, ".github/workflows/ci.yml");
+    assert!(d.reasons.iter().any(|r| r.rule == RuleId::AmbiguousName));
+    // Even with nothing on disk, a backslash is never automatic.
+    let d = decide(&dir, "docs\\a.md");
+    assert_eq!(d.verdict, Verdict::RequireApproval, "{:?}", d.reasons);
+}
+
+#[test]
+fn windows_short_names_are_never_automatic() {
+    let policy = Policy::from_anchor(&anchor(&[".github/**"]), None);
+    for target in [
+        "docs/GITHUB~1/workflows/ci.yml",
+        "docs/INTENT~1.TOM",
+        "docs/a/git~12/x.md",
+    ] {
+        let d = policy.decide(&action("doc_update", &[target]));
+        assert_ne!(d.verdict, Verdict::AutoApprove, "{target}: {:?}", d.reasons);
+        assert!(
+            d.reasons.iter().any(|r| r.rule == RuleId::AmbiguousName),
+            "{target}"
+        );
+    }
+    // A tilde elsewhere is an ordinary name.
+    let d = policy.decide(&action("doc_update", &["docs/notes~/a.md"]));
+    assert_eq!(d.verdict, Verdict::AutoApprove, "{:?}", d.reasons);
+}
+
+/// Deleting or moving a folder acts on everything it holds.
+#[test]
+fn a_folder_target_is_judged_by_what_it_holds() {
+    let value = json!({
+        "format_version": "v2", "project_id": "demo", "created_at": "2026-01-01T00:00:00Z",
+        "raw_input_digest": "0123456789abcdef",
+        "pivot_intentions": {
+            "scope_boundaries": {"allowed_write_roots": ["**"], "protected_paths": ["docs/legal/**/*.md"]},
+            "governance_review": {"default_policy": "deny", "auto_approve_rules": [
+                {"rule_id": "tidy", "criteria": {"action_types": ["file_delete", "file_move"], "path_globs": ["docs/**"], "max_changed_lines": 50, "max_risk_score": 0.3}}
+            ]}
+        }
+    });
+    let anchor: IntentionAnchorV2 = serde_json::from_value(value).expect("anchor");
+    // Without a tree: a folder above everything a pattern protects.
+    let policy = Policy::from_anchor(&anchor, None);
+    let d = policy.decide(&action("file_delete", &["docs/legal"]));
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    assert_eq!(
+        policy.decide(&action("file_delete", &["docs/old"])).verdict,
+        Verdict::AutoApprove
+    );
+    // With a tree: what the folder holds, by every pattern.
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::create_dir_all(dir.path().join("docs/certs/old")).expect("mkdir");
+    std::fs::write(dir.path().join("docs/certs/old/server.pem"), "key").expect("write");
+    std::fs::create_dir_all(dir.path().join("docs/old")).expect("mkdir");
+    std::fs::write(dir.path().join("docs/old/a.txt"), "x").expect("write");
+    let policy = Policy::from_anchor(&anchor, Some(dir.path().to_owned()));
+    for kind in ["file_delete", "file_move"] {
+        let d = policy.decide(&action(kind, &["docs/certs"]));
+        assert_ne!(d.verdict, Verdict::AutoApprove, "{kind}: {:?}", d.reasons);
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.rule == RuleId::BuiltinNeverAutoApprove
+                    && r.message
+                        .contains("`docs/certs` holds `docs/certs/old/server.pem`")),
+            "{kind}: {:?}",
+            d.reasons
+        );
+    }
+    assert_eq!(
+        policy.decide(&action("file_delete", &["docs/old"])).verdict,
+        Verdict::AutoApprove
+    );
+}
+
+#[test]
+fn a_one_word_entry_that_is_a_program_is_a_path_and_a_command() {
+    let value = json!({
+        "format_version": "v2", "project_id": "demo", "created_at": "2026-01-01T00:00:00Z",
+        "raw_input_digest": "0123456789abcdef",
+        "pivot_intentions": {
+            "safety_risk": {"never_allow": ["terraform"]},
+            "scope_boundaries": {"allowed_write_roots": ["**"]},
+            "governance_review": {"default_policy": "allow"}
+        }
+    });
+    let anchor: IntentionAnchorV2 = serde_json::from_value(value).expect("anchor");
+    let policy = Policy::from_anchor(&anchor, None);
+    let d = policy.decide(&action("config_update", &["terraform/main.tf"]));
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    let mut run = action("config_update", &["src/a.rs"]);
+    run.command = Some("terraform apply".into());
+    assert_eq!(policy.decide(&run).verdict, Verdict::Deny);
+}

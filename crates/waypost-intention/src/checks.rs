@@ -101,23 +101,28 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
     ] {
         for (i, value) in list.into_iter().flatten().enumerate() {
             let field = format!("/pivot_intentions/safety_risk/{name}/{i}");
-            match SafetyEntry::classify(value) {
-                SafetyEntry::Path(Ok(_)) | SafetyEntry::Command(Ok(_)) => {}
-                SafetyEntry::Path(Err(e)) => pattern_finding(&mut add, &field, &e),
-                SafetyEntry::Command(Err(e)) => add(
-                    Severity::Error,
-                    "invalid_command_rule",
-                    field,
-                    format!("{e}"),
-                ),
-                SafetyEntry::FreeText(text) => add(
+            let classified = SafetyEntry::classify(value);
+            if classified.is_free_text() {
+                add(
                     Severity::Warning,
                     "not_enforceable",
-                    field,
+                    field.clone(),
                     format!(
-                        "`{text}` is neither a path pattern nor a command, so no check can enforce it; write the paths (`**/Cargo.toml`) or commands (`cargo add`, or `$ tool args` for a program waypost does not know) it means"
+                        "`{}` is neither a path pattern nor a command, so no check can enforce it; write the paths (`**/Cargo.toml`) or commands (`cargo add`, or `$ tool args` for a program waypost does not know) it means",
+                        value.trim()
                     ),
-                ),
+                );
+            }
+            if let Some(Err(e)) = &classified.path {
+                pattern_finding(&mut add, &field, e);
+            }
+            if let Some(Err(e)) = &classified.command {
+                add(
+                    Severity::Error,
+                    "invalid_command_rule",
+                    field.clone(),
+                    format!("{e}"),
+                );
             }
         }
     }
@@ -228,9 +233,10 @@ fn pattern_finding(
     );
 }
 
-/// Whether the write root `root` is itself protected by `protected` (under
-/// the same folding and folder rule the policy and the scanner use). A glob
-/// write root is compared by its folded text.
+/// Whether everything the write root `root` allows is protected by
+/// `protected` (under the same folding and folder rules the policy and the
+/// scanner use). A glob root allows writes at or below its literal folder
+/// (`docs` for `docs/**/*.md`); that folder must not be wholly protected.
 fn root_is_protected(root: &str, protected: &str) -> bool {
     let Ok(pattern) = PathPattern::new(protected) else {
         return false;
@@ -238,8 +244,16 @@ fn root_is_protected(root: &str, protected: &str) -> bool {
     let Ok(root_path) = RepoPath::new(root) else {
         return false;
     };
-    if root.contains(['*', '?', '[', '{']) {
-        return RepoPath::new(protected).is_ok_and(|p| p.key() == root_path.key());
+    if !root.contains(['*', '?', '[', '{']) {
+        return pattern.covers_all_of(&root_path);
     }
-    pattern.covers(&root_path)
+    if RepoPath::new(protected).is_ok_and(|p| p.key() == root_path.key()) {
+        return true;
+    }
+    let literal: Vec<&str> = root_path
+        .segments()
+        .take_while(|s| !s.contains(['*', '?', '[', '{']))
+        .collect();
+    !literal.is_empty()
+        && RepoPath::new(&literal.join("/")).is_ok_and(|folder| pattern.covers_all_of(&folder))
 }

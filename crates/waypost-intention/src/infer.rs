@@ -3,7 +3,6 @@
 //! same repository gives the same result wherever it is checked out.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -45,7 +44,16 @@ const SOURCE_DIRS: [&str; 10] = [
 /// not used: inference never fails.
 pub fn infer_from_repo(root: &Path) -> Inferred {
     let mut inferred = Inferred::default();
-    let read = |rel: &str| fs::read_to_string(root.join(rel)).ok();
+    // Never blocks, never follows a link, never reads past the cap: a
+    // hostile file is simply not used.
+    let read = |rel: &str| {
+        waypost_schemas::io::read_text(
+            &root.join(rel),
+            waypost_schemas::io::MAX_CONFIG_BYTES,
+            waypost_schemas::io::Links::Refuse,
+        )
+        .ok()
+    };
 
     // Protected paths: CODEOWNERS entries, and the forge configuration.
     let mut protected = BTreeSet::new();

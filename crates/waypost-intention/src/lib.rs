@@ -83,9 +83,13 @@ pub fn resolve_anchor(
         None => {
             let standalone = root.join("intention.toml");
             let waypost = root.join("waypost.toml");
-            if standalone.is_file() {
+            // Anything there counts (not only a regular file): a FIFO or a
+            // link to a device is then refused by name when it is read,
+            // instead of silently falling back to the default.
+            let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+            if present(&standalone) {
                 Some(standalone)
-            } else if waypost.is_file() && waypost_toml_has_intention(&waypost) {
+            } else if present(&waypost) && waypost_toml_has_intention(&waypost) {
                 Some(waypost)
             } else {
                 None
@@ -113,8 +117,10 @@ pub fn resolve_anchor(
 
 /// Whether `waypost.toml` has an `[intention]` table (a file that does not
 /// parse counts as having one, so loading it reports the syntax error).
+/// A file that cannot be read safely counts too, so loading it reports why.
 fn waypost_toml_has_intention(path: &Path) -> bool {
-    std::fs::read_to_string(path)
+    use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+    read_text(path, MAX_CONFIG_BYTES, Links::Refuse)
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .is_none_or(|table| table.contains_key("intention"))

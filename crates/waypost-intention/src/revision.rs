@@ -203,12 +203,12 @@ pub fn apply_revision(
             found,
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        AnchorError::Read(waypost_schemas::io::ReadError::Io {
-            path: path.to_owned(),
-            source,
-        })
-    })?;
+    let text = waypost_schemas::io::read_text(
+        path,
+        waypost_schemas::io::MAX_ARTIFACT_BYTES,
+        waypost_schemas::io::Links::Follow,
+    )
+    .map_err(AnchorError::Read)?;
     let stamp = clock.now().to_string();
     let revised = match current.format {
         SourceFormat::Toml | SourceFormat::WaypostToml => edit_toml(

@@ -153,3 +153,32 @@ fn a_write_root_whose_contents_are_all_protected_is_caught() {
         );
     assert!(findings_for(&text).is_empty());
 }
+
+#[test]
+fn a_glob_write_root_inside_a_protected_folder_is_caught() {
+    let t = complete_toml();
+    for (root, protected, caught) in [
+        ("docs/**", "docs", true),
+        (".github/workflows/**", ".github/**", true),
+        ("docs/*.md", "docs", true),
+        ("docs/legal", "docs/*", true),
+        ("crates/**", "crates/secret/**", false),
+        ("docs/**", "src/**", false),
+    ] {
+        let text = t
+            .replace(
+                "allowed_write_roots = [\".autonomous_runs/\"]",
+                &format!("allowed_write_roots = [\"{root}\"]"),
+            )
+            .replace(
+                "protected_paths = [\".git/**\", \".github/**\"]",
+                &format!("protected_paths = [\"{protected}\"]"),
+            );
+        let found = findings_for(&text);
+        assert_eq!(
+            found.iter().any(|(c, _, _)| *c == "write_root_protected"),
+            caught,
+            "{root} / {protected}: {found:?}"
+        );
+    }
+}

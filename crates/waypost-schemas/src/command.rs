@@ -14,6 +14,14 @@
 //!   `rm -rf`, `tofu * except tofu fmt`) and normalises it the same way, so
 //!   [`CommandPattern::matches`] compares program, leading positional words and
 //!   options, not text.
+//! - Deny rules and allow rules read a line differently. A deny rule must
+//!   assume the worst, so every spelling of a program counts (`GIT`,
+//!   `git.exe`, `/usr/lib/git-core/git-push`). An allow rule vouches for a
+//!   line only when it can see all of it: [`CommandLine::unvouched`] lists
+//!   what an allow rule must not vouch for (assignments, arithmetic that
+//!   evaluates variables, programs given by path, configuration-changing
+//!   options), and [`CommandLine::written_paths`] lists the files its
+//!   redirections write, for the caller to check like target paths.
 //!
 //! ```
 //! use waypost_schemas::{CommandLine, CommandMatch, CommandPattern};
@@ -49,6 +57,14 @@
 //!
 //! GNU-style unique abbreviations of long options (`rm --rec`) are expanded
 //! for `rm`, `chmod`, `chown`, `chgrp` and the git subcommands above.
+//!
+//! Program names are compared in lower case and without a `.exe` suffix
+//! (`GIT push -f` and `git.exe push -f` run git on case-insensitive file
+//! systems and in Git Bash), and git's dashed programs are git subcommands
+//! (`git-push -f` is `git push -f`). Positional words that look like paths
+//! (they contain `/` or start with `.`) are compared after lexical
+//! normalisation on both sides, so the rule `rm -rf src` catches `rm -rf
+//! ./src`, `rm -rf src/` and `rm -rf docs/../src`.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -63,6 +79,35 @@ const MAX_DEPTH: usize = 16;
 /// Most words one brace expansion may produce before it is treated as a
 /// run-time expansion.
 const MAX_BRACE_WORDS: usize = 256;
+
+/// Most `{` a word may hold (not counting `${`) before its brace expansion
+/// is refused: brush-parser's brace parser takes time exponential in
+/// unbalanced `{` (18 take seconds).
+const MAX_BRACE_OPENERS: usize = 8;
+
+/// How deeply brackets, substitutions and compound commands may nest (as
+/// [`nesting`] estimates it) before a text is refused without parsing:
+/// brush-parser recurses and overflows the stack, which aborts the process,
+/// at a depth of a few hundred.
+const MAX_NESTING: usize = 64;
+
+/// Most brackets, substitutions and compound commands a text may open in
+/// all before it is refused without parsing. This bounds the real nesting
+/// depth whatever quoting does to the estimate of [`nesting`].
+const MAX_OPENERS: usize = 512;
+
+/// Most openers (as [`nesting`] counts them) parsed on the caller's stack;
+/// more are parsed on a thread with a [`LARGE_STACK_BYTES`] stack.
+const SMALL_STACK_OPENERS: usize = 32;
+
+/// Most openers parsed on one large-stack thread before a nested script gets
+/// a thread of its own.
+const LARGE_STACK_OPENERS: usize = 2 * MAX_OPENERS;
+
+/// The stack of a thread that parses a text with many openers: far more
+/// than [`LARGE_STACK_OPENERS`] levels of brush-parser and the walker need
+/// even in an unoptimised build (the memory is reserved, not committed).
+const LARGE_STACK_BYTES: usize = 64 << 20;
 
 /// Longest excerpt of a command line quoted in a reason.
 const EXCERPT_CHARS: usize = 80;
@@ -81,6 +126,8 @@ pub struct CommandLine {
     text: String,
     commands: Vec<SimpleCommand>,
     not_understood: Vec<String>,
+    unvouched: Vec<String>,
+    written_paths: Vec<String>,
 }
 
 impl CommandLine {
@@ -91,12 +138,21 @@ impl CommandLine {
         if text.trim().is_empty() {
             walker.reasons.push("The command line is empty.".to_owned());
         } else {
-            walker.walk_text(text);
+            walker.walk_fresh(text);
+        }
+        if walker.commands.is_empty() {
+            walker.unvouch(
+                "The line runs no command (it is empty, a comment or only assignments), \
+                 so there is nothing for an allow rule to vouch for."
+                    .to_owned(),
+            );
         }
         Self {
             text: text.to_owned(),
             commands: walker.commands,
             not_understood: walker.reasons,
+            unvouched: walker.unvouched,
+            written_paths: walker.written,
         }
     }
 
@@ -127,10 +183,22 @@ impl CommandLine {
     /// root), `setsid`, `unbuffer`, `fakeroot`, `flock` (lock file, then the
     /// command or `-c` script), `su -c`, `watch` (its words run by `sh -c`),
     /// `trap` (its action) and `find … -exec/-execdir/-ok/-okdir CMD … ;|+`
-    /// (`find` is listed, then each `CMD`).
+    /// (`find` is listed, then each `CMD`), `strace`/`ltrace` (options,
+    /// including `-o -e -p -s -u` with a value), `taskset` (a mask or `-c
+    /// LIST`), `runuser` (`-u USER`, or `-c` like `su`), `setpriv`,
+    /// `unshare`, `nsenter`, `systemd-run`, `busybox` (the applet is the
+    /// program), `script -c` (its command is parsed as a line), `npx`,
+    /// `bunx`, `uvx`, `npm exec`/`npm x`, `pnpm dlx`/`pnpm exec` and `uv
+    /// run` (the rest is a command; their `-c` scripts are parsed as lines),
+    /// and the shell `fish -c`. The commands that git runs for `submodule
+    /// foreach`, `rebase --exec`, `bisect run`, `filter-branch` and
+    /// `difftool --extcmd` are listed after the git command.
     ///
     /// A program given by path (`/usr/bin/git`, `./git`) is named by its
-    /// basename.
+    /// basename, in lower case and without a `.exe` suffix; a dashed git
+    /// program (`git-push`) is `git` with the subcommand as its first
+    /// positional word. `git send-pack` is listed and then listed again as
+    /// `git push` with the same options, so force-push rules see it.
     pub fn simple_commands(&self) -> &[SimpleCommand] {
         &self.commands
     }
@@ -146,15 +214,94 @@ impl CommandLine {
     /// `bash -c` whose script is computed at run time or is itself not
     /// understood, `env -S`, `git -c alias.…=…`, and nesting deeper than 16
     /// levels.
+    ///
+    /// Also non-empty for:
+    ///
+    /// - a line whose brackets, substitutions and compound commands (`(`,
+    ///   `{`, `[`, `if`/`case`/`while`/`until`/`for`, a `!` word) nest more
+    ///   than 64 levels deep or number more than 512 in all, counted without
+    ///   regard to quoting; such a line is refused without calling the
+    ///   parser, which would overflow the stack and abort the process;
+    /// - a word with more than 8 `{` (not counting `${`), refused without
+    ///   calling the brace parser, whose time is exponential in them, and a
+    ///   brace expansion that would produce more than 256 words;
+    /// - git subcommands that run other commands: `submodule foreach`,
+    ///   `rebase --exec`/`-x`, `bisect run`, `filter-branch` filters,
+    ///   `filter-repo` callbacks and `difftool --extcmd`/`-x`; the command
+    ///   they are given is still parsed where it can be and its simple
+    ///   commands listed, so a deny rule sees `git push -f` in `git submodule
+    ///   foreach 'git push -f'`;
+    /// - code in another language: `python -c`, `perl -e`/`-E`, `node
+    ///   -e`/`-p`, `ruby -e`, `php -r`, `lua -e`, `osascript -e`, `pwsh
+    ///   -c`/`-Command`, `bun -e`, `deno eval`, and an awk program that may
+    ///   run commands (`system`, or a `|` pipe).
     pub fn not_understood(&self) -> &[String] {
         &self.not_understood
+    }
+
+    /// Why an allow rule cannot vouch for this line even when every simple
+    /// command matches an allowed pattern, one sentence each naming the
+    /// part; empty when an allow rule may vouch for it. Deny rules ignore
+    /// this list: it names what hides behaviour from an allow rule, not what
+    /// hides a denied command.
+    ///
+    /// Non-empty for:
+    ///
+    /// - an assignment, standalone (`x=1`, `PATH=/tmp/evil`, `a[$(cmd)]=1`,
+    ///   whose subscript is parsed so the inner commands are listed) or as a
+    ///   prefix (`GIT_PAGER=… git log`, `LD_PRELOAD=… git status`), through
+    ///   `env`/`sudo` (`env PATH=… git status`) or a declaration builtin
+    ///   (`export`, `declare`, `typeset`, `local`, `readonly`), and builtins
+    ///   that set variables or the command table (`read`, `mapfile`,
+    ///   `readarray`, `getopts`, `printf -v`, `hash -p`, `enable`): any of
+    ///   these can change what a later command runs;
+    /// - constructs in which bash evaluates variables recursively and so can
+    ///   run a substitution hidden in a variable's value: `(( ))` and `$((
+    ///   ))` that name a variable, `for (( ))`, `[[ ]]`, `let`, parameter
+    ///   transformations (`${x@P}`),
+    ///   indirect expansion (`${!x}`), substring offsets that are not
+    ///   numbers (`${x:i}`), array subscripts that are not numbers
+    ///   (`${a[i]}`), and `${x:=v}`, which assigns;
+    /// - a program given by a path (`./git`, `docs/git`, `/tmp/evil/git`):
+    ///   deny rules match it by its basename, but an allow rule vouches only
+    ///   for a program found on `PATH`; and a program named in another case
+    ///   or with `.exe` (`GIT`), which is the allowed program only on some
+    ///   systems;
+    /// - options that change configuration or what runs: git's global `-c`,
+    ///   `--config-env`, `--exec-path`, `--git-dir`, `--work-tree` and
+    ///   `--namespace`; a `git config` that sets or unsets a value (more than
+    ///   a key, `--add`, `--unset`, `--replace-all`, `--edit`, `git config
+    ///   set`/`unset`/`edit`/…); cargo's `--config` and `-Z`;
+    /// - a redirection, or a file written by git's `--output`, whose target
+    ///   is computed at run time;
+    /// - a line that runs no command (empty, only a comment, or only
+    ///   assignments).
+    pub fn unvouched(&self) -> &[String] {
+        &self.unvouched
+    }
+
+    /// The files this line's output redirections write, unquoted, in source
+    /// order without repeats: the static targets of `>`, `>>`, `>|`, `<>`,
+    /// `&>`, `&>>`, `>&FILE`, `N>` and `N>>` in every part of the line
+    /// (inside substitutions and `bash -c` scripts too), and the file of
+    /// git's `--output=FILE` / `--output FILE` / `-o FILE` for `git diff`,
+    /// `log`, `show` and `format-patch` (and its `--output-directory`).
+    ///
+    /// `/dev/null`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and descriptor
+    /// duplications (`>&2`, `2>&1`) are left out; other device paths such as
+    /// `/dev/tcp/…` stay. A target computed at run time is not listed here
+    /// but in [`unvouched`](Self::unvouched). The caller checks these like
+    /// target paths.
+    pub fn written_paths(&self) -> &[String] {
+        &self.written_paths
     }
 }
 
 /// One command as it would be run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimpleCommand {
-    /// The program's name (basename, unquoted): `git`.
+    /// The program's name (basename, unquoted, in lower case, without a
+    /// `.exe` suffix): `git`.
     pub program: String,
     /// Positional (non-option) words in order, after tool-specific
     /// normalisation: for git, global options before the subcommand (`-C
@@ -206,7 +353,10 @@ pub struct SimpleCommand {
 ///   (see [`looks_like_command`]); it is stripped.
 ///
 /// Pattern positional words must equal the command's leading positional
-/// words in order; extra arguments are allowed. A pattern naming a wrapper
+/// words in order; extra arguments are allowed. Words that look like paths
+/// (they contain `/` or start with `.`) are compared after lexical
+/// normalisation on both sides (`./src`, `src/`, `docs/../src` are `src`;
+/// `//`, `/.`, `/usr/..` are `/`). A pattern naming a wrapper
 /// (`sudo rm`) matches the wrapper's own options and sees the wrapped
 /// command's words as plain positional words; write `rm -rf` to catch `rm`
 /// under any wrapper.
@@ -539,6 +689,51 @@ fn is_assignment(arg: &Arg) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
+/// A variable a builtin is given: `NAME` or `NAME[SUBSCRIPT]`, optionally
+/// followed by `=VALUE` or `+=VALUE`.
+#[derive(Clone, Copy, Debug)]
+struct Variable<'a> {
+    name: &'a str,
+    subscript: Option<&'a str>,
+    assigns: bool,
+}
+
+fn variable(text: &str) -> Option<Variable<'_>> {
+    let name_end = text
+        .char_indices()
+        .find(|&(_, c)| !(c == '_' || c.is_ascii_alphanumeric()))
+        .map_or(text.len(), |(at, _)| at);
+    let name = &text[..name_end];
+    if !name
+        .chars()
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let mut rest = &text[name_end..];
+    let mut subscript = None;
+    if let Some(inside) = rest.strip_prefix('[') {
+        let mut depth = 1usize;
+        let close = inside.char_indices().find(|&(_, c)| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        })?;
+        subscript = Some(&inside[..close.0]);
+        rest = &inside[close.0 + 1..];
+    }
+    let assigns = rest.starts_with('=') || rest.starts_with("+=");
+    (rest.is_empty() || assigns).then_some(Variable {
+        name,
+        subscript,
+        assigns,
+    })
+}
+
 /// Unquoted text that a shell would glob: `*`, `?`, `[…]`, or an extglob
 /// group such as `@(…)`.
 fn has_glob(text: &str) -> bool {
@@ -553,12 +748,70 @@ fn has_glob(text: &str) -> bool {
     ["@(", "!(", "+("].iter().any(|g| text.contains(g))
 }
 
-/// The basename of a program path: `/usr/bin/git` → `git`.
+/// The basename of a program path: `/usr/bin/git` → `git` (Git Bash also
+/// accepts `\` as a separator).
 fn program_name(value: &str) -> &str {
-    match value.rsplit('/').next() {
+    match value.rsplit(['/', '\\']).next() {
         Some(base) if !base.is_empty() => base,
         _ => value,
     }
+}
+
+/// A program's basename as rules compare it: lower case, without a `.exe`
+/// suffix (`GIT`, `git.exe` → `git`).
+fn fold_program(value: &str) -> String {
+    let lower = program_name(value).to_lowercase();
+    match lower.strip_suffix(".exe") {
+        Some(stem) if !stem.is_empty() => stem.to_owned(),
+        _ => lower,
+    }
+}
+
+/// A positional word as rules compare it: words that look like paths
+/// (they contain `/` or start with `.`) are normalised lexically (`./src`,
+/// `src/`, `docs/../src` → `src`; `//`, `/.`, `/usr/..` → `/`); other
+/// words are unchanged.
+fn normalise_word(word: &str) -> std::borrow::Cow<'_, str> {
+    if !(word.contains('/') || word.starts_with('.')) {
+        return std::borrow::Cow::Borrowed(word);
+    }
+    let absolute = word.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in word.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if absolute => {}
+                _ => parts.push(".."),
+            },
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    std::borrow::Cow::Owned(match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    })
+}
+
+/// Output targets that write no file: the null device, the standard
+/// streams and open descriptors.
+fn writes_no_file(path: &str) -> bool {
+    matches!(path, "/dev/null" | "/dev/stdout" | "/dev/stderr")
+        || path
+            .strip_prefix("/dev/fd/")
+            .is_some_and(|fd| !fd.is_empty() && fd.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The target of `>&WORD` / `<&WORD` names a descriptor (`2`, `-`, `3-`)
+/// rather than a file.
+fn is_descriptor(word: &str) -> bool {
+    let digits = word.strip_suffix('-').unwrap_or(word);
+    word == "-" || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn excerpt(text: &str) -> String {
@@ -576,6 +829,121 @@ fn join_raw(args: &[Arg]) -> String {
         .map(|a| a.raw.as_str())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether an arithmetic expression may name a variable (or hold an
+/// expansion or quoting); `1 + 2 * 3` names none, so evaluates nothing
+/// hidden.
+fn names_variables(expression: &str) -> bool {
+    expression.contains(|c: char| {
+        c.is_alphabetic() || matches!(c, '_' | '$' | '`' | '[' | '\\' | '\'' | '"')
+    })
+}
+
+/// What makes a parameter expansion evaluate a variable's value as more
+/// than text, if anything: a transformation (`${x@P}`), indirection
+/// (`${!x}`), an arithmetic substring offset or length (`${x:i}`), an
+/// arithmetic array subscript (`${a[i]}`), or an assignment (`${x:=v}`).
+fn recursive_expansion(expr: &word::ParameterExpr) -> Option<&'static str> {
+    use word::ParameterExpr as E;
+    let literal_number = |text: &str| {
+        let text = text.trim();
+        let digits = text.strip_prefix('-').unwrap_or(text).trim_start();
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (parameter, indirect) = match expr {
+        E::Transform { .. } => return Some("a parameter transformation"),
+        E::AssignDefaultValues { .. } => return Some("an assignment"),
+        E::Substring { offset, length, .. }
+            if !literal_number(&offset.value)
+                || length.as_ref().is_some_and(|l| !literal_number(&l.value)) =>
+        {
+            return Some("a substring with an arithmetic offset or length");
+        }
+        E::Parameter {
+            parameter,
+            indirect,
+        }
+        | E::UseDefaultValues {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::IndicateErrorIfNullOrUnset {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::UseAlternativeValue {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::ParameterLength {
+            parameter,
+            indirect,
+        }
+        | E::RemoveSmallestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::RemoveLargestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::RemoveSmallestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::RemoveLargestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::Substring {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::UppercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::UppercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::LowercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::LowercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | E::ReplaceSubstring {
+            parameter,
+            indirect,
+            ..
+        } => (parameter, *indirect),
+        E::VariableNames { .. } | E::MemberKeys { .. } => return None,
+    };
+    if indirect {
+        return Some("an indirect expansion");
+    }
+    match parameter {
+        word::Parameter::NamedWithIndex { index, .. } if !literal_number(index) => {
+            Some("an array element with an arithmetic subscript")
+        }
+        _ => None,
+    }
 }
 
 /// Decodes the body of a `$'…'` word. `None` for escapes this does not
@@ -650,11 +1018,25 @@ fn decode_ansi_c(body: &str) -> Option<String> {
 //      stops every check after it.
 // Enforced by: every brush-parser call goes through `shielded`, which refuses the
 //      overlong numbers brush-parser 0.4 unwraps (io numbers, brace sequences, tilde
-//      prefixes) before calling it and catches any other panic; both become a reason
-//      in CommandLine::not_understood or a PatternProblem::Unparsable.
+//      prefixes) and texts nested too deeply for its recursion (`nesting_problem`)
+//      before calling it and catches any other panic; both become a reason in
+//      CommandLine::not_understood or a PatternProblem::Unparsable. A stack overflow
+//      cannot be caught, so Walker::walk_fresh parses a text with more than
+//      SMALL_STACK_OPENERS openers on a thread with a LARGE_STACK_BYTES stack, and
+//      `words` refuses brace expressions the brace parser takes exponential time on.
+// Root cause: brush-parser recurses once or more per nesting level and aborts the
+//      process (SIGABRT) at a few hundred levels on a 2 MiB thread stack.
+// Correct pattern: bound the nesting before parsing (MAX_NESTING, MAX_OPENERS) and
+//      give the parser a stack that fits that bound.
+// Forbidden: relying on catch_unwind for deep input (an overflow is not a panic),
+//      and trusting the depth estimate alone: quoted or case-pattern `)` lower it,
+//      so only the opener count bounds the real depth.
 /// Runs a brush-parser call on `text`, turning the inputs it is known to
-/// panic on, and any other panic, into an error message.
+/// panic or overflow on, and any other panic, into an error message.
 fn shielded<T>(text: &str, call: impl FnOnce() -> T) -> Result<T, String> {
+    if let Some(problem) = nesting_problem(text) {
+        return Err(problem);
+    }
     if let Some(number) = overlong_number(text) {
         return Err(format!(
             "the number `{number}` is too long for the shell parser"
@@ -662,6 +1044,102 @@ fn shielded<T>(text: &str, call: impl FnOnce() -> T) -> Result<T, String> {
     }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
         .map_err(|_| "the shell parser failed on it".to_owned())
+}
+
+/// An estimate of how deeply a text nests.
+#[derive(Clone, Copy, Debug, Default)]
+struct Nesting {
+    /// The deepest nesting seen.
+    deepest: usize,
+    /// Openers in all.
+    openers: usize,
+}
+
+/// Estimates the nesting of `text` without parsing it, ignoring quoting:
+/// `(`, `{`, `[` and the keywords `if`, `case`, `while`, `until`, `for` and
+/// `select` open a level, `)`, `}`, `]`, `fi`, `esac` and `done` close one,
+/// and a `!` word (which `[[ ! ! … ]]` nests) opens one that never closes.
+/// Inside `[[ ]]`, each `&&` and `||` counts as an opener too (the parser
+/// builds a tree as deep as they are many), without adding to the depth.
+///
+/// Ignoring quotes overestimates the depth of most lines, but a quoted or
+/// case-pattern `)` closes a level the parser keeps open, so only
+/// [`Nesting::openers`] bounds the parser's real depth.
+fn nesting(text: &str) -> Nesting {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    // Inside `[[ ]]`, where `&&` and `||` build a tree as deep as they are
+    // many.
+    let mut in_test = 0usize;
+    let mut out = Nesting::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let mut opens = false;
+        if byte.is_ascii_alphabetic() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            match &text[start..i] {
+                "if" | "case" | "while" | "until" | "for" | "select" => opens = true,
+                "fi" | "esac" | "done" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        } else {
+            let word_edge = |at: Option<&u8>| {
+                at.is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'(' | b'[' | b';'))
+            };
+            let next = bytes.get(i + 1).copied();
+            match byte {
+                b'[' if next == Some(b'[') => {
+                    in_test += 1;
+                    opens = true;
+                }
+                b']' if next == Some(b']') => {
+                    in_test = in_test.saturating_sub(1);
+                    depth = depth.saturating_sub(1);
+                }
+                b'(' | b'{' | b'[' => opens = true,
+                b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+                b'!' if word_edge(i.checked_sub(1).and_then(|j| bytes.get(j)))
+                    && word_edge(bytes.get(i + 1)) =>
+                {
+                    opens = true;
+                }
+                b'&' | b'|' if in_test > 0 && next == Some(byte) => {
+                    out.openers += 1;
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if opens {
+            depth += 1;
+            out.openers += 1;
+            out.deepest = out.deepest.max(depth);
+        }
+    }
+    out
+}
+
+/// Why `text` is too deeply nested to give to brush-parser, if it is.
+fn nesting_problem(text: &str) -> Option<String> {
+    let found = nesting(text);
+    if found.deepest > MAX_NESTING {
+        Some(format!(
+            "it nests brackets, substitutions or compound commands more than \
+             {MAX_NESTING} levels deep, which the shell parser cannot take"
+        ))
+    } else if found.openers > MAX_OPENERS {
+        Some(format!(
+            "it opens more than {MAX_OPENERS} brackets, substitutions or compound \
+             commands, which the shell parser cannot take"
+        ))
+    } else {
+        None
+    }
 }
 
 /// A run of digits that brush-parser 0.4 would parse with `unwrap` and
@@ -697,20 +1175,58 @@ fn overlong_number(text: &str) -> Option<&str> {
 // Brace expansion
 // ---------------------------------------------------------------------------
 
+/// What brace expansion makes of a raw word.
+enum Braces {
+    /// No brace expression: the word stays one word.
+    Absent,
+    /// The words it expands to.
+    Words(Vec<String>),
+    /// More than [`MAX_BRACE_WORDS`] words (or a sequence out of range).
+    TooMany,
+    /// More than [`MAX_BRACE_OPENERS`] `{`: not given to the brace parser.
+    TooNested,
+}
+
 /// Expands `{a,b}` and `{1..3}` in a raw word (quotes protect braces, as in
-/// bash). `None` when the word has no brace expression; `Some(None)` when it
-/// expands to more than [`MAX_BRACE_WORDS`] words.
-fn brace_expand(raw: &str, options: &ParserOptions) -> Option<Option<Vec<String>>> {
-    let pieces = shielded(raw, || word::parse_brace_expansions(raw, options))
-        .ok()?
-        .ok()??;
+/// bash).
+fn brace_expand(raw: &str, options: &ParserOptions) -> Braces {
+    if unquoted_brace_openers(raw) > MAX_BRACE_OPENERS {
+        return Braces::TooNested;
+    }
+    let parsed = shielded(raw, || word::parse_brace_expansions(raw, options));
+    let Some(pieces) = parsed.ok().and_then(Result::ok).flatten() else {
+        return Braces::Absent;
+    };
     if !pieces
         .iter()
         .any(|p| matches!(p, BraceExpressionOrText::Expr(_)))
     {
-        return None;
+        return Braces::Absent;
     }
-    Some(expand_pieces(&pieces))
+    match expand_pieces(&pieces) {
+        Some(words) => Braces::Words(words),
+        None => Braces::TooMany,
+    }
+}
+
+/// The `{` of a raw word that brace expansion reads: not quoted, not
+/// escaped and not the start of a `${…}` expansion.
+fn unquoted_brace_openers(raw: &str) -> usize {
+    let (mut single, mut double, mut escaped) = (false, false, false);
+    let mut previous = None;
+    let mut count = 0;
+    for c in raw.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '{' if !single && !double && previous != Some('$') => count += 1,
+            _ => {}
+        }
+        previous = Some(c);
+    }
+    count
 }
 
 fn expand_pieces(pieces: &[BraceExpressionOrText]) -> Option<Vec<String>> {
@@ -823,12 +1339,22 @@ fn expand_member(member: &BraceExpressionMember) -> Option<Vec<String>> {
 /// it cannot see through.
 struct Walker {
     commands: Vec<SimpleCommand>,
+    /// For [`CommandLine::not_understood`].
     reasons: Vec<String>,
+    /// For [`CommandLine::unvouched`].
+    unvouched: Vec<String>,
+    /// For [`CommandLine::written_paths`].
+    written: Vec<String>,
     depth: usize,
     options: ParserOptions,
     /// The text being walked, as characters (the parser's positions count
     /// characters).
     source: Vec<char>,
+    /// Openers (see [`nesting`]) of the texts being parsed on this thread's
+    /// stack.
+    stack_openers: usize,
+    /// This thread has a [`LARGE_STACK_BYTES`] stack.
+    large_stack: bool,
 }
 
 impl Walker {
@@ -836,15 +1362,41 @@ impl Walker {
         Self {
             commands: Vec::new(),
             reasons: Vec::new(),
+            unvouched: Vec::new(),
+            written: Vec::new(),
             depth,
             options: ParserOptions::default(),
             source: Vec::new(),
+            stack_openers: 0,
+            large_stack: false,
         }
     }
 
     fn reason(&mut self, reason: String) {
         if !self.reasons.contains(&reason) {
             self.reasons.push(reason);
+        }
+    }
+
+    // Invariant: SCHEMA-020 An allow rule never vouches for what it cannot see.
+    // Category: security
+    // Why: an allowed `git status` after `PATH=/tmp/evil`, as `./git status`, or
+    //      with `-c core.pager=…` runs something no one allowed; matching every
+    //      simple command against allowed patterns does not see it.
+    // Enforced by: Walker::unvouch records each such construct (assignments,
+    //      recursive arithmetic and expansions, programs given by path or in
+    //      another case, configuration-changing git and cargo options, run-time
+    //      redirection targets, a line with no command) in CommandLine::unvouched,
+    //      which allow matching must find empty; deny matching ignores it.
+    fn unvouch(&mut self, reason: String) {
+        if !self.unvouched.contains(&reason) {
+            self.unvouched.push(reason);
+        }
+    }
+
+    fn write(&mut self, path: String) {
+        if !writes_no_file(&path) && !self.written.contains(&path) {
+            self.written.push(path);
         }
     }
 
@@ -859,6 +1411,61 @@ impl Walker {
         self.depth += 1;
         f(self);
         self.depth -= 1;
+    }
+
+    /// Walks a text that is not part of one already walked (the line, or a
+    /// script decoded from a word): refuses it when it nests too deeply for
+    /// the parser, and moves to a thread with a large stack when this
+    /// thread's stack may not hold the parser's recursion.
+    fn walk_fresh(&mut self, text: &str) {
+        if let Some(problem) = nesting_problem(text) {
+            self.reason(format!("`{}` is not analysed: {problem}.", excerpt(text)));
+            return;
+        }
+        let openers = nesting(text).openers;
+        let budget = if self.large_stack {
+            LARGE_STACK_OPENERS
+        } else {
+            SMALL_STACK_OPENERS
+        };
+        if self.stack_openers + openers <= budget {
+            self.stack_openers += openers;
+            self.walk_text(text);
+            self.stack_openers -= openers;
+            return;
+        }
+        let outer = (
+            self.stack_openers,
+            self.large_stack,
+            self.depth,
+            std::mem::take(&mut self.source),
+        );
+        let outcome = std::thread::scope(|scope| {
+            let walker = &mut *self;
+            let spawned = std::thread::Builder::new()
+                .name("waypost-command-parse".to_owned())
+                .stack_size(LARGE_STACK_BYTES)
+                .spawn_scoped(scope, move || {
+                    walker.stack_openers = openers;
+                    walker.large_stack = true;
+                    walker.walk_text(text);
+                });
+            match spawned {
+                Ok(handle) => handle
+                    .join()
+                    .map_err(|_| "the analysis failed on it".to_owned()),
+                Err(error) => Err(format!("no thread could be started to parse it ({error})")),
+            }
+        });
+        (
+            self.stack_openers,
+            self.large_stack,
+            self.depth,
+            self.source,
+        ) = outer;
+        if let Err(problem) = outcome {
+            self.reason(format!("`{}` is not analysed: {problem}.", excerpt(text)));
+        }
     }
 
     fn walk_text(&mut self, text: &str) {
@@ -886,6 +1493,20 @@ impl Walker {
             return None;
         }
         Some(self.source[start + 1..end - 1].iter().collect())
+    }
+
+    /// An excerpt of the text at `loc` (the parser's positions count
+    /// characters).
+    fn written_at(&self, loc: &brush_parser::SourceSpan) -> String {
+        let (start, end) = (loc.start.index, loc.end.index.min(self.source.len()));
+        let text: String = self
+            .source
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .take(EXCERPT_CHARS + 1)
+            .collect();
+        excerpt(&text)
     }
 
     fn program(&mut self, program: &ast::Program) {
@@ -927,6 +1548,11 @@ impl Walker {
                 }
             }
             ast::Command::ExtendedTest(test, redirects) => {
+                let written = self.written_at(&test.loc);
+                self.unvouch(format!(
+                    "The test `{written}` evaluates variables in arithmetic comparisons \
+                     recursively and can run substitutions hidden in a variable's value."
+                ));
                 self.extended_test(&test.expr);
                 if let Some(redirects) = redirects {
                     self.redirects(redirects.0.iter(), "a `[[ ]]` test");
@@ -940,10 +1566,16 @@ impl Walker {
             ast::CompoundCommand::Arithmetic(arithmetic) => {
                 match self.subshells_taken_for_arithmetic(&arithmetic.loc) {
                     Some(inner) => self.deeper(|walker| walker.walk_text(&inner)),
-                    None => self.arithmetic(&arithmetic.expr.value),
+                    None => {
+                        if names_variables(&arithmetic.expr.value) {
+                            self.unvouch_arithmetic(&format!("(( {} ))", arithmetic.expr.value));
+                        }
+                        self.arithmetic(&arithmetic.expr.value);
+                    }
                 }
             }
             ast::CompoundCommand::ArithmeticForClause(clause) => {
+                self.unvouch_arithmetic("for (( … ))");
                 for expr in [&clause.initializer, &clause.condition, &clause.updater]
                     .into_iter()
                     .flatten()
@@ -995,22 +1627,59 @@ impl Walker {
         }
     }
 
+    /// Walks the words of a `[[ ]]` test. Iterative: a long `&&` chain is a
+    /// deep tree.
     fn extended_test(&mut self, expr: &ast::ExtendedTestExpr) {
-        match expr {
-            ast::ExtendedTestExpr::And(left, right) | ast::ExtendedTestExpr::Or(left, right) => {
-                self.extended_test(left);
-                self.extended_test(right);
+        let mut pending = vec![expr];
+        while let Some(expr) = pending.pop() {
+            match expr {
+                ast::ExtendedTestExpr::And(left, right)
+                | ast::ExtendedTestExpr::Or(left, right) => {
+                    pending.push(right);
+                    pending.push(left);
+                }
+                ast::ExtendedTestExpr::Not(inner) | ast::ExtendedTestExpr::Parenthesized(inner) => {
+                    pending.push(inner)
+                }
+                ast::ExtendedTestExpr::UnaryTest(predicate, operand) => {
+                    let names_variable = matches!(
+                        predicate,
+                        ast::UnaryPredicate::ShellVariableIsSetAndAssigned
+                            | ast::UnaryPredicate::ShellVariableIsSetAndNameRef
+                    );
+                    for arg in self.words(&operand.value) {
+                        if names_variable {
+                            self.subscript_of(&arg);
+                        }
+                    }
+                }
+                ast::ExtendedTestExpr::BinaryTest(_, left, right) => {
+                    self.words(&left.value);
+                    self.words(&right.value);
+                }
             }
-            ast::ExtendedTestExpr::Not(inner) | ast::ExtendedTestExpr::Parenthesized(inner) => {
-                self.extended_test(inner);
-            }
-            ast::ExtendedTestExpr::UnaryTest(_, operand) => {
-                self.words(&operand.value);
-            }
-            ast::ExtendedTestExpr::BinaryTest(_, left, right) => {
-                self.words(&left.value);
-                self.words(&right.value);
-            }
+        }
+    }
+
+    /// Records that `construct` evaluates variables recursively.
+    fn unvouch_arithmetic(&mut self, construct: &str) {
+        self.unvouch(format!(
+            "The arithmetic `{}` evaluates variables recursively and can run \
+             substitutions hidden in a variable's value.",
+            excerpt(construct)
+        ));
+    }
+
+    /// Walks the substitutions in the array subscript of a variable name
+    /// that a builtin evaluates (`unset 'a[$(cmd)]'` runs `cmd` even though
+    /// the shell saw a quoted word).
+    fn subscript_of(&mut self, arg: &Arg) {
+        if arg.varies() {
+            return;
+        }
+        if let Some(subscript) = variable(&arg.value).and_then(|v| v.subscript) {
+            let subscript = subscript.to_owned();
+            self.nested_word(&subscript);
         }
     }
 
@@ -1021,10 +1690,14 @@ impl Walker {
     ) {
         for redirect in redirects {
             match redirect {
-                ast::IoRedirect::File(_, _, file) => match file {
-                    ast::IoFileRedirectTarget::Filename(w)
-                    | ast::IoFileRedirectTarget::Duplicate(w) => {
-                        self.words(&w.value);
+                ast::IoRedirect::File(_, kind, file) => match file {
+                    ast::IoFileRedirectTarget::Filename(w) => {
+                        let writes = !matches!(kind, ast::IoFileRedirectKind::Read);
+                        self.redirect_target(&w.value, &format!("{kind}"), writes);
+                    }
+                    ast::IoFileRedirectTarget::Duplicate(w) => {
+                        let writes = matches!(kind, ast::IoFileRedirectKind::DuplicateOutput);
+                        self.redirect_target(&w.value, &format!("{kind}"), writes);
                     }
                     ast::IoFileRedirectTarget::ProcessSubstitution(_, subshell) => {
                         self.compound_list(&subshell.list);
@@ -1057,14 +1730,43 @@ impl Walker {
                     ));
                     self.words(&w.value);
                 }
-                ast::IoRedirect::OutputAndError(w, _) => {
-                    self.words(&w.value);
+                ast::IoRedirect::OutputAndError(w, append) => {
+                    let operator = if *append { "&>>" } else { "&>" };
+                    self.redirect_target(&w.value, operator, true);
                 }
             }
         }
     }
 
+    /// The target of a redirection: its substitutions are walked, a file it
+    /// writes is recorded, and one named at run time unvouches the line. A
+    /// `>&WORD` / `<&WORD` target that names a descriptor is no file.
+    fn redirect_target(&mut self, raw: &str, operator: &str, writes: bool) {
+        let target = self.word(raw);
+        let duplicates = operator.ends_with('&');
+        if target.varies() {
+            self.unvouch(format!(
+                "The redirection `{operator} {}` names its file at run time.",
+                excerpt(raw)
+            ));
+        } else if duplicates && is_descriptor(&target.value) {
+            // `2>&1`, `>&-`: no file.
+        } else if writes {
+            self.write(target.value);
+        }
+    }
+
+    /// A prefix or standalone assignment: its subscript and value are
+    /// walked, and it unvouches the line.
     fn assignment(&mut self, assignment: &ast::Assignment) {
+        let name = match &assignment.name {
+            ast::AssignmentName::VariableName(name) => name,
+            ast::AssignmentName::ArrayElementName(name, subscript) => {
+                self.nested_word(subscript);
+                name
+            }
+        };
+        self.unvouch_assignment(&assignment.to_string(), name);
         match &assignment.value {
             ast::AssignmentValue::Scalar(value) => {
                 self.words(&value.value);
@@ -1078,6 +1780,13 @@ impl Walker {
                 }
             }
         }
+    }
+
+    fn unvouch_assignment(&mut self, written: &str, name: &str) {
+        self.unvouch(format!(
+            "The assignment `{}` sets {name}, which can change what the command runs.",
+            excerpt(written)
+        ));
     }
 
     fn simple(&mut self, simple: &ast::SimpleCommand) {
@@ -1128,7 +1837,7 @@ impl Walker {
                     ast::ProcessSubstitutionKind::Write => ">",
                 };
                 let mut arg = Arg::literal("/dev/fd/63");
-                arg.raw = format!("{arrow}({})", excerpt(&subshell.list.to_string()));
+                arg.raw = format!("{arrow}{}", self.written_at(&subshell.loc));
                 args.push(arg);
             }
         }
@@ -1138,8 +1847,8 @@ impl Walker {
     /// every substitution in it.
     fn words(&mut self, raw: &str) -> Vec<Arg> {
         match brace_expand(raw, &self.options) {
-            None => vec![self.word(raw)],
-            Some(Some(expanded)) => expanded
+            Braces::Absent => vec![self.word(raw)],
+            Braces::Words(expanded) => expanded
                 .iter()
                 .map(|text| {
                     let mut arg = self.word(text);
@@ -1147,13 +1856,31 @@ impl Walker {
                     arg
                 })
                 .collect(),
-            Some(None) => {
-                let mut arg = self.word(raw);
-                arg.brace = Some(raw.to_owned());
-                arg.dynamic = true;
-                vec![arg]
+            Braces::TooMany => {
+                self.reason(format!(
+                    "The word `{}` expands to more than {MAX_BRACE_WORDS} words.",
+                    excerpt(raw)
+                ));
+                vec![self.unexpanded(raw)]
+            }
+            Braces::TooNested => {
+                self.reason(format!(
+                    "The word `{}` has more than {MAX_BRACE_OPENERS} `{{`, so its brace \
+                     expansion is not analysed.",
+                    excerpt(raw)
+                ));
+                vec![self.unexpanded(raw)]
             }
         }
+    }
+
+    /// A word whose brace expansion is not known: its substitutions are
+    /// still walked, and its value is a run-time one.
+    fn unexpanded(&mut self, raw: &str) -> Arg {
+        let mut arg = self.word(raw);
+        arg.brace = Some(raw.to_owned());
+        arg.dynamic = true;
+        arg
     }
 
     fn word(&mut self, text: &str) -> Arg {
@@ -1209,12 +1936,19 @@ impl Walker {
                             .unwrap_or("~"),
                     );
                 }
-                WordPiece::ParameterExpansion(_) => {
+                WordPiece::ParameterExpansion(expr) => {
                     arg.dynamic = true;
                     let written = source.get(piece.start_index..piece.end_index).unwrap_or("");
                     if let Some(inner) =
                         written.strip_prefix("${").and_then(|w| w.strip_suffix('}'))
                     {
+                        if let Some(what) = recursive_expansion(expr) {
+                            self.unvouch(format!(
+                                "The expansion `{}` is {what}, which evaluates a variable's \
+                                 value and can run substitutions hidden in it.",
+                                excerpt(written)
+                            ));
+                        }
                         self.nested_word(inner);
                     }
                 }
@@ -1231,6 +1965,9 @@ impl Walker {
                 }
                 WordPiece::ArithmeticExpression(expr) => {
                     arg.dynamic = true;
+                    if names_variables(&expr.value) {
+                        self.unvouch_arithmetic(&format!("$(( {} ))", expr.value));
+                    }
                     self.arithmetic(&expr.value);
                 }
             }
@@ -1286,14 +2023,42 @@ impl Walker {
             ));
             return;
         }
-        let name = program_name(&first.value).to_owned();
-        if name.is_empty() {
+        let base = program_name(&first.value);
+        if base.is_empty() {
             return;
         }
-        let rest = &args[1..];
+        let mut name = fold_program(&first.value);
+        if base.len() != first.value.len() {
+            self.unvouch(format!(
+                "The program `{}` is given by a path; an allow rule vouches only for a \
+                 program found on PATH.",
+                excerpt(&first.raw)
+            ));
+        } else if name != base {
+            self.unvouch(format!(
+                "The program `{}` is `{name}` only where names ignore case or `.exe`; an \
+                 allow rule vouches only for the name as written in it.",
+                excerpt(&first.raw)
+            ));
+        }
+        let dashed_git: Vec<Arg>;
+        let mut rest = &args[1..];
+        if let Some(subcommand) = name.strip_prefix("git-").filter(|s| !s.is_empty()) {
+            dashed_git = std::iter::once(Arg::literal(subcommand))
+                .chain(rest.iter().cloned())
+                .collect();
+            rest = &dashed_git;
+            name = "git".to_owned();
+        }
         let built = build(&name, rest);
         for reason in &built.reasons {
             self.reason(reason.clone());
+        }
+        for reason in &built.unvouched {
+            self.unvouch(reason.clone());
+        }
+        for path in &built.written {
+            self.write(path.clone());
         }
         let mut command = built.into_command(name.clone(), join_raw(args));
         if appended {
@@ -1303,7 +2068,21 @@ impl Walker {
                 .get_or_insert_with(|| APPENDED.to_owned());
             command.slots.push(Slot::Appended);
         }
-        self.commands.push(command);
+        let send_pack =
+            name == "git" && command.positional.first().is_some_and(|w| w == "send-pack");
+        if send_pack {
+            let mut push = command.clone();
+            push.positional[0] = "push".to_owned();
+            push.slots[0] = Slot::Word("push".to_owned());
+            self.commands.push(command);
+            self.commands.push(push);
+        } else {
+            self.commands.push(command);
+        }
+        self.effects(&name, rest);
+        if name == "git" {
+            self.git_runs(rest);
+        }
         match inner(&name, rest) {
             Inner::None => {}
             Inner::Command {
@@ -1328,6 +2107,11 @@ impl Walker {
                 }
             }
             Inner::Script { word, via } => self.script_word(word, &via),
+            Inner::Scripts { words, via } => {
+                for word in words {
+                    self.script_word(word, &via);
+                }
+            }
             Inner::Text { text, via } => self.script_text(&text, &via),
             Inner::NotUnderstood(reason) => self.reason(reason),
         }
@@ -1336,6 +2120,225 @@ impl Walker {
                 "`eval` runs its words as a new command line: `{}`.",
                 excerpt(&join_raw(args))
             ));
+        }
+    }
+
+    /// What a builtin does to the shell beyond running: setting variables
+    /// or the command table unvouches the line, and the array subscripts in
+    /// the variable names it is given are evaluated (so walked).
+    fn effects(&mut self, name: &str, args: &[Arg]) {
+        let sets =
+            |what: &str| format!("`{name}` {what}, which can change what later commands run.");
+        match name {
+            "export" | "declare" | "typeset" | "local" | "readonly" => {
+                for arg in args {
+                    if arg.varies() {
+                        if !arg.is_option() && arg.raw.contains(['=', '$', '`']) {
+                            self.unvouch(sets(&format!(
+                                "may set a variable chosen at run time (`{}`)",
+                                excerpt(&arg.raw)
+                            )));
+                        }
+                        continue;
+                    }
+                    self.subscript_of(arg);
+                    if let Some(variable) = variable(&arg.value).filter(|v| v.assigns) {
+                        self.unvouch_assignment(&arg.raw, variable.name);
+                    }
+                }
+            }
+            "env" | "sudo" => {
+                let end = scan(args, syntax_of(name)).end;
+                for arg in &args[end..skip_assignments(args, end)] {
+                    if let Some((variable, _)) = arg.value.split_once('=') {
+                        self.unvouch_assignment(&arg.raw, variable);
+                    }
+                }
+            }
+            "read" | "mapfile" | "readarray" | "getopts" => {
+                self.unvouch(sets("sets variables"));
+                for arg in args {
+                    self.subscript_of(arg);
+                }
+            }
+            "printf" => {
+                if let Some(at) = args.iter().position(|a| !a.varies() && a.value == "-v") {
+                    self.unvouch(
+                        "`printf -v` sets a variable, which can change what later commands run."
+                            .to_owned(),
+                    );
+                    if let Some(target) = args.get(at + 1) {
+                        self.subscript_of(target);
+                    }
+                }
+            }
+            "unset" => {
+                for arg in args {
+                    self.subscript_of(arg);
+                }
+            }
+            "test" | "[" => {
+                for pair in args.windows(2) {
+                    if !pair[0].varies() && pair[0].value == "-v" {
+                        self.subscript_of(&pair[1]);
+                    }
+                }
+            }
+            "let" => {
+                self.unvouch_arithmetic(&format!("let {}", join_raw(args)));
+                for arg in args.iter().filter(|a| !a.varies()) {
+                    let expression = arg.value.clone();
+                    self.nested_word(&expression);
+                }
+            }
+            "hash" => {
+                let sets_path = args.iter().any(|a| {
+                    !a.varies()
+                        && a.value.starts_with('-')
+                        && !a.value.starts_with("--")
+                        && a.value.contains('p')
+                });
+                if sets_path {
+                    self.unvouch(
+                        "`hash -p` sets the program a command name runs, which can change \
+                         what later commands run."
+                            .to_owned(),
+                    );
+                }
+            }
+            "enable" if !args.is_empty() => {
+                self.unvouch(sets("turns builtins on or off or loads new ones"));
+            }
+            _ => {}
+        }
+    }
+
+    /// The commands git itself runs for `submodule foreach`, `rebase
+    /// --exec`, `bisect run`, `filter-branch`, `filter-repo` and `difftool
+    /// --extcmd`: each is not understood (git decides where and how often it
+    /// runs), and what can be parsed is listed.
+    fn git_runs(&mut self, args: &[Arg]) {
+        let end = scan(args, &GIT_GLOBAL).end;
+        let Some(subcommand) = args.get(end).filter(|a| !a.varies()) else {
+            return;
+        };
+        let rest = &args[end + 1..];
+        let options_end = |from: usize| {
+            let mut i = from;
+            while i < rest.len() && rest[i].is_option() && rest[i].value != "--" {
+                i += 1;
+            }
+            if rest.get(i).is_some_and(|a| !a.varies() && a.value == "--") {
+                i += 1;
+            }
+            i
+        };
+        match subcommand.value.as_str() {
+            "submodule" => {
+                let at = options_end(0);
+                if rest
+                    .get(at)
+                    .is_some_and(|a| !a.varies() && a.value == "foreach")
+                {
+                    let start = options_end(at + 1);
+                    self.git_hidden_words(&rest[start..], "git submodule foreach");
+                }
+            }
+            "bisect"
+                if rest
+                    .first()
+                    .is_some_and(|a| !a.varies() && a.value == "run") =>
+            {
+                self.git_hidden_words(&rest[1..], "git bisect run");
+            }
+            "rebase" => {
+                for hidden in option_values(rest, "exec", 'x', "sXC") {
+                    self.git_hidden(hidden, "git rebase --exec");
+                }
+            }
+            "difftool" => {
+                for hidden in option_values(rest, "extcmd", 'x', "t") {
+                    self.git_hidden(hidden, "git difftool --extcmd");
+                }
+            }
+            "filter-branch" => {
+                const FILTERS: &[&str] = &[
+                    "--setup",
+                    "--env-filter",
+                    "--tree-filter",
+                    "--index-filter",
+                    "--parent-filter",
+                    "--msg-filter",
+                    "--commit-filter",
+                    "--tag-name-filter",
+                ];
+                let mut i = 0;
+                while i < rest.len() {
+                    let arg = &rest[i];
+                    i += 1;
+                    if arg.varies() {
+                        continue;
+                    }
+                    if FILTERS.contains(&arg.value.as_str()) {
+                        if let Some(word) = rest.get(i) {
+                            self.git_hidden(
+                                Hidden::Word(word),
+                                &format!("git filter-branch {}", arg.value),
+                            );
+                        }
+                        i += 1;
+                    } else if let Some((option, text)) = arg.value.split_once('=')
+                        && FILTERS.contains(&option)
+                    {
+                        self.git_hidden(
+                            Hidden::Text(text.to_owned()),
+                            &format!("git filter-branch {option}"),
+                        );
+                    }
+                }
+            }
+            "filter-repo" => self.reason(
+                "`git filter-repo` can run Python code given in its options, which is not \
+                 analysed."
+                    .to_owned(),
+            ),
+            _ => {}
+        }
+    }
+
+    /// A command `via` (a git subcommand) runs through a shell.
+    fn git_hidden(&mut self, hidden: Hidden<'_>, via: &str) {
+        let written = match &hidden {
+            Hidden::Word(word) => word.raw.clone(),
+            Hidden::Text(text) => text.clone(),
+        };
+        self.reason(format!(
+            "`{via}` runs `{}` through a shell; its commands are listed, but git decides \
+             where and how often they run.",
+            excerpt(&written)
+        ));
+        match hidden {
+            Hidden::Word(word) => self.script_word(word, via),
+            Hidden::Text(text) => self.script_text(&text, via),
+        }
+    }
+
+    /// The words of `git submodule foreach` / `git bisect run`, which git
+    /// joins with spaces and runs through a shell.
+    fn git_hidden_words(&mut self, words: &[Arg], via: &str) {
+        match words {
+            [] => {}
+            [word] => self.git_hidden(Hidden::Word(word), via),
+            _ => match static_script(words) {
+                Some(text) => self.git_hidden(Hidden::Text(text), via),
+                None => {
+                    self.reason(format!(
+                        "The command given to `{via}` is computed at run time: `{}`.",
+                        excerpt(&join_raw(words))
+                    ));
+                    self.deeper(|walker| walker.run(words, false));
+                }
+            },
         }
     }
 
@@ -1361,8 +2364,16 @@ impl Walker {
         if text.trim().is_empty() {
             return;
         }
-        nested.walk_text(text);
+        nested.stack_openers = self.stack_openers;
+        nested.large_stack = self.large_stack;
+        nested.walk_fresh(text);
         self.commands.append(&mut nested.commands);
+        for reason in nested.unvouched {
+            self.unvouch(reason);
+        }
+        for path in nested.written {
+            self.write(path);
+        }
         for reason in nested.reasons {
             if reason.starts_with("Commands are nested") {
                 self.reason(reason);
@@ -1760,6 +2771,22 @@ const GIT_COMMIT: Syntax = Syntax {
     ..GENERIC
 };
 
+/// Only the options that take a value, so that counting the words after
+/// `git config` tells a read from a write.
+const GIT_CONFIG: Syntax = Syntax {
+    short_values: "f",
+    long_values: &[
+        "--file",
+        "--blob",
+        "--type",
+        "--default",
+        "--comment",
+        "--value",
+        "--url",
+    ],
+    ..GENERIC
+};
+
 const RM: Syntax = Syntax {
     short_values: "",
     long_values: &[],
@@ -2089,6 +3116,168 @@ const SU: Syntax = wrapper(
 );
 const WATCH: Syntax = wrapper("nq", &["--interval", "--equexit"]);
 const SHELL: Syntax = wrapper("oO", &["--rcfile", "--init-file"]);
+const STRACE: Syntax = wrapper(
+    "abeEIoOpPsSUuX",
+    &[
+        "--output",
+        "--expr",
+        "--attach",
+        "--user",
+        "--string-limit",
+        "--env",
+        "--columns",
+        "--trace",
+        "--signal",
+        "--status",
+        "--trace-path",
+        "--summary-sort-by",
+        "--summary-columns",
+        "--const-print-style",
+    ],
+);
+const LTRACE: Syntax = wrapper(
+    "aADeFlnopsuwx",
+    &["--output", "--library", "--indent", "--align", "--config"],
+);
+const RUNUSER: Syntax = wrapper(
+    "ugGscw",
+    &[
+        "--user",
+        "--group",
+        "--supp-group",
+        "--shell",
+        "--command",
+        "--session-command",
+        "--whitelist-environment",
+    ],
+);
+const SETPRIV: Syntax = wrapper(
+    "",
+    &[
+        "--ruid",
+        "--euid",
+        "--rgid",
+        "--egid",
+        "--reuid",
+        "--regid",
+        "--groups",
+        "--inh-caps",
+        "--ambient-caps",
+        "--bounding-set",
+        "--securebits",
+        "--pdeathsig",
+        "--selinux-label",
+        "--apparmor-profile",
+        "--landlock-access",
+        "--landlock-rule",
+        "--seccomp-filter",
+    ],
+);
+const UNSHARE: Syntax = wrapper(
+    "RwSG",
+    &[
+        "--map-user",
+        "--map-group",
+        "--map-users",
+        "--map-groups",
+        "--propagation",
+        "--setgroups",
+        "--root",
+        "--wd",
+        "--setuid",
+        "--setgid",
+        "--monotonic",
+        "--boottime",
+    ],
+);
+const NSENTER: Syntax = wrapper("tSG", &["--target", "--setuid", "--setgid"]);
+const SYSTEMD_RUN: Syntax = wrapper(
+    "upEMH",
+    &[
+        "--unit",
+        "--property",
+        "--description",
+        "--slice",
+        "--setenv",
+        "--uid",
+        "--gid",
+        "--nice",
+        "--working-directory",
+        "--service-type",
+        "--machine",
+        "--host",
+        "--on-active",
+        "--on-boot",
+        "--on-startup",
+        "--on-unit-active",
+        "--on-unit-inactive",
+        "--on-calendar",
+        "--timer-property",
+        "--path-property",
+        "--socket-property",
+        "--capsule",
+        "--json",
+    ],
+);
+/// `npx`, `bunx`, `npm exec`, `pnpm dlx`/`exec`, `yarn dlx`/`exec`: options
+/// before the command (`-c`/`--call` scripts are handled apart).
+const NODE_RUNNER: Syntax = wrapper(
+    "pw",
+    &[
+        "--package",
+        "--workspace",
+        "--prefix",
+        "--registry",
+        "--userconfig",
+        "--cache",
+        "--loglevel",
+        "--filter",
+        "--dir",
+    ],
+);
+/// `uv run` and `uvx` (`uv tool run`): options before the command.
+const UV_RUN: Syntax = wrapper(
+    "pCPf",
+    &[
+        "--with",
+        "--with-editable",
+        "--with-requirements",
+        "--from",
+        "--python",
+        "--package",
+        "--env-file",
+        "--directory",
+        "--project",
+        "--extra",
+        "--no-extra",
+        "--group",
+        "--no-group",
+        "--only-group",
+        "--index",
+        "--default-index",
+        "--index-url",
+        "--extra-index-url",
+        "--find-links",
+        "--config-file",
+        "--cache-dir",
+        "--color",
+        "--index-strategy",
+        "--keyring-provider",
+        "--resolution",
+        "--prerelease",
+        "--exclude-newer",
+        "--link-mode",
+        "--refresh-package",
+        "--reinstall-package",
+        "--upgrade-package",
+        "--python-platform",
+        "--config-setting",
+        "--no-binary-package",
+        "--no-build-package",
+        "--allow-insecure-host",
+        "--fork-strategy",
+    ],
+);
 /// A wrapper without options that take a value.
 const PLAIN_WRAPPER: Syntax = wrapper("", &[]);
 
@@ -2126,8 +3315,19 @@ fn syntax_of(program: &str) -> &'static Syntax {
         "flock" => &FLOCK,
         "su" => &SU,
         "watch" => &WATCH,
-        "bash" | "sh" | "dash" | "zsh" | "ksh" | "mksh" | "ash" => &SHELL,
-        "nohup" | "command" | "builtin" | "setsid" | "unbuffer" => &PLAIN_WRAPPER,
+        "bash" | "sh" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" => &SHELL,
+        "strace" => &STRACE,
+        "ltrace" => &LTRACE,
+        "runuser" => &RUNUSER,
+        "setpriv" => &SETPRIV,
+        "unshare" => &UNSHARE,
+        "nsenter" => &NSENTER,
+        "systemd-run" => &SYSTEMD_RUN,
+        "npx" | "bunx" => &NODE_RUNNER,
+        "uvx" => &UV_RUN,
+        "nohup" | "command" | "builtin" | "setsid" | "unbuffer" | "taskset" | "busybox" => {
+            &PLAIN_WRAPPER
+        }
         _ => &GENERIC,
     }
 }
@@ -2141,6 +3341,8 @@ fn git_subcommand_syntax(subcommand: &str) -> &'static Syntax {
         "checkout" => &GIT_CHECKOUT,
         "switch" => &GIT_SWITCH,
         "commit" => &GIT_COMMIT,
+        "send-pack" => &GIT_PUSH,
+        "config" => &GIT_CONFIG,
         _ => &GENERIC,
     }
 }
@@ -2296,7 +3498,12 @@ struct Built {
     flags: BTreeSet<String>,
     slots: Vec<Slot>,
     dynamic_word: Option<String>,
+    /// For [`CommandLine::not_understood`].
     reasons: Vec<String>,
+    /// For [`CommandLine::unvouched`].
+    unvouched: Vec<String>,
+    /// For [`CommandLine::written_paths`].
+    written: Vec<String>,
 }
 
 impl Built {
@@ -2305,7 +3512,7 @@ impl Built {
             flags: scanned.flags,
             slots: scanned.slots,
             dynamic_word: scanned.dynamic_word,
-            reasons: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -2332,7 +3539,16 @@ fn build(program: &str, args: &[Arg]) -> Built {
                 args.first()
                     .is_some_and(|a| !a.varies() && a.value.starts_with('+')),
             );
-            Built::from_scan(scan(&args[skip..], &CARGO))
+            let mut built = Built::from_scan(scan(&args[skip..], &CARGO));
+            for option in ["--config", "-Z"] {
+                if built.flags.contains(option) {
+                    built.unvouched.push(format!(
+                        "`cargo {option}` changes cargo's configuration, which can change \
+                         what the command runs."
+                    ));
+                }
+            }
+            built
         }
         "find" => {
             let own: Vec<Arg> = find_own_args(args);
@@ -2351,9 +3567,26 @@ fn build(program: &str, args: &[Arg]) -> Built {
     }
 }
 
+/// git's global options that change its configuration or what it runs.
+const GIT_CONFIGURING_OPTIONS: &[&str] = &[
+    "-c",
+    "--config-env",
+    "--exec-path",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+];
+
 fn build_git(args: &[Arg]) -> Built {
     let global = scan(args, &GIT_GLOBAL);
     let mut built = Built::default();
+    for option in GIT_CONFIGURING_OPTIONS {
+        if global.flags.contains(*option) {
+            built.unvouched.push(format!(
+                "`git {option}` changes git's configuration or what it runs."
+            ));
+        }
+    }
     for pair in args[..global.end].windows(2) {
         let defines_alias =
             pair[0].value == "-c" && pair[1].value.to_ascii_lowercase().starts_with("alias.");
@@ -2382,7 +3615,8 @@ fn build_git(args: &[Arg]) -> Built {
             .insert(0, Slot::Word(subcommand.value.clone()));
         scanned
     };
-    if subcommand.value == "push" && !subcommand.varies() {
+    let pushes = matches!(subcommand.value.as_str(), "push" | "send-pack");
+    if pushes && !subcommand.varies() {
         for slot in scanned.slots.iter_mut().skip(1) {
             if let Slot::Word(text) = slot {
                 if let Some(refspec) = text.strip_prefix('+').filter(|r| !r.is_empty()) {
@@ -2395,10 +3629,166 @@ fn build_git(args: &[Arg]) -> Built {
             }
         }
     }
+    if !subcommand.varies() {
+        match subcommand.value.as_str() {
+            "config" if git_config_writes(&scanned) => built.unvouched.push(format!(
+                "`{}` sets or unsets git configuration, which can change what later \
+                 commands run.",
+                excerpt(&format!("git {}", join_raw(&args[global.end..])))
+            )),
+            sub @ ("diff" | "log" | "show" | "format-patch") => {
+                git_output_files(sub, rest, &mut built);
+            }
+            _ => {}
+        }
+    }
     built.flags = scanned.flags;
     built.slots = scanned.slots;
     built.dynamic_word = scanned.dynamic_word;
     built
+}
+
+/// Whether a scanned `git config` (its first slot is `config`) sets or
+/// unsets a value rather than reading one.
+fn git_config_writes(scanned: &Scanned) -> bool {
+    const WRITING_OPTIONS: &[&str] = &[
+        "--add",
+        "--unset",
+        "--unset-all",
+        "--replace-all",
+        "--edit",
+        "-e",
+        "--rename-section",
+        "--remove-section",
+    ];
+    if WRITING_OPTIONS.iter().any(|o| scanned.flags.contains(*o)) {
+        return true;
+    }
+    let words = &scanned.slots[1..];
+    match words.first().map(Slot::text) {
+        Some("get" | "list") => words.iter().any(|w| matches!(w, Slot::Dynamic(_))),
+        Some("set" | "unset" | "rename-section" | "remove-section" | "edit") => true,
+        _ => words.len() > 1 || words.iter().any(|w| matches!(w, Slot::Dynamic(_))),
+    }
+}
+
+/// The files `git diff`/`log`/`show`/`format-patch` write for `--output`
+/// (`-o`, and `format-patch`'s `--output-directory`).
+fn git_output_files(subcommand: &str, args: &[Arg], built: &mut Built) {
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg.varies() {
+            if arg.raw.starts_with("--output") || arg.raw.starts_with("-o") {
+                built.unvouched.push(format!(
+                    "`git {subcommand} {}` writes to a file named at run time.",
+                    excerpt(&arg.raw)
+                ));
+            }
+            continue;
+        }
+        let value = arg.value.as_str();
+        if value == "--" {
+            break;
+        }
+        let attached = value
+            .strip_prefix("--output=")
+            .or_else(|| value.strip_prefix("--output-directory="))
+            .or_else(|| value.strip_prefix("-o").filter(|rest| !rest.is_empty()));
+        let file = match attached {
+            Some(file) => file.to_owned(),
+            None if matches!(value, "--output" | "--output-directory" | "-o") => {
+                let Some(next) = args.get(i) else { break };
+                i += 1;
+                if next.varies() {
+                    built.unvouched.push(format!(
+                        "`git {subcommand} {value} {}` writes to a file named at run time.",
+                        excerpt(&next.raw)
+                    ));
+                    continue;
+                }
+                next.value.clone()
+            }
+            None => continue,
+        };
+        if !writes_no_file(&file) && !built.written.contains(&file) {
+            built.written.push(file);
+        }
+    }
+}
+
+/// A command a git subcommand runs through a shell: one word, or the text
+/// of an `--option=TEXT` / `-xTEXT` word.
+enum Hidden<'a> {
+    Word(&'a Arg),
+    Text(String),
+}
+
+/// The values of a git option given as `--LONG VALUE`, `--LONG=VALUE` (or
+/// a unique abbreviation of at least two letters), `-S VALUE` or `-SVALUE`
+/// (also at the end of a cluster) where `S` is `short`. `takes_value` are
+/// the other short options that take a value, which ends a cluster.
+fn option_values<'a>(
+    args: &'a [Arg],
+    long: &str,
+    short: char,
+    takes_value: &str,
+) -> Vec<Hidden<'a>> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg.varies() {
+            let raw = arg.raw.trim_start_matches(['"', '\'']);
+            let long_prefix = format!("--{}", long.get(..2).unwrap_or(long));
+            if raw.starts_with(&long_prefix) || raw.starts_with(&format!("-{short}")) {
+                found.push(Hidden::Word(arg));
+            }
+            continue;
+        }
+        let value = arg.value.as_str();
+        if value == "--" {
+            break;
+        }
+        if let Some(option) = value.strip_prefix("--") {
+            let (name, attached) = match option.split_once('=') {
+                Some((name, text)) => (name, Some(text)),
+                None => (option, None),
+            };
+            if name.len() >= 2 && long.starts_with(name) {
+                match attached {
+                    Some(text) => found.push(Hidden::Text(text.to_owned())),
+                    None => {
+                        found.extend(args.get(i).map(Hidden::Word));
+                        i += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(cluster) = value.strip_prefix('-') else {
+            continue;
+        };
+        for (at, c) in cluster.char_indices() {
+            let attached = &cluster[at + c.len_utf8()..];
+            if c == short {
+                if attached.is_empty() {
+                    found.extend(args.get(i).map(Hidden::Word));
+                    i += 1;
+                } else {
+                    found.push(Hidden::Text(attached.to_owned()));
+                }
+                break;
+            }
+            if takes_value.contains(c) {
+                i += usize::from(attached.is_empty());
+                break;
+            }
+        }
+    }
+    found
 }
 
 /// `find`'s own arguments: everything but the commands of `-exec` and
@@ -2445,6 +3835,8 @@ enum Inner<'a> {
     Commands(Vec<&'a [Arg]>),
     /// A script word run by a shell (`bash -c WORD`).
     Script { word: &'a Arg, via: String },
+    /// Several script words run by a shell (`fish -C INIT -c SCRIPT`).
+    Scripts { words: Vec<&'a Arg>, via: String },
     /// A script assembled from several words (`eval`, `watch`).
     Text { text: String, via: String },
     /// Something that cannot be followed.
@@ -2632,7 +4024,67 @@ fn inner<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
             }
             Inner::Commands(list)
         }
-        "bash" | "sh" | "dash" | "zsh" | "ksh" | "mksh" | "ash" => shell_script(program, args),
+        "bash" | "sh" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" => {
+            shell_script(program, args)
+        }
+        "strace" | "ltrace" => {
+            let s = scanned();
+            if s.end >= args.len() {
+                return Inner::None;
+            }
+            Inner::command(&args[s.end..])
+        }
+        "taskset" => {
+            let s = scanned();
+            if s.flags.contains("-p") || s.flags.contains("--pid") {
+                return Inner::None;
+            }
+            Inner::command(&args[(s.end + 1).min(args.len())..])
+        }
+        "runuser" => {
+            let s = scanned();
+            if s.flags.contains("-u") || s.flags.contains("--user") {
+                Inner::command(&args[s.end..])
+            } else {
+                su_script(args)
+            }
+        }
+        "setpriv" | "unshare" | "nsenter" | "systemd-run" => Inner::command(&args[scanned().end..]),
+        "busybox" => match args.first() {
+            Some(applet) if !applet.is_option() => Inner::command(args),
+            _ => Inner::None,
+        },
+        "script" => script_command(args),
+        "npx" | "bunx" | "uvx" => package_runner(program, args, syntax_of(program)),
+        "npm" | "pnpm" | "yarn" | "uv" => {
+            let mut own = *syntax_of(program);
+            own.stop_at_positional = true;
+            own.strict = true;
+            let at = scan(args, &own).end;
+            let Some(subcommand) = args.get(at).filter(|a| !a.varies()) else {
+                return Inner::None;
+            };
+            let runs = match (program, subcommand.value.as_str()) {
+                ("npm", "exec" | "x") | ("pnpm" | "yarn", "dlx" | "exec") => Some(&NODE_RUNNER),
+                ("uv", "run") => Some(&UV_RUN),
+                ("uv", "tool") if args.get(at + 1).is_some_and(|a| a.value == "run") => {
+                    return package_runner("uv tool run", &args[at + 2..], &UV_RUN);
+                }
+                _ => None,
+            };
+            match runs {
+                Some(syntax) => package_runner(
+                    &format!("{program} {}", subcommand.value),
+                    &args[at + 1..],
+                    syntax,
+                ),
+                None => Inner::None,
+            }
+        }
+        "python" | "python2" | "python3" | "pypy" | "pypy3" | "perl" | "node" | "nodejs"
+        | "ruby" | "php" | "lua" | "osascript" | "pwsh" | "powershell" | "bun" | "deno" | "awk"
+        | "gawk" | "mawk" | "nawk" => foreign_code(program, args),
+        _ if program.starts_with("python3.") => foreign_code("python3", args),
         "eval" => match static_script(args) {
             Some(text) => Inner::Text {
                 text,
@@ -2683,6 +4135,249 @@ fn xargs_replace_string(options: &[Arg]) -> Option<String> {
     None
 }
 
+/// `script … -c CMD` (or `--command CMD`, `--command=CMD`): `CMD` is run by
+/// a shell; without it `script` runs an interactive shell.
+fn script_command(args: &[Arg]) -> Inner<'_> {
+    const TAKES_VALUE: &str = "BEIOTmo";
+    const LONG_VALUES: &[&str] = &[
+        "--log-io",
+        "--echo",
+        "--log-in",
+        "--log-out",
+        "--log-timing",
+        "--logging-format",
+        "--output-limit",
+    ];
+    let via = || "script -c".to_owned();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg.varies() {
+            continue;
+        }
+        let value = arg.value.as_str();
+        if value == "--" {
+            break;
+        }
+        if value == "--command" {
+            return args
+                .get(i)
+                .map_or(Inner::None, |word| Inner::Script { word, via: via() });
+        }
+        if let Some(text) = value.strip_prefix("--command=") {
+            return Inner::Text {
+                text: text.to_owned(),
+                via: via(),
+            };
+        }
+        if value.starts_with("--") {
+            i += usize::from(LONG_VALUES.contains(&value));
+            continue;
+        }
+        let Some(cluster) = value.strip_prefix('-') else {
+            continue;
+        };
+        for (at, c) in cluster.char_indices() {
+            let attached = &cluster[at + c.len_utf8()..];
+            if c == 'c' {
+                if !attached.is_empty() {
+                    return Inner::Text {
+                        text: attached.to_owned(),
+                        via: via(),
+                    };
+                }
+                return args
+                    .get(i)
+                    .map_or(Inner::None, |word| Inner::Script { word, via: via() });
+            }
+            if TAKES_VALUE.contains(c) {
+                i += usize::from(attached.is_empty());
+                break;
+            }
+        }
+    }
+    Inner::None
+}
+
+/// `npx`, `bunx`, `uvx`, `npm exec`, `pnpm dlx`, `uv run` and the like: the
+/// runner's options (a `-c`/`--call`/`--shell-mode` script is parsed as a
+/// line), then the command.
+fn package_runner<'a>(via: &str, args: &'a [Arg], syntax: &Syntax) -> Inner<'a> {
+    let mut shell_mode = false;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        if arg.varies() {
+            break;
+        }
+        let value = arg.value.as_str();
+        if value == "--" {
+            i += 1;
+            break;
+        }
+        if !is_option_text(value) {
+            break;
+        }
+        i += 1;
+        if matches!(value, "-c" | "--call") {
+            return args.get(i).map_or(Inner::None, |word| Inner::Script {
+                word,
+                via: format!("{via} {value}"),
+            });
+        }
+        if let Some(text) = value.strip_prefix("--call=") {
+            return Inner::Text {
+                text: text.to_owned(),
+                via: format!("{via} --call"),
+            };
+        }
+        if value == "--shell-mode" {
+            shell_mode = true;
+            continue;
+        }
+        let takes_value = if value.starts_with("--") {
+            !value.contains('=') && syntax.long_values.contains(&value)
+        } else {
+            value.len() == 2 && value[1..].chars().all(|c| syntax.short_values.contains(c))
+        };
+        i += usize::from(takes_value);
+    }
+    let command = &args[i.min(args.len())..];
+    match command.first() {
+        Some(word) if shell_mode => Inner::Script {
+            word,
+            via: format!("{via} --shell-mode"),
+        },
+        Some(_) => Inner::command(command),
+        None => Inner::None,
+    }
+}
+
+/// Interpreters given code in another language on the command line
+/// (`python -c`, `perl -e`, `node -e`, …): not understood, since the code
+/// can run any command.
+fn foreign_code<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
+    // For each interpreter: the short options that take code, and the short
+    // options whose value is attached or next (which end a cluster).
+    let (code, takes_value): (&str, &str) = match program {
+        "perl" => ("eE", "MmIxCdDVF"),
+        "ruby" => ("e", "IrxCEFi0KTW"),
+        "php" => ("rRBEF", "cdzft"),
+        "lua" => ("e", "l"),
+        "osascript" => ("e", "ls"),
+        "python" | "python2" | "python3" | "pypy" | "pypy3" => ("c", "WXm"),
+        "node" | "nodejs" | "bun" => ("ep", "rC"),
+        _ => ("", ""),
+    };
+    let found = |what: &str| {
+        Inner::NotUnderstood(format!(
+            "`{program} {what}` runs code in another language, which is not analysed: \
+             `{}`.",
+            excerpt(&format!("{program} {}", join_raw(args)))
+        ))
+    };
+    match program {
+        "deno" => {
+            return match args.iter().find(|a| !a.is_option()) {
+                Some(first) if first.varies() || first.value == "eval" => found("eval"),
+                _ => Inner::None,
+            };
+        }
+        "pwsh" | "powershell" => {
+            let runs_code = args.iter().any(|a| {
+                let option = a.value.to_ascii_lowercase();
+                a.varies()
+                    || [
+                        "-c",
+                        "-command",
+                        "-e",
+                        "-ec",
+                        "-enc",
+                        "-encodedcommand",
+                        "/c",
+                        "/command",
+                    ]
+                    .contains(&option.as_str())
+            });
+            return if runs_code {
+                found("-Command")
+            } else {
+                Inner::None
+            };
+        }
+        "awk" | "gawk" | "mawk" | "nawk" => return awk_program(program, args),
+        _ => {}
+    }
+    for arg in args {
+        let value = arg.value.as_str();
+        if arg.varies() || value == "--" || !is_option_text(value) {
+            break;
+        }
+        if let Some(long) = value.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(name, _)| name);
+            if matches!(name, "eval" | "print") {
+                return found(&format!("--{name}"));
+            }
+            continue;
+        }
+        for c in value[1..].chars() {
+            if code.contains(c) {
+                return found(&format!("-{c}"));
+            }
+            if takes_value.contains(c) {
+                break;
+            }
+        }
+    }
+    Inner::None
+}
+
+/// An awk program that runs commands (`system(…)`, or a pipe to or from a
+/// command) is not understood.
+fn awk_program<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
+    let mut i = 0;
+    let mut texts: Vec<&Arg> = Vec::new();
+    let mut from_file = false;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        let value = arg.value.as_str();
+        if arg.varies() || !is_option_text(value) || value == "--" {
+            if value == "--" {
+                texts.extend(args.get(i));
+            } else if !from_file && texts.is_empty() {
+                texts.push(arg);
+            }
+            break;
+        }
+        match value {
+            "-f" | "--file" => {
+                from_file = true;
+                i += 1;
+            }
+            "-e" | "--source" => {
+                texts.extend(args.get(i));
+                i += 1;
+            }
+            "-v" | "-F" | "-i" | "--assign" | "--field-separator" | "--include" => i += 1,
+            _ => {}
+        }
+    }
+    let runs = texts
+        .iter()
+        .any(|t| t.varies() || t.value.contains("system") || t.value.contains('|'));
+    if runs {
+        Inner::NotUnderstood(format!(
+            "The `{program}` program may run commands (`system` or a pipe), which is not \
+             analysed: `{}`.",
+            excerpt(&join_raw(args))
+        ))
+    } else {
+        Inner::None
+    }
+}
+
 /// `su … -c SCRIPT` (or `--command=SCRIPT`); other uses run a login shell.
 fn su_script(args: &[Arg]) -> Inner<'_> {
     for (i, arg) in args.iter().enumerate() {
@@ -2713,11 +4408,14 @@ fn su_script(args: &[Arg]) -> Inner<'_> {
 }
 
 /// `bash [options] -c SCRIPT [$0 args…]`; without `-c` and without a
-/// script file, the shell reads its commands from standard input.
+/// script file, the shell reads its commands from standard input. `fish`
+/// also takes `--command SCRIPT` and `-C`/`--init-command SCRIPT`.
 fn shell_script<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
+    let fish = program == "fish";
     let mut run_script = false;
     let mut from_stdin = false;
     let mut informational = false;
+    let mut init: Vec<&Arg> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -2730,9 +4428,27 @@ fn shell_script<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
             break;
         }
         if let Some(long) = value.strip_prefix("--") {
+            if fish && let Some((name, text)) = long.split_once('=') {
+                if matches!(name, "command" | "init-command") {
+                    return Inner::Text {
+                        text: text.to_owned(),
+                        via: format!("{program} --{name}"),
+                    };
+                }
+                i += 1;
+                continue;
+            }
             match long {
                 "rcfile" | "init-file" => i += 1,
                 "version" | "help" => informational = true,
+                "command" if fish => run_script = true,
+                "init-command" if fish => {
+                    init.extend(args.get(i + 1));
+                    i += 1;
+                }
+                "debug" | "debug-output" | "profile" | "profile-startup" | "features" if fish => {
+                    i += 1;
+                }
                 _ => {}
             }
             i += 1;
@@ -2743,8 +4459,13 @@ fn shell_script<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
             for c in value[1..].chars() {
                 match c {
                     'c' => run_script = true,
-                    's' => from_stdin = true,
-                    'o' | 'O' => takes += 1,
+                    's' if !fish => from_stdin = true,
+                    'C' if fish => {
+                        takes += 1;
+                        init.extend(args.get(i + takes));
+                    }
+                    'd' | 'o' | 'p' if fish => takes += 1,
+                    'o' | 'O' if !fish => takes += 1,
                     _ => {}
                 }
             }
@@ -2755,15 +4476,21 @@ fn shell_script<'a>(program: &str, args: &'a [Arg]) -> Inner<'a> {
     }
     let operands = args.get(i..).unwrap_or(&[]);
     if run_script {
-        return match operands.first() {
-            Some(word) => Inner::Script {
+        init.extend(operands.first());
+    }
+    if !init.is_empty() {
+        return match init.as_slice() {
+            [word] => Inner::Script {
                 word,
                 via: format!("{program} -c"),
             },
-            None => Inner::None,
+            _ => Inner::Scripts {
+                words: init,
+                via: format!("{program} -c"),
+            },
         };
     }
-    if informational {
+    if run_script || informational {
         return Inner::None;
     }
     if from_stdin || operands.is_empty() {
@@ -2787,9 +4514,15 @@ enum PatternWord {
 }
 
 impl PatternWord {
+    /// A literal word, normalised like the command words it is compared
+    /// with.
+    fn exact(word: &str) -> Self {
+        Self::Exact(normalise_word(word).into_owned())
+    }
+
     fn accepts(&self, word: &str) -> bool {
         match self {
-            Self::Exact(expected) => expected == word,
+            Self::Exact(expected) => *expected == normalise_word(word),
             Self::Any => true,
         }
     }
@@ -2857,6 +4590,12 @@ fn split_exceptions(text: &str) -> Result<(String, Vec<String>), PatternProblem>
 
 impl Shape {
     fn parse(text: &str) -> Result<Self, PatternProblem> {
+        if nesting(text).openers > SMALL_STACK_OPENERS {
+            return Err(PatternProblem::Unparsable(format!(
+                "it opens more than {SMALL_STACK_OPENERS} brackets, substitutions or \
+                 compound commands, which no one simple command needs"
+            )));
+        }
         let program = parse_program(text).map_err(PatternProblem::Unparsable)?;
         let simple = only_simple_command(&program).ok_or(PatternProblem::NotOneCommand)?;
         let mut walker = Walker::new(0);
@@ -2885,8 +4624,12 @@ impl Shape {
         if first.varies() || first.brace.is_some() {
             return Err(PatternProblem::DynamicProgram(first.written().to_owned()));
         }
-        let program = program_name(&first.value).to_owned();
+        let mut program = fold_program(&first.value);
         let mut plain = Vec::new();
+        if let Some(subcommand) = program.strip_prefix("git-").filter(|s| !s.is_empty()) {
+            plain.push(Arg::literal(subcommand));
+            program = "git".to_owned();
+        }
         let mut negated = Vec::new();
         for word in &words[1..] {
             if !word.varies() && word.value.starts_with('!') {
@@ -2906,7 +4649,7 @@ impl Shape {
                 Slot::Dynamic(raw) if raw == "*" => positional.push(PatternWord::Any),
                 Slot::Dynamic(raw) => return Err(PatternProblem::DynamicWord(raw.clone())),
                 Slot::Word(text) | Slot::MaybeValue { text, .. } => {
-                    positional.push(PatternWord::Exact(text.clone()));
+                    positional.push(PatternWord::exact(text));
                 }
                 Slot::Appended => {}
             }
@@ -3077,6 +4820,9 @@ fn match_from(
 /// The words of `text` for the [`looks_like_command`] heuristics, unquoted
 /// (white space split when the shell tokenizer rejects the text).
 fn rough_words(text: &str) -> Vec<String> {
+    if nesting(text).openers > SMALL_STACK_OPENERS {
+        return text.split_whitespace().map(str::to_owned).collect();
+    }
     match shielded(text, || brush_parser::tokenize_str(text)) {
         Ok(Ok(tokens)) => tokens
             .iter()

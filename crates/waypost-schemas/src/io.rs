@@ -68,7 +68,162 @@ pub enum ReadError {
         /// The cap in bytes.
         limit: u64,
     },
+    /// The path is not a regular file (a FIFO, socket, device or folder):
+    /// reading it could block forever or never end.
+    #[error("refusing to read {}: it is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is: `a FIFO`, `a socket`, `a character device`, ...
+        kind: &'static str,
+    },
+    /// The path is a symbolic link, and the read does not follow links.
+    #[error("refusing to read {}: it is a symbolic link", path.display())]
+    Symlink {
+        /// The path.
+        path: PathBuf,
+    },
 }
+
+/// Whether a read follows a symbolic link at the last segment of its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// Follow it (the target must still be a regular file within the cap):
+    /// for paths a person named.
+    Follow,
+    /// Refuse it: for files found in a repository, where a link can point
+    /// anywhere (`/dev/zero`, another user's files).
+    Refuse,
+}
+
+/// What a file's type is, in words, for [`ReadError::NotAFile`].
+fn kind_of(file_type: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+// Invariant: SCHEMA-012 Reading a file never blocks, never follows a link it was told not to, and never allocates past its cap.
+// Category: safety
+// Why: repositories are untrusted input; a FIFO, a link to /dev/zero or a huge file
+//      must not hang or exhaust a process that only wanted to read a small file.
+// Enforced by: open_regular (non-blocking open, O_NOFOLLOW for Links::Refuse, fstat
+//      of the opened file) and read_file (the cap is checked before and while reading).
+/// Opens `path` for reading without blocking and refuses anything that is not
+/// a regular file once opened (so a file swapped after a check is caught
+/// too). Returns the file and its size.
+pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError> {
+    let io_err = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = open_nonblocking(path, links).map_err(|e| {
+        // Name what is there when the open itself was refused.
+        match fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() && links == Links::Refuse => {
+                ReadError::Symlink {
+                    path: path.to_owned(),
+                }
+            }
+            Ok(meta) if !meta.is_file() && !meta.file_type().is_symlink() => ReadError::NotAFile {
+                path: path.to_owned(),
+                kind: kind_of(meta.file_type()),
+            },
+            _ => io_err(e),
+        }
+    })?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile {
+            path: path.to_owned(),
+            kind: kind_of(meta.file_type()),
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path, links: Links) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    if links == Links::Refuse {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    Ok(File::from(fd))
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path, links: Links) -> io::Result<File> {
+    // No FIFOs or device files to fear here; links are refused by looking
+    // first.
+    if links == Links::Refuse && fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a symbolic link",
+        ));
+    }
+    File::open(path)
+}
+
+/// Reads all of the regular file at `path`, refusing it when it is larger
+/// than `limit` bytes (checked before and while reading, so a file that
+/// grows meanwhile is refused too), when it is not a regular file, or, with
+/// [`Links::Refuse`], when it is a symbolic link.
+pub fn read_file(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, ReadError> {
+    let (file, size_hint) = open_regular(path, links)?;
+    let too_large = || ReadError::TooLarge {
+        path: path.to_owned(),
+        limit,
+    };
+    if size_hint > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// [`read_file`] as UTF-8 text; invalid UTF-8 is an [`ReadError::Io`] of
+/// kind `InvalidData` naming the path.
+pub fn read_text(path: &Path, limit: u64, links: Links) -> Result<String, ReadError> {
+    String::from_utf8(read_file(path, limit, links)?).map_err(|_| ReadError::Io {
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, "not valid UTF-8"),
+    })
+}
+
+/// Largest configuration or manifest file waypost reads from a repository
+/// (`waypost.toml`, `Cargo.toml`, `CODEOWNERS`, ignore files): 4 MiB.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 /// An artifact file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -106,8 +261,6 @@ pub enum LoadError {
         source: ValidationError,
     },
 }
-
-const TEMP_SUFFIX: &str = ".tmp";
 
 /// `.<file name>.`: the start of every temporary file made for `path`, so a
 /// person can tell which file a leftover belongs to.
@@ -148,25 +301,155 @@ fn step_error<'a>(path: &'a Path, step: &'static str) -> impl Fn(io::Error) -> W
     }
 }
 
-/// Writes `bytes` to `path` atomically: temporary file in the same directory,
-/// write, fsync, rename over `path`, fsync the directory. On error the
-/// temporary file is removed and `path` is untouched.
+// Invariant: SCHEMA-013 No temporary file outlives its writer for long.
+// Category: crash-safety
+// Why: a writer killed mid-write must not leave its temporary file behind: hundreds of
+//      kills during large writes would pile up hundreds of megabytes nobody removes.
+// Correct pattern: on Linux, write into an unnamed file (O_TMPFILE), give it a name
+//      only when it is complete and synced, and rename that name over the target at
+//      once; elsewhere (and where the file system refuses O_TMPFILE) a fixed,
+//      recognisable name `.<name>.<pid>-<n>.waypost.tmp`. Every writer first removes
+//      the temporary files of the same target whose process is gone.
+// Forbidden: random temporary names nobody can tell apart from user files; removing a
+//      temporary file of a process that is still alive.
+// Enforced by: write_atomic (unnamed_temp, remove_stale_temps).
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, write, fsync, rename over `path`, fsync the directory. On
+/// error the temporary file is removed and `path` is untouched.
+///
+/// On Linux the data is written into an unnamed file (`O_TMPFILE`) that gets
+/// a name only once it is complete, just before the rename, so a writer
+/// killed while writing leaves nothing behind. Elsewhere, and on file systems
+/// without `O_TMPFILE`, the temporary file is named
+/// `.<file name>.<pid>-<n>.waypost.tmp`. Either way, each writer first
+/// removes the temporary files of the same target left by processes that
+/// are gone, so at most one per dead writer exists until the next write.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let dir = parent_dir(path)?;
     let io_err = |step| step_error(path, step);
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(io_err("creating the temporary file"))?;
-    temp.write_all(bytes).map_err(io_err("writing"))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(io_err("syncing the file"))?;
-    temp.persist(path)
-        .map_err(|e| io_err("renaming into place")(e.error))?;
+    remove_stale_temps(dir, path);
+    let temp = temp_name(dir, path);
+    #[cfg(target_os = "linux")]
+    let written = match unnamed_temp(dir, bytes, &temp) {
+        Ok(done) => done,
+        Err(e) => return Err(io_err("writing the unnamed temporary file")(e)),
+    };
+    #[cfg(not(target_os = "linux"))]
+    let written = false;
+    if !written {
+        let result = (|| {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+                .map_err(io_err("creating the temporary file"))?;
+            file.write_all(bytes).map_err(io_err("writing"))?;
+            file.sync_all().map_err(io_err("syncing the file"))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+    }
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(io_err("renaming into place")(e));
+    }
     sync_dir(dir).map_err(io_err("syncing the directory"))?;
     Ok(())
+}
+
+/// The marker every named temporary file of [`write_atomic`] ends with.
+const WAYPOST_TEMP_SUFFIX: &str = ".waypost.tmp";
+
+/// `.<name>.<pid>-<n>.waypost.tmp` in `dir`: unique within this process.
+fn temp_name(dir: &Path, path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(
+        "{}{}-{n}{WAYPOST_TEMP_SUFFIX}",
+        temp_prefix(path),
+        std::process::id()
+    ))
+}
+
+/// Writes `bytes` into an unnamed file in `dir`, syncs it and links it as
+/// `temp`. `Ok(false)` when the file system has no unnamed files (the caller
+/// then writes `temp` directly).
+#[cfg(target_os = "linux")]
+fn unnamed_temp(dir: &Path, bytes: &[u8], temp: &Path) -> io::Result<bool> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    use std::os::fd::AsRawFd;
+    let fd = match rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::ISDIR | rustix::io::Errno::INVAL) => {
+            return Ok(false);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    // Naming an unnamed file through /proc needs no privilege (AT_EMPTY_PATH does).
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    match rustix::fs::linkat(CWD, proc_path.as_str(), CWD, temp, AtFlags::SYMLINK_FOLLOW) {
+        Ok(()) => Ok(true),
+        // No /proc: write the named file instead.
+        Err(rustix::io::Errno::NOENT) if !Path::new("/proc/self/fd").exists() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes the named temporary files of `path` in `dir` whose writer
+/// process is gone. Errors are ignored: cleaning up is best effort.
+fn remove_stale_temps(dir: &Path, path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(middle) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(WAYPOST_TEMP_SUFFIX))
+        else {
+            continue;
+        };
+        let Some(pid) = middle.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != me && writer_gone(pid, &entry) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether the writer of a temporary file is gone: on Linux, no process has
+/// its id (an id can be reused: then the file waits for a later writer);
+/// elsewhere, the file has not changed for an hour.
+fn writer_gone(pid: u32, entry: &fs::DirEntry) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = entry;
+        !Path::new("/proc").join(pid.to_string()).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+    }
 }
 
 /// Like [`write_atomic`], for a caller that is the only writer of `path`
@@ -198,30 +481,11 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads all of `path`, refusing files larger than `limit` bytes (checked
-/// while reading, so a file that grows meanwhile is refused too).
+/// Reads all of `path` (a symlink is followed), refusing files larger than
+/// `limit` bytes and anything that is not a regular file: [`read_file`] with
+/// [`Links::Follow`].
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let io_err = |source| ReadError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = File::open(path).map_err(io_err)?;
-    let too_large = || ReadError::TooLarge {
-        path: path.to_owned(),
-        limit,
-    };
-    let size_hint = file.metadata().map_err(io_err)?.len();
-    if size_hint > limit {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    read_file(path, limit, Links::Follow)
 }
 
 /// The pretty JSON text waypost writes for an artifact: struct field order,

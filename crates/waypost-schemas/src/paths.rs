@@ -163,8 +163,10 @@ impl<'a> PathKey<'a> {
             return Self(Cow::Borrowed(path));
         }
         let mut out = String::with_capacity(path.len());
-        for (i, segment) in path.split(['/', '\\']).enumerate() {
-            if i > 0 {
+        // Empty segments (`a//b`, or a doubled backslash as escaped names
+        // show one) are dropped, as RepoPath drops them.
+        for segment in path.split(['/', '\\']).filter(|s| !s.is_empty()) {
+            if !out.is_empty() {
                 out.push('/');
             }
             fold_segment(segment, &mut out);
@@ -183,10 +185,14 @@ fn fold_segment(segment: &str, out: &mut String) {
     if segment.is_ascii() {
         out.extend(segment.chars().map(|c| c.to_ascii_lowercase()));
     } else {
-        let visible: String = segment.chars().filter(|c| !is_ignorable(*c)).collect();
-        for c in visible.nfc() {
-            out.extend(c.to_lowercase());
-        }
+        // Unicode's canonical caseless form: NFD, full case folding (ß is
+        // ss, ſ is s, ς is σ), then NFC, without ignorable code points.
+        let visible: String = segment
+            .chars()
+            .filter(|c| !is_ignorable(*c))
+            .nfd()
+            .collect();
+        out.extend(caseless::default_case_fold_str(&visible).nfc());
     }
     // NTFS alternate data streams: `name:stream[:type]` is `name`.
     if let Some(colon) = out[start..].find(':')
@@ -274,6 +280,9 @@ struct Globs {
     /// For `X/**` and `X/*`: `X` itself, folded.
     folder: Option<Glob>,
     folder_matcher: Option<GlobMatcher>,
+    /// The folded segments before the first one with a glob character:
+    /// everything the pattern matches lies at or below it.
+    literal_prefix: String,
 }
 
 #[derive(Clone, Debug)]
@@ -321,8 +330,14 @@ impl PathPattern {
                 .filter(|rest| !rest.is_empty())
                 .map(compile)
                 .transpose()?;
+            let literal_prefix = folded
+                .split('/')
+                .take_while(|seg| !seg.contains(['*', '?', '[', '{']))
+                .collect::<Vec<_>>()
+                .join("/");
             let folded = compile(&folded)?;
             PatternKind::Glob(Box::new(Globs {
+                literal_prefix,
                 exact: compile(&normal)?.compile_matcher(),
                 folded_matcher: folded.compile_matcher(),
                 folder_matcher: folder.as_ref().map(Glob::compile_matcher),
@@ -364,24 +379,60 @@ impl PathPattern {
         }
     }
 
-    /// Whether `path`, or any spelling a common filesystem treats as the same
-    /// file, is matched: for patterns that restrict. A folder whose contents
-    /// the pattern matches is covered too (`.github/**` and `.github/*`
-    /// cover `.github`):
-    /// an action on the folder acts on what is inside.
+    /// Whether an action on `path` touches something this pattern restricts,
+    /// under every spelling a common filesystem treats as the same file: the
+    /// path itself, a folder the pattern names that holds it (`docs/*` covers
+    /// `docs/legal/x.md`), or what the pattern names inside it when `path` is
+    /// a folder above everything the pattern can match (`docs` holds all of
+    /// `docs/legal/**`). For patterns that restrict.
     pub fn covers(&self, path: &RepoPath) -> bool {
         self.covers_key(&path.key())
     }
 
     /// [`covers`](Self::covers) with a key computed once for many patterns.
     pub fn covers_key(&self, key: &PathKey<'_>) -> bool {
+        self.covers_all_of_key(key) || self.lies_below(key.as_str())
+    }
+
+    /// Whether `folder` and everything below it is restricted by this
+    /// pattern (folded): the pattern names it, a folder holding it, or all of
+    /// its contents (`X/**`, `X/*`). `docs/legal/**` covers all of
+    /// `docs/legal`, not all of `docs`.
+    pub fn covers_all_of(&self, folder: &RepoPath) -> bool {
+        self.covers_all_of_key(&folder.key())
+    }
+
+    fn covers_all_of_key(&self, key: &PathKey<'_>) -> bool {
+        let key = key.as_str();
         match &self.kind {
-            PatternKind::Prefix { folded, .. } => under_prefix(folded, key.as_str()),
+            PatternKind::Prefix { folded, .. } => under_prefix(folded, key),
             PatternKind::Glob(g) => {
-                g.folded_matcher.is_match(key.as_str())
-                    || g.folder_matcher
-                        .as_ref()
-                        .is_some_and(|f| f.is_match(key.as_str()))
+                // The path, then each folder above it.
+                std::iter::once(key)
+                    .chain(key.rmatch_indices('/').map(|(i, _)| &key[..i]))
+                    .any(|candidate| {
+                        g.folded_matcher.is_match(candidate)
+                            || g.folder_matcher
+                                .as_ref()
+                                .is_some_and(|f| f.is_match(candidate))
+                    })
+            }
+        }
+    }
+
+    /// Whether every path the pattern can match lies strictly below `key`:
+    /// a plain pattern's path lies below it, or a glob's literal folder is
+    /// `key` or lies below it (a glob always has a segment after it).
+    fn lies_below(&self, key: &str) -> bool {
+        let strictly_below = |prefix: &str| {
+            prefix.len() > key.len()
+                && prefix.starts_with(key)
+                && prefix.as_bytes()[key.len()] == b'/'
+        };
+        match &self.kind {
+            PatternKind::Prefix { folded, .. } => strictly_below(folded),
+            PatternKind::Glob(g) => {
+                !key.is_empty() && (g.literal_prefix == key || strictly_below(&g.literal_prefix))
             }
         }
     }
@@ -457,14 +508,22 @@ impl PatternSet {
 
     /// The first pattern that covers the path whose key is `key`.
     pub fn covering_key(&self, key: &PathKey<'_>) -> Option<&PathPattern> {
-        let any_prefix = self.patterns.iter().any(|p| {
-            matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, key.as_str()))
-        });
-        let no_glob = self
-            .folded
-            .as_ref()
-            .is_some_and(|set| !set.is_match(key.as_str()));
-        if !any_prefix && no_glob {
+        let k = key.as_str();
+        // A quick "no" for the common case: no glob matches the path or a
+        // folder above it, and no pattern is a plain path or lies below it.
+        let maybe = match &self.folded {
+            None => true,
+            Some(set) => {
+                std::iter::once(k)
+                    .chain(k.rmatch_indices('/').map(|(i, _)| &k[..i]))
+                    .any(|candidate| set.is_match(candidate))
+                    || self
+                        .patterns
+                        .iter()
+                        .any(|p| matches!(p.kind, PatternKind::Prefix { .. }) || p.lies_below(k))
+            }
+        };
+        if !maybe {
             return None;
         }
         self.patterns.iter().find(|p| p.covers_key(key))
@@ -501,6 +560,12 @@ pub struct Reach {
     pub hard_links: u64,
     /// The final target, physically resolved.
     pub target: Option<RepoPath>,
+    /// When the final target is an existing folder: every path below it
+    /// (links not followed), sorted; what an action on the folder touches.
+    pub contents: Vec<RepoPath>,
+    /// The folder held more than [`MAX_FOLDER_ENTRIES`] entries: `contents`
+    /// is incomplete.
+    pub contents_truncated: bool,
 }
 
 impl Reach {
@@ -513,15 +578,25 @@ impl Reach {
 /// Most symlinks a path lookup follows before the kernel gives up.
 const MAX_LINKS: usize = 40;
 
+/// Most entries of a folder target that [`resolve`] lists in
+/// [`Reach::contents`].
+pub const MAX_FOLDER_ENTRIES: usize = 10_000;
+
 /// What `written` reaches under `root`, resolved as the kernel does: each
-/// existing segment that is a symlink is replaced by its target in turn,
-/// `..` is applied after a link (to the link's target, not lexically), and a
+/// segment that is a symlink is replaced by its target in turn, `..` is
+/// applied after a link (to the link's target, not lexically), and a
 /// symlink as the final segment is followed too. Segments that do not exist
-/// are appended as written. `written` is checked like [`RepoPath::new`]
-/// (no NUL, not absolute) but is walked as written, not lexically normalised.
+/// are taken as folders a writer would create, and the walk goes on (so
+/// `new/../link` still goes through `link`). Separators are the platform's:
+/// on Unix a backslash is part of a name, as the kernel sees it. `written`
+/// is checked like [`RepoPath::new`] (no NUL, not absolute) but is walked as
+/// written, not lexically normalised. When the final target is an existing
+/// folder, what it holds is listed in [`Reach::contents`].
 pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
-    let mut pending: Vec<String> = segments(written)?
-        .into_iter()
+    segments(written)?;
+    let separators: &[char] = if cfg!(windows) { &['/', '\\'] } else { &['/'] };
+    let mut pending: Vec<String> = written
+        .split(separators)
         .rev()
         .filter(|s| !s.is_empty() && *s != ".")
         .map(str::to_owned)
@@ -534,9 +609,10 @@ pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
         too_many_links: false,
         hard_links: 1,
         target: None,
+        contents: Vec::new(),
+        contents_truncated: false,
     };
     let mut current: Vec<String> = Vec::new();
-    let mut missing = false;
     while let Some(segment) = pending.pop() {
         if segment == ".." {
             if current.pop().is_none() {
@@ -549,13 +625,9 @@ pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
             continue;
         }
         current.push(segment);
-        if missing {
-            continue;
-        }
         let here = current.iter().fold(real_root.clone(), |p, s| p.join(s));
         let Ok(meta) = std::fs::symlink_metadata(&here) else {
-            // Nothing more exists: the rest would be created as written.
-            missing = true;
+            // Not there (yet): a writer would create it; keep walking.
             continue;
         };
         if !meta.file_type().is_symlink() {
@@ -565,13 +637,11 @@ pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
             reach.too_many_links = true;
             return Ok(reach);
         }
-        let link = RepoPath(current.join("/"));
         let Ok(target) = std::fs::read_link(&here) else {
-            missing = true;
             continue;
         };
+        reach.links.push(RepoPath(current.join("/")));
         current.pop();
-        reach.links.push(link);
         if target.is_absolute() {
             let inside = target
                 .strip_prefix(&real_root)
@@ -600,19 +670,48 @@ pub fn resolve(root: &Path, written: &str) -> Result<Reach, PathError> {
             reach.reached.push(path);
         }
     }
+    let target = current.join("/");
     if let Some(last) = reach.reached.last()
-        && *last.as_str() != current.join("/")
-        && let Ok(path) = RepoPath::new(&current.join("/"))
+        && last.as_str() != target
+        && let Ok(path) = RepoPath::new(&target)
     {
         reach.reached.push(path);
     }
     reach.reached.dedup();
-    reach.target = RepoPath::new(&current.join("/")).ok();
-    if !missing {
-        let here = current.iter().fold(real_root, |p, s| p.join(s));
-        reach.hard_links = hard_links(&here);
+    reach.target = RepoPath::new(&target).ok();
+    let here = current.iter().fold(real_root, |p, s| p.join(s));
+    reach.hard_links = hard_links(&here);
+    if let Some(folder) = reach.target.clone()
+        && std::fs::symlink_metadata(&here).is_ok_and(|m| m.is_dir())
+    {
+        list_folder(&here, &folder, &mut reach);
     }
     Ok(reach)
+}
+
+/// Everything below `dir` (links not followed), up to [`MAX_FOLDER_ENTRIES`].
+fn list_folder(dir: &Path, folder: &RepoPath, reach: &mut Reach) {
+    let mut stack = vec![(dir.to_path_buf(), folder.as_str().to_owned())];
+    while let Some((disk, name)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&disk) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if reach.contents.len() >= MAX_FOLDER_ENTRIES {
+                reach.contents_truncated = true;
+                return;
+            }
+            let child = format!("{name}/{}", entry.file_name().to_string_lossy());
+            let Ok(path) = RepoPath::new(&child) else {
+                continue;
+            };
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((entry.path(), child));
+            }
+            reach.contents.push(path);
+        }
+    }
+    reach.contents.sort();
 }
 
 /// Pushes `path`'s components so that the first is popped next.
@@ -658,4 +757,102 @@ fn hard_links(path: &Path) -> u64 {
 #[cfg(not(unix))]
 fn hard_links(_path: &Path) -> u64 {
     1
+}
+
+/// A file name as waypost shows it in every output (JSON, SARIF, text),
+/// reversibly: a name that is valid UTF-8 and has no backslash is shown as
+/// it is; any other name has each `\` doubled and each byte that is not
+/// part of valid UTF-8 written `\xNN`. [`unescape_name`] gives the bytes
+/// back, so every reported path names a real file.
+pub fn escape_name(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('\\') => Cow::Borrowed(text),
+        _ => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if c == '\\' {
+                        out.push_str("\\\\");
+                    } else {
+                        out.push(c);
+                    }
+                }
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+            }
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// The bytes of a name shown by [`escape_name`].
+pub fn unescape_name(shown: &str) -> Cow<'_, [u8]> {
+    if !shown.contains('\\') {
+        return Cow::Borrowed(shown.as_bytes());
+    }
+    let bytes = shown.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'\\', Some(b'\\')) => {
+                out.push(b'\\');
+                i += 2;
+            }
+            (b'\\', Some(b'x')) => {
+                let hex = shown
+                    .get(i + 2..i + 4)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 4;
+                    }
+                    None => {
+                        out.push(b'\\');
+                        i += 1;
+                    }
+                }
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The shown name of a path on disk (see [`escape_name`]).
+pub fn escape_os(name: &std::ffi::OsStr) -> Cow<'_, str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        escape_name(name.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        match name.to_string_lossy() {
+            Cow::Borrowed(text) => escape_name(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(escape_name(text.as_bytes()).into_owned()),
+        }
+    }
+}
+
+/// `root` joined with the repository path `shown` (as [`escape_name`]
+/// shows it, `/`-separated): the file it names on disk.
+pub fn on_disk(root: &Path, shown: &str) -> PathBuf {
+    let bytes = unescape_name(shown);
+    let mut out = root.to_path_buf();
+    for segment in bytes.split(|b| *b == b'/').filter(|s| !s.is_empty()) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            out.push(std::ffi::OsStr::from_bytes(segment));
+        }
+        #[cfg(not(unix))]
+        out.push(String::from_utf8_lossy(segment).as_ref());
+    }
+    out
 }

@@ -3,6 +3,7 @@
 mod canonical;
 mod command;
 mod fixtures;
+mod hostile;
 mod io;
 mod layout;
 mod paths;

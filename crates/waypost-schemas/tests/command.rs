@@ -171,6 +171,144 @@ const TABLE: &[(&str, &str, Kind)] = &[
     ("git * main", "git push origin main", No),
     ("$ make deploy", "make deploy", Yes),
     ("$ make deploy", "make test", No),
+    // Program names fold case and `.exe`; dashed git programs are git.
+    ("git push --force", "GIT push -f", Yes),
+    ("git push --force", "git.exe push -f", Yes),
+    ("git push --force", "Git.EXE push --force", Yes),
+    (
+        "git push --force",
+        "'C:\\Program Files\\Git\\bin\\git.exe' push -f",
+        Yes,
+    ),
+    ("GIT push --force", "git push -f", Yes),
+    ("git push --force", "/usr/lib/git-core/git-push -f", Yes),
+    ("git push --force", "git-push --force origin main", Yes),
+    ("git-push --force", "git push -f", Yes),
+    ("git push --force", "git-pull --force", No),
+    ("git push --force", "gitk --all", No),
+    // `git send-pack` is a push.
+    ("git push --force", "git send-pack --force origin main", Yes),
+    ("git push --force", "git send-pack origin +main", Yes),
+    ("git push --force", "git send-pack origin main", No),
+    // More wrappers.
+    (
+        "git push --force",
+        "strace -f -o trace.log git push -f",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "strace -e trace=network git push -f",
+        Yes,
+    ),
+    ("git push --force", "ltrace -s 100 git push -f", Yes),
+    ("git push --force", "taskset 0x3 git push -f", Yes),
+    ("git push --force", "taskset -c 0,1 git push -f", Yes),
+    ("git push --force", "runuser -u bob -- git push -f", Yes),
+    ("git push --force", "runuser bob -c 'git push -f'", Yes),
+    ("git push --force", "setpriv --reuid=1000 git push -f", Yes),
+    ("git push --force", "setpriv --reuid 1000 git push -f", Yes),
+    ("git push --force", "unshare -n git push -f", Yes),
+    (
+        "git push --force",
+        "unshare --map-user 1000 git push -f",
+        Yes,
+    ),
+    ("git push --force", "nsenter -t 1 -m git push -f", Yes),
+    (
+        "git push --force",
+        "systemd-run --user -p X=1 git push -f",
+        Yes,
+    ),
+    ("rm -rf", "busybox rm -rf x", Yes),
+    ("git push --force", "busybox sh -c 'git push -f'", Yes),
+    ("git push --force", "fish -c 'git push -f'", Yes),
+    (
+        "git push --force",
+        "script -q -c 'git push -f' /dev/null",
+        Yes,
+    ),
+    ("git push --force", "script --command='git push -f'", Yes),
+    ("git push --force", "npx -y git push -f", Yes),
+    ("git push --force", "npx -c 'git push -f'", Yes),
+    ("git push --force", "bunx git push -f", Yes),
+    ("git push --force", "npm exec -- git push -f", Yes),
+    ("git push --force", "npm --prefix x exec git push -f", Yes),
+    ("git push --force", "pnpm dlx git push -f", Yes),
+    ("git push --force", "uv run git push -f", Yes),
+    (
+        "git push --force",
+        "uv run --with requests -- git push -f",
+        Yes,
+    ),
+    ("git push --force", "uvx --from x git push -f", Yes),
+    ("git push --force", "npm run build", No),
+    ("git push --force", "uv sync", No),
+    // Commands git runs itself.
+    (
+        "git push --force",
+        "git submodule foreach 'git push -f'",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git submodule --quiet foreach --recursive git push -f",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git rebase --exec 'git push -f' HEAD~3",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git rebase -x 'git push -f' HEAD~3",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git rebase --exec='git push -f' HEAD~3",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git rebase -ix 'git push -f' HEAD~3",
+        Yes,
+    ),
+    ("git push --force", "git bisect run git push -f", Yes),
+    // git joins `bisect run`'s words with spaces before its shell reads them.
+    ("git push --force", "git bisect run 'git push' -f", Yes),
+    (
+        "git push --force",
+        "git filter-branch --tree-filter 'git push -f' HEAD",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git difftool --extcmd='git push -f'",
+        Yes,
+    ),
+    (
+        "git push --force",
+        "git difftool -x 'git push -f' HEAD",
+        Yes,
+    ),
+    ("git push --force", "git rebase -i HEAD~3", No),
+    // Path-like words are normalised on both sides.
+    ("rm -rf src", "rm -rf ./src", Yes),
+    ("rm -rf src", "rm -rf src/", Yes),
+    ("rm -rf src", "rm -rf docs/../src", Yes),
+    ("rm -rf src", "rm -rf ./docs/.././src/.", Yes),
+    ("rm -rf ./src", "rm -rf src", Yes),
+    ("rm -rf src/", "rm -rf ./src", Yes),
+    ("rm -rf /", "rm -rf //", Yes),
+    ("rm -rf /", "rm -rf /.", Yes),
+    ("rm -rf /", "rm -rf /usr/..", Yes),
+    ("rm -rf /", "rm -rf /..", Yes),
+    ("rm -rf src", "rm -rf src/lib", No),
+    ("rm -rf src", "rm -rf srcx", No),
+    ("rm -rf src", "rm -rf ../src", No),
+    ("rm -rf /", "rm -rf /usr", No),
 ];
 
 #[test]
@@ -464,11 +602,21 @@ fn wrap(line: &str, simple: bool, how: usize) -> (String, bool) {
         7 => (format!("( {line} )"), false),
         8 => (format!("if true; then {line}; fi"), false),
         9 => (format!("echo \"$( {line} )\""), true),
+        11 => prefix("strace -f -o /dev/null"),
+        12 => prefix("taskset -c 0"),
+        13 => (format!("busybox sh -c {}", quote(line)), true),
+        14 => (format!("script -qc {} /dev/null", quote(line)), true),
+        15 => (format!("git submodule foreach {}", quote(line)), true),
+        // Only a shell reads an assignment prefix: wrappers that exec their
+        // words directly need `bash -c` around it.
+        16 if simple => (format!("GIT_TRACE=1 {line}"), false),
+        16 => (format!("GIT_TRACE=1 bash -c {}", quote(line)), false),
+        17 => (format!("fish -c {}", quote(line)), true),
         _ => prefix("time"),
     }
 }
 
-// SCHEMA-010 and SCHEMA-011 are enforced in src/command.rs.
+// SCHEMA-010, SCHEMA-011 and SCHEMA-020 are enforced in src/command.rs.
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 512,
@@ -480,7 +628,7 @@ proptest! {
     fn schema_010_wrapping_never_hides_a_denied_command(
         index in 0..DENIED.len(),
         extra in prop::collection::vec("[a-z0-9]{1,8}", 0..3),
-        wraps in prop::collection::vec(0..11usize, 1..4),
+        wraps in prop::collection::vec(0..18usize, 1..4),
     ) {
         let (rule, command) = DENIED[index];
         let pattern = CommandPattern::parse(rule).expect("valid rule");
@@ -523,4 +671,390 @@ proptest! {
         }
         let _ = looks_like_command(&text);
     }
+}
+
+fn unvouched(line: &str) -> Vec<String> {
+    CommandLine::parse(line).unvouched().to_vec()
+}
+
+#[test]
+fn schema_020_allow_rules_cannot_vouch_for_hidden_behaviour() {
+    // (line, a word the reason must contain).
+    let cases: &[(&str, &str)] = &[
+        ("x=1", "sets x,"),
+        ("PATH=/tmp/evil", "sets PATH,"),
+        ("a[$(cmd)]=1", "sets a,"),
+        ("GIT_PAGER='sh -c id' git log", "sets GIT_PAGER,"),
+        ("LD_PRELOAD=/tmp/x.so git status", "sets LD_PRELOAD,"),
+        ("RUSTC_WRAPPER=/tmp/w cargo test", "sets RUSTC_WRAPPER,"),
+        ("env PATH=/tmp/evil git status", "sets PATH,"),
+        ("sudo PATH=/tmp/evil git status", "sets PATH,"),
+        ("export PATH=/tmp/evil", "sets PATH,"),
+        ("declare -x GIT_DIR=/tmp/x", "sets GIT_DIR,"),
+        ("read PATH", "`read` sets variables"),
+        ("printf -v PATH %s /tmp/evil", "`printf -v`"),
+        ("hash -p /tmp/evil/git git", "`hash -p`"),
+        ("(( x + 1 ))", "`(( x + 1 ))`"),
+        ("for (( i = 0; i < n; i++ )); do :; done", "for (( … ))"),
+        ("echo $(( x + 1 ))", "`$(( x + 1 ))`"),
+        ("[[ $x -eq 1 ]]", "`[[ $x -eq 1 ]]`"),
+        ("let x=y+1", "`let x=y+1`"),
+        ("echo ${x@P}", "parameter transformation"),
+        ("echo ${!x}", "indirect expansion"),
+        ("echo ${x:i:2}", "arithmetic offset"),
+        ("echo ${a[i]}", "arithmetic subscript"),
+        ("echo ${x:=v}", "an assignment"),
+        ("docs/git status", "`docs/git` is given by a path"),
+        ("./git status", "`./git` is given by a path"),
+        ("/tmp/evil/git status", "given by a path"),
+        ("GIT status", "`GIT` is `git` only"),
+        ("git.exe status", "`git.exe` is `git` only"),
+        ("git -c core.pager=id log", "`git -c`"),
+        ("git --config-env=core.pager=P log", "`git --config-env`"),
+        ("git --exec-path=/tmp/x status", "`git --exec-path`"),
+        ("git --git-dir=/tmp/x/.git status", "`git --git-dir`"),
+        ("git --work-tree=/ status", "`git --work-tree`"),
+        ("git --namespace=x log", "`git --namespace`"),
+        (
+            "git config core.pager id",
+            "sets or unsets git configuration",
+        ),
+        ("git config --unset user.name", "sets or unsets"),
+        ("git config --add a.b c", "sets or unsets"),
+        ("git config --replace-all a.b c", "sets or unsets"),
+        ("git config --edit", "sets or unsets"),
+        ("git config set core.pager id", "sets or unsets"),
+        (
+            "git config --global core.hooksPath /tmp/h",
+            "sets or unsets",
+        ),
+        (
+            "cargo --config build.rustc-wrapper='x' test",
+            "`cargo --config`",
+        ),
+        ("cargo +nightly test -Zbuild-std", "`cargo -Z`"),
+        ("echo x > \"$f\"", "names its file at run time"),
+        ("echo x >> $HOME/x", "names its file at run time"),
+        ("git diff --output=\"$f\"", "named at run time"),
+        ("# only a comment", "runs no command"),
+        ("x=1; y=2", "runs no command"),
+        ("bash -c 'PATH=/tmp/evil git status'", "sets PATH,"),
+        ("echo \"$(PATH=/tmp/evil git status)\"", "sets PATH,"),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(line, needle)| {
+            let found = unvouched(line);
+            (!found.iter().any(|r| r.contains(needle)))
+                .then(|| format!("`{line}`: expected a reason with {needle:?}, got {found:?}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    for line in [
+        "cargo test -p x",
+        "cargo test --workspace 2>&1 | tee log",
+        "git status",
+        "git log --oneline -n 5",
+        "git -C sub status",
+        "git config user.name",
+        "git config --get user.name",
+        "git config get user.name",
+        "git config --file .gitmodules submodule.x.url",
+        "git config --list",
+        "ls > /dev/null 2>&1",
+        "echo \"${HOME:-/root}\" ${a[1]} ${x:1:2} $x $(( 1 + 2 * 3 ))",
+        "true",
+    ] {
+        assert_eq!(unvouched(line), Vec::<String>::new(), "{line}");
+    }
+}
+
+#[test]
+fn unvouched_lines_still_show_deny_rules_everything() {
+    // The subscript of an assignment runs; deny rules see inside it.
+    let line = CommandLine::parse("a[$(git push -f)]=1");
+    assert!(programs(&line).contains(&"git"), "{:?}", programs(&line));
+    assert_eq!(
+        check("git push --force", "a[$(git push -f)]=1"),
+        CommandMatch::Yes
+    );
+    // Builtins evaluate subscripts in names even when the shell saw quotes.
+    assert_eq!(
+        check("git push --force", "unset 'a[$(git push -f)]'"),
+        CommandMatch::Yes
+    );
+    assert_eq!(
+        check("git push --force", "let 'x=a[$(git push -f)]'"),
+        CommandMatch::Yes
+    );
+    // Deny matching ignores what an allow rule cannot vouch for.
+    assert_eq!(
+        check("git push --force", "PATH=/x ./git push -f"),
+        CommandMatch::Yes
+    );
+}
+
+fn written(line: &str) -> Vec<String> {
+    CommandLine::parse(line).written_paths().to_vec()
+}
+
+#[test]
+fn output_redirections_name_the_files_they_write() {
+    let cases: &[(&str, &[&str])] = &[
+        ("echo x > intention.toml", &["intention.toml"]),
+        ("cat a >> deploy/x", &["deploy/x"]),
+        ("ls 1<> f", &["f"]),
+        ("cat > f", &["f"]),
+        ("cmd >| f", &["f"]),
+        ("cmd &> out.log", &["out.log"]),
+        ("cmd &>> out.log", &["out.log"]),
+        ("cmd 2>> err.log", &["err.log"]),
+        ("cmd >& all.log", &["all.log"]),
+        ("echo x > \"quoted name.txt\"", &["quoted name.txt"]),
+        ("echo x > a > b > a", &["a", "b"]),
+        ("{ echo a; } > group.txt", &["group.txt"]),
+        (
+            "echo x > /dev/tcp/example.com/80",
+            &["/dev/tcp/example.com/80"],
+        ),
+        ("cmd 2>/dev/null", &[]),
+        ("cmd > /dev/null 2>&1", &[]),
+        ("cmd >&2", &[]),
+        ("cmd 3>&-", &[]),
+        ("cmd > /dev/stdout 2> /dev/stderr", &[]),
+        ("cmd > /dev/fd/3", &[]),
+        ("cat < input.txt", &[]),
+        ("git status", &[]),
+        ("git diff --output=f", &["f"]),
+        ("git log --output out.txt", &["out.txt"]),
+        ("git show -o shown.txt HEAD", &["shown.txt"]),
+        ("git format-patch -o patches HEAD~2", &["patches"]),
+        (
+            "git format-patch --output-directory=patches HEAD~2",
+            &["patches"],
+        ),
+        ("git commit -o x", &[]),
+        ("bash -c 'echo x > inner.txt'", &["inner.txt"]),
+        ("echo \"$(echo x > sub.txt)\"", &["sub.txt"]),
+        ("sudo sh -c 'git diff --output=d.patch'", &["d.patch"]),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(line, expected)| {
+            let found = written(line);
+            (found != *expected).then(|| format!("`{line}`: expected {expected:?}, got {found:?}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Runs `f` on a thread with the 2 MiB stack of a default test thread, so a
+/// stack overflow shows here rather than depending on the runner.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("no panic");
+}
+
+/// `open` repeated `n` times, then `middle`, then `close` repeated `n`
+/// times.
+fn nested(open: &str, middle: &str, close: &str, n: usize) -> String {
+    format!("{}{middle}{}", open.repeat(n), close.repeat(n))
+}
+
+#[test]
+fn schema_011_deep_nesting_is_refused_without_parsing() {
+    on_small_stack(|| {
+        let n = 5_000;
+        for line in [
+            nested("{ ", "true", "; }", n),
+            nested("echo $(", "true", ")", n),
+            nested("echo ${x:-", "y", "}", n),
+            nested("echo $((", "1", "))", n),
+            nested("echo \"$(", "true", ")\"", n),
+            nested("if true; then ", "true", "; fi", n),
+            nested("( ", "true", " )", n),
+            nested("while true; do ", "true", "; done", n),
+            nested("case x in a) ", "true", " ;; esac", n),
+            nested("[[ ", "x", " ]]", 1).replace("[[ x", &format!("[[ {}x", "! ".repeat(n))),
+            nested("f() { ", "true", "; }", n),
+        ] {
+            let parsed = CommandLine::parse(&line);
+            assert!(
+                parsed
+                    .not_understood()
+                    .iter()
+                    .any(|r| r.contains("is not analysed")),
+                "{}…: {:?}",
+                &line[..40],
+                parsed.not_understood()
+            );
+            assert!(CommandPattern::parse(&line).is_err());
+            let _ = looks_like_command(&line);
+        }
+    });
+}
+
+#[test]
+fn schema_011_nesting_hidden_by_quoted_closers_is_parsed_safely() {
+    on_small_stack(|| {
+        // Quoted or case-pattern `)` lower the depth estimate, so these reach
+        // the parser with hundreds of real levels; it must not overflow, and
+        // the command after them is still seen.
+        for nest in [
+            nested("echo $( echo ')' ", "true", ")", 500),
+            nested("case x in a) ", "true", " ;; esac", 500),
+            nested("echo \"$( echo ')' ", "true", ")\"", 250),
+            format!(
+                "bash -c {}",
+                quote(&nested("$( echo ')' ", "true", ")", 250))
+            ),
+            format!(
+                "bash -c $'{}'",
+                nested("\\x24\\x28 echo \\x27\\x29\\x27 ", "true", "\\x29", 500)
+            ),
+        ] {
+            let line = format!("{nest}; git push -f");
+            let parsed = CommandLine::parse(&line);
+            let rule = CommandPattern::parse("git push --force").expect("valid");
+            assert_eq!(
+                rule.matches_line(&parsed),
+                CommandMatch::Yes,
+                "{}…: {:?}",
+                &line[..40],
+                parsed.not_understood()
+            );
+        }
+        // `&&` and `||` in `[[ ]]` build a tree as deep as they are many.
+        let chain = format!("[[ x{} ]] && git push -f", " && x".repeat(500));
+        assert_eq!(check("git push --force", &chain), CommandMatch::Yes);
+        for n in [5_000, 200_000] {
+            for chain in [
+                format!("[[ x{} ]] && git push -f", " && x".repeat(n)),
+                format!("diff <([[ x{} ]]) y; git push -f", " || x".repeat(n)),
+            ] {
+                assert_reason(&chain, "is not analysed");
+            }
+        }
+        // Outside `[[ ]]` they make a flat list.
+        let list = format!("true{}; git push -f", " && true".repeat(5_000));
+        assert_eq!(check("git push --force", &list), CommandMatch::Yes);
+    });
+}
+
+#[test]
+fn schema_011_brace_expansion_is_bounded() {
+    let start = std::time::Instant::now();
+    for line in [
+        format!("echo {}a,b", "{".repeat(18)),
+        format!("echo {}a,b", "x{".repeat(30)),
+        format!("{}a,b", "{".repeat(40)),
+    ] {
+        assert_reason(&line, "more than 8 `{`");
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_reason("echo {1..99999999}", "more than 256 words");
+    assert_reason(
+        "echo {a,b,c}{d,e,f}{g,h,i}{j,k,l}{m,n,o}{p,q,r}",
+        "more than 256 words",
+    );
+    // Quoted braces are no brace expression.
+    let start = std::time::Instant::now();
+    for line in [
+        "echo {a,b}{c,d} ${x}${y}${z}${a}${b}${c}${d}${e}${f}",
+        "curl -d '{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}}}}}' x",
+        "echo \"{{{{{{{{{{{{{{{{{{{{a,b\" \\{\\{\\{\\{\\{\\{\\{\\{\\{\\{a,b",
+    ] {
+        assert_eq!(reasons(line), Vec::<String>::new(), "{line}");
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn commands_git_runs_are_listed_and_not_understood() {
+    for line in [
+        "git submodule foreach 'git push -f'",
+        "git rebase --exec 'git push -f' HEAD~3",
+        "git rebase -x 'git push -f' HEAD~3",
+        "git bisect run git push -f",
+        "git filter-branch --env-filter 'git push -f' HEAD",
+        "git difftool --extcmd 'git push -f'",
+        "git difftool -x 'git push -f'",
+    ] {
+        assert_reason(line, "through a shell");
+        assert_eq!(check("git push --force", line), CommandMatch::Yes, "{line}");
+        let parsed = CommandLine::parse(line);
+        assert_eq!(programs(&parsed), ["git", "git"], "{line}");
+    }
+    assert_reason("git filter-repo --commit-callback 'x'", "filter-repo");
+    assert_reason("git rebase --exec \"$CMD\" HEAD~3", "computed at run time");
+    assert_reason("git -c alias.p='!git push -f' p", "alias");
+    for line in [
+        "git mergetool --tool vimdiff",
+        "git difftool --tool=meld HEAD",
+        "git rebase -i HEAD~3",
+        "git submodule update --init",
+        "git bisect start",
+    ] {
+        assert_eq!(reasons(line), Vec::<String>::new(), "{line}");
+    }
+}
+
+#[test]
+fn code_in_another_language_is_not_understood() {
+    for (line, needle) in [
+        (
+            "python3 -c 'import os; os.system(\"git push -f\")'",
+            "`python3 -c`",
+        ),
+        ("python3 -Bc 'print(1)'", "`python3 -c`"),
+        ("python3.12 -c 'print(1)'", "`python3 -c`"),
+        ("perl -e 'system q(git push -f)'", "`perl -e`"),
+        ("perl -lne 'print' f", "`perl -e`"),
+        ("node -e 'x'", "`node -e`"),
+        ("node --eval='x'", "`node --eval`"),
+        ("node -pe 'x'", "`node -p`"),
+        ("ruby -e 'x'", "`ruby -e`"),
+        ("php -r 'x'", "`php -r`"),
+        ("pwsh -Command 'x'", "-Command"),
+        ("deno eval 'x'", "`deno eval`"),
+        ("awk 'BEGIN { system(\"git push -f\") }'", "`awk` program"),
+    ] {
+        assert_reason(line, needle);
+    }
+    for line in [
+        "python3 script.py",
+        "python3 -m pytest -q",
+        "node build.js",
+        "perl script.pl",
+        "awk '{ print $1 }' f",
+        "ruby -w x.rb",
+    ] {
+        assert_eq!(reasons(line), Vec::<String>::new(), "{line}");
+    }
+}
+
+#[test]
+fn path_words_and_program_names_are_normalised_for_matching_only() {
+    let line = CommandLine::parse("GIT.exe push ./origin/ -f");
+    let git = last(&line);
+    assert_eq!(git.program, "git");
+    assert_eq!(git.positional, ["push", "./origin/"]);
+    let line = CommandLine::parse("/usr/lib/git-core/git-push -f origin");
+    assert_eq!(last(&line).positional, ["push", "origin"]);
+    let line = CommandLine::parse("git send-pack --force remote main");
+    assert_eq!(programs(&line), ["git", "git"]);
+    assert_eq!(line.simple_commands()[0].positional[0], "send-pack");
+    assert_eq!(line.simple_commands()[1].positional[0], "push");
 }

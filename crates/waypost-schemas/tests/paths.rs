@@ -142,3 +142,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn covering_reaches_folders_above_and_below() {
+    let path = |p: &str| RepoPath::new(p).expect(p);
+    let legal = PathPattern::new("docs/legal/**/*.md").expect("glob");
+    // The folder that holds everything the pattern can match.
+    assert!(legal.covers(&path("docs/legal")));
+    assert!(legal.covers(&path("docs")));
+    assert!(!legal.covers(&path("src")));
+    // ...but not all of it is protected: a write root there is fine.
+    assert!(!legal.covers_all_of(&path("docs")));
+    // A glob naming a folder covers what it holds.
+    let any = PathPattern::new("docs/*").expect("glob");
+    assert!(any.covers(&path("docs/legal/terms.md")));
+    assert!(any.covers_all_of(&path("docs/legal")));
+    // Full case folding.
+    let secrets = PathPattern::new("**/secrets/**").expect("glob");
+    assert!(secrets.covers(&path("a/\u{17F}ecrets/key")));
+    assert!(
+        PathPattern::new("strasse")
+            .expect("plain")
+            .covers(&path("STRA\u{DF}E/x"))
+    );
+}

@@ -92,10 +92,14 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
+/// Every `*.json` below `dir`. Symlinked folders are not followed, so a
+/// link back up cannot loop and each file is listed once; a `*.json` that is
+/// a link, a FIFO or a device is listed and then refused when read.
 fn collect_json(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
             collect_json(&path, found)?;
         } else if path.extension().is_some_and(|e| e == "json") {
             found.push(path);

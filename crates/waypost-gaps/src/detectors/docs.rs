@@ -4,7 +4,8 @@
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use waypost_schemas::paths::{PatternSet, RepoPath};
+use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, read_file};
+use waypost_schemas::paths::{PatternSet, RepoPath, on_disk};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -169,7 +170,12 @@ impl Detector for StaleGeneratedFile {
         let content = match file.text {
             Some(text) => text,
             None => {
-                read = std::fs::read(ctx.root.join(file.path)).unwrap_or_default();
+                read = read_file(
+                    &on_disk(ctx.root, file.path),
+                    MAX_ARTIFACT_BYTES,
+                    Links::Refuse,
+                )
+                .unwrap_or_default();
                 &read
             }
         };
@@ -195,7 +201,7 @@ impl Detector for StaleGeneratedFile {
                 None => "run its generator and commit the result".to_owned(),
             };
             // Read from disk, git-ignored or not: None when it is missing.
-            let recorded = std::fs::read(ctx.root.join(output))
+            let recorded = read_file(&ctx.root.join(output), MAX_ARTIFACT_BYTES, Links::Refuse)
                 .ok()
                 .map(|bytes| recorded_digest(&bytes));
             let current = inputs.finish();

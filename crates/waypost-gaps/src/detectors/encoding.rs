@@ -215,12 +215,12 @@ impl Detector for CaseCollision {
     /// folders. The listing includes entries .gitignore hides; they collide
     /// on disk just the same.
     fn check_dir(&self, dir: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let Ok(entries) = std::fs::read_dir(ctx.root.join(dir)) else {
+        let Ok(entries) = std::fs::read_dir(waypost_schemas::paths::on_disk(ctx.root, dir)) else {
             return;
         };
         let mut folded: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let name = waypost_schemas::paths::escape_os(&entry.file_name()).into_owned();
             if dir.is_empty() && name == ".git" {
                 continue;
             }

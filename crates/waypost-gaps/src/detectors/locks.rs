@@ -80,7 +80,7 @@ impl Detector for OrphanSqliteJournal {
         let Some(db) = JOURNAL_SUFFIXES.iter().find_map(|s| path.strip_suffix(s)) else {
             return;
         };
-        if ctx.root.join(db).exists() {
+        if waypost_schemas::paths::on_disk(ctx.root, db).exists() {
             self.journals
                 .lock()
                 .expect("no panics while locked")
@@ -100,7 +100,8 @@ impl Detector for OrphanSqliteJournal {
             return;
         }
         // Each journal with the real paths of itself and its database.
-        let real = |p: &str| std::fs::canonicalize(ctx.root.join(p)).ok();
+        let real =
+            |p: &str| std::fs::canonicalize(waypost_schemas::paths::on_disk(ctx.root, p)).ok();
         let journals: Vec<(String, String, Vec<std::path::PathBuf>)> = journals
             .into_iter()
             .map(|(journal, db)| {
@@ -205,10 +206,11 @@ impl Detector for OldLockFile {
         {
             return;
         }
-        let Some(modified) = std::fs::metadata(ctx.root.join(path))
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        let Some(modified) =
+            std::fs::symlink_metadata(waypost_schemas::paths::on_disk(ctx.root, path))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         else {
             return;
         };

@@ -4,7 +4,7 @@ use waypost_schemas::paths::{PathKey, PathPattern, PatternSet};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::repo::{blob_id, head_blobs};
+use crate::repo::{WorkTree, head_blobs, work_tree_blob};
 
 /// Work-tree or staged changes, and untracked files, under protected paths.
 pub(crate) struct ProtectedPathChange {
@@ -83,12 +83,16 @@ impl Detector for ProtectedPathChange {
         );
         let mut report = |path: &str, what: &str| out.push(self.finding(path, what));
         for (path, index_id, _) in &indexed {
-            match std::fs::read(ctx.root.join(path)) {
-                Err(_) => report(path, "was deleted in the work tree"),
-                Ok(bytes) if blob_id(&bytes).as_deref() != Some(index_id.as_str()) => {
-                    report(path, "has unstaged changes");
-                }
-                Ok(_) => {}
+            // Compared as git compares: a symlink by its target path, never
+            // by reading through it.
+            match work_tree_blob(ctx.root, path) {
+                WorkTree::Missing => report(path, "was deleted in the work tree"),
+                WorkTree::Blob(id) if id == *index_id => {}
+                WorkTree::Blob(_) => report(path, "has unstaged changes"),
+                WorkTree::Other => report(
+                    path,
+                    "was replaced by something git cannot compare (not a regular file, or too large)",
+                ),
             }
             if in_head.get(path.as_str()).cloned().flatten().as_deref() != Some(index_id.as_str()) {
                 report(path, "has staged changes");

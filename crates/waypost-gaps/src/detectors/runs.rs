@@ -7,7 +7,10 @@ use waypost_schemas::layout::RUNS_ROOT;
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::repo::{blob_id, head_blobs};
+use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, read_text};
+use waypost_schemas::paths::on_disk;
+
+use crate::repo::{WorkTree, head_blobs, work_tree_blob};
 
 /// `(run dir relative to the root, its absolute path)` for every run, read
 /// from disk (run directories are usually git-ignored, so the walk skips them).
@@ -18,7 +21,8 @@ fn run_dirs(root: &Path) -> Vec<(String, std::path::PathBuf)> {
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|e| e.path().is_dir())
+            // Folders only, links not followed: a link to `/` is not a run.
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.path())
             .collect::<Vec<_>>()
     };
@@ -149,7 +153,7 @@ fn approval_texts(root: &Path) -> Vec<String> {
         .flat_map(|(_, dir)| files_below(&dir.join("approvals")))
         .filter_map(|(path, size, _)| {
             (size < 1 << 20)
-                .then(|| std::fs::read_to_string(path).ok())
+                .then(|| read_text(&path, 1 << 20, Links::Refuse).ok())
                 .flatten()
         })
         .collect()
@@ -201,9 +205,10 @@ impl Detector for BaselineChangedWithoutApproval {
                     .collect::<Vec<_>>(),
             );
             for (path, index_id, _) in tracked {
-                let work = std::fs::read(ctx.root.join(path))
-                    .ok()
-                    .and_then(|b| blob_id(&b));
+                let work = match work_tree_blob(ctx.root, path) {
+                    WorkTree::Blob(id) => Some(id),
+                    WorkTree::Missing | WorkTree::Other => None,
+                };
                 if work.as_deref() != Some(index_id.as_str())
                     || head.get(path.as_str()).cloned().flatten().as_deref()
                         != Some(index_id.as_str())
@@ -229,11 +234,9 @@ impl Detector for BaselineChangedWithoutApproval {
             return;
         }
         let mut records = approval_texts(ctx.root);
-        records.extend(
-            ledgers
-                .iter()
-                .filter_map(|l| std::fs::read_to_string(ctx.root.join(l)).ok()),
-        );
+        records.extend(ledgers.iter().filter_map(|l| {
+            read_text(&on_disk(ctx.root, l), MAX_ARTIFACT_BYTES, Links::Refuse).ok()
+        }));
         for (path, how) in changed {
             if !records.iter().any(|text| text.contains(&path)) {
                 out.push(

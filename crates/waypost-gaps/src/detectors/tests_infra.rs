@@ -4,6 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+use waypost_schemas::paths::on_disk;
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
@@ -31,7 +33,12 @@ pub(crate) struct TestFileNotInTarget {
 /// The `tests/*.rs` files a crate at `crate_dir` compiles, when its
 /// manifest turns automatic test discovery off; None otherwise.
 fn declared_test_files(root: &std::path::Path, crate_dir: &str) -> Option<BTreeSet<String>> {
-    let text = std::fs::read_to_string(root.join(format!("{crate_dir}Cargo.toml"))).ok()?;
+    let text = read_text(
+        &on_disk(root, &format!("{crate_dir}Cargo.toml")),
+        MAX_CONFIG_BYTES,
+        Links::Refuse,
+    )
+    .ok()?;
     let table = text.parse::<toml::Table>().ok()?;
     let autotests = table
         .get("package")
@@ -48,7 +55,7 @@ fn declared_test_files(root: &std::path::Path, crate_dir: &str) -> Option<BTreeS
         let dir = root_path
             .rsplit_once('/')
             .map_or(String::new(), |(d, _)| format!("{d}/"));
-        if let Ok(source) = std::fs::read_to_string(root.join(&root_path)) {
+        if let Ok(source) = read_text(&on_disk(root, &root_path), MAX_CONFIG_BYTES, Links::Refuse) {
             for m in MOD_DECL.captures_iter(&source) {
                 included.insert(format!("{dir}{}.rs", &m[1]));
                 included.insert(format!("{dir}{}/mod.rs", &m[1]));

@@ -1,0 +1,191 @@
+//! Hostile files on disk: FIFOs, links to devices, link loops and names
+//! that are not UTF-8 never hang, exhaust memory or mislead. Each run is
+//! bounded in time (a hang fails the test) and in memory (`ulimit -v`).
+#![cfg(unix)]
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use waypost_test_support::TestRepo;
+
+/// Output of `waypost ARGS` in `dir`, killed and failed after 20 s, with
+/// at most 1 GiB of address space (so a runaway allocation fails fast).
+fn bounded(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 1048576; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_waypost"))
+        .args(args)
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("waypost {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    (
+        output.status.code().expect("exited"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn mkfifo(path: &Path) {
+    assert!(
+        Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo")
+            .success(),
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n")
+        .write(
+            "intention.toml",
+            "project_id = \"demo\"\n[scope_boundaries]\nprotected_paths = [\"deploy/**\"]\nallowed_write_roots = [\"docs/\"]\n",
+        )
+        .write("deploy/prod.yml", "replicas: 2\n")
+        .commit_all("init");
+    repo
+}
+
+#[test]
+fn validate_refuses_a_fifo_and_never_loops_in_a_folder() {
+    let dir = tempfile::tempdir().expect("temp");
+    mkfifo(&dir.path().join("plan.json"));
+    let (code, _, stderr) = bounded(dir.path(), &["validate", "plan.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, stdout, _) = bounded(dir.path(), &["validate", "."]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("FIFO"), "{stdout}");
+    let (code, stdout, _) = bounded(dir.path(), &["validate", "--format", "json", "."]);
+    assert_eq!(code, 2, "{stdout}");
+    // Links back up: each file once, and the walk ends.
+    std::fs::remove_file(dir.path().join("plan.json")).expect("rm");
+    std::fs::write(dir.path().join("a.json"), "{}").expect("write");
+    symlink(".", dir.path().join("loop1")).expect("link");
+    symlink(".", dir.path().join("loop2")).expect("link");
+    let (_, stdout, _) = bounded(dir.path(), &["validate", "--format", "json", "."]);
+    serde_json::from_str::<Value>(&stdout).expect("one JSON report");
+    assert_eq!(
+        stdout.matches("a.json").count(),
+        1,
+        "each file once: {stdout}"
+    );
+}
+
+#[test]
+fn scan_never_blocks_on_a_fifo() {
+    // Where inference and the scanner read files directly.
+    for name in [
+        "CODEOWNERS",
+        "Cargo.toml",
+        "deploy/new.yml",
+        "docs/.gitignore",
+    ] {
+        let repo = repo();
+        std::fs::create_dir_all(repo.path().join("docs")).expect("mkdir");
+        mkfifo(&repo.path().join(name));
+        let (code, stdout, stderr) = bounded(repo.path(), &["scan", "--format", "json"]);
+        assert!(code == 0 || code == 1, "{name}: {code} {stderr}");
+        if name == "docs/.gitignore" {
+            let report: Value = serde_json::from_str(&stdout).expect("json");
+            let refused = report["skipped_files"]["refused_folders"].to_string();
+            assert!(refused.contains("docs/.gitignore"), "{name}: {refused}");
+        }
+    }
+    // Files whose content decides the scan: a clear error, exit 2.
+    for name in ["waypost.toml", ".gitignore", "intention.toml"] {
+        let repo = repo();
+        let _ = std::fs::remove_file(repo.path().join(name));
+        mkfifo(&repo.path().join(name));
+        let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn scan_never_reads_through_a_link_to_a_device() {
+    for name in [
+        "CODEOWNERS",
+        "Cargo.toml",
+        "deploy/zero.yml",
+        "docs/.gitignore",
+        ".gitignore",
+    ] {
+        let repo = repo();
+        std::fs::create_dir_all(repo.path().join("docs")).expect("mkdir");
+        symlink("/dev/zero", repo.path().join(name)).expect("link");
+        let start = Instant::now();
+        let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+        assert!((0..=2).contains(&code), "{name}: {code} {stderr}");
+        assert!(!stderr.contains("memory allocation"), "{name}: {stderr}");
+        assert!(start.elapsed() < Duration::from_secs(15), "{name}");
+    }
+    // waypost.toml: refused by name.
+    let repo = repo();
+    symlink("/dev/zero", repo.path().join("waypost.toml")).expect("link");
+    let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("waypost.toml"), "{stderr}");
+}
+
+#[test]
+fn committed_links_and_non_utf8_names_are_compared_as_git_compares_them() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = repo();
+    symlink("prod.yml", repo.path().join("deploy/current.yml")).expect("link");
+    let odd = std::ffi::OsStr::from_bytes(b"deploy/caf\xe9.yml");
+    std::fs::write(repo.path().join(odd), "x: 1\n").expect("write");
+    repo.commit_all("link and a Latin-1 name");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let (code, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let protected: Vec<&Value> = report["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .filter(|g| g["detector"] == "protected_path_modified")
+        .collect();
+    assert!(protected.is_empty(), "git status is clean: {protected:?}");
+    assert!(code == 0 || code == 1);
+
+    // Changed: reported under a name that leads back to the file.
+    std::fs::write(repo.path().join(odd), "x: 2\n").expect("write");
+    let (_, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let shown: Vec<String> = report["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .filter(|g| g["detector"] == "protected_path_modified")
+        .filter_map(|g| g["evidence"]["file_paths"][0].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(shown, ["deploy/caf\\xE9.yml"], "{stdout}");
+    let back = waypost::schemas::paths::on_disk(repo.path(), &shown[0]);
+    assert_eq!(
+        std::fs::read(back).expect("the reported path names the file"),
+        b"x: 2\n"
+    );
+}
