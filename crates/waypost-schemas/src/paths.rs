@@ -280,6 +280,9 @@ struct Globs {
     /// For `X/**` and `X/*`: `X` itself, folded.
     folder: Option<Glob>,
     folder_matcher: Option<GlobMatcher>,
+    /// `<folded>/**`: anything below a path the pattern matches (for the
+    /// one-pass "no" of [`PatternSet`]).
+    below: Glob,
     /// The folded segments before the first one with a glob character:
     /// everything the pattern matches lies at or below it.
     literal_prefix: String,
@@ -335,9 +338,11 @@ impl PathPattern {
                 .take_while(|seg| !seg.contains(['*', '?', '[', '{']))
                 .collect::<Vec<_>>()
                 .join("/");
+            let below = compile(&format!("{folded}/**"))?;
             let folded = compile(&folded)?;
             PatternKind::Glob(Box::new(Globs {
                 literal_prefix,
+                below,
                 exact: compile(&normal)?.compile_matcher(),
                 folded_matcher: folded.compile_matcher(),
                 folder_matcher: folder.as_ref().map(Glob::compile_matcher),
@@ -477,6 +482,7 @@ impl PatternSet {
         for pattern in &patterns {
             if let PatternKind::Glob(g) = &pattern.kind {
                 builder.add(g.folded.clone());
+                builder.add(g.below.clone());
                 if let Some(folder) = &g.folder {
                     builder.add(folder.clone());
                 }
@@ -513,14 +519,15 @@ impl PatternSet {
         // folder above it, and no pattern is a plain path or lies below it.
         let maybe = match &self.folded {
             None => true,
+            // One pass over the globs: the set holds each glob, its folder
+            // form and `<glob>/**`, so a match on a folder above the path
+            // shows too. Plain paths and "lies below" are string compares.
             Some(set) => {
-                std::iter::once(k)
-                    .chain(k.rmatch_indices('/').map(|(i, _)| &k[..i]))
-                    .any(|candidate| set.is_match(candidate))
-                    || self
-                        .patterns
-                        .iter()
-                        .any(|p| matches!(p.kind, PatternKind::Prefix { .. }) || p.lies_below(k))
+                set.is_match(k)
+                    || self.patterns.iter().any(|p| {
+                        p.lies_below(k)
+                            || matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, k))
+                    })
             }
         };
         if !maybe {
