@@ -306,6 +306,10 @@ fn walk_and_check(
                     for d in detectors {
                         d.check_dir(&relative, ctx, &mut worker.totals.findings);
                     }
+                } else if kind.is_symlink() {
+                    for d in detectors {
+                        d.check_link(&relative, ctx, &mut worker.totals.findings);
+                    }
                 } else if kind.is_file() {
                     let Worker { buffer, totals, .. } = &mut worker;
                     check_file(entry.path(), &relative, detectors, ctx, cap, buffer, totals);

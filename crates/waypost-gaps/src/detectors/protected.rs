@@ -62,6 +62,15 @@ impl Detector for ProtectedPathChange {
             out.push(self.finding(file.path, "is a new, untracked file"));
         }
     }
+    /// A symbolic link under a protected path that the index does not have.
+    fn check_link(&self, path: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        if let Some(repo) = ctx.repo
+            && self.protected(path)
+            && !repo.tracks(path)
+        {
+            out.push(self.finding(path, "is a new, untracked symbolic link"));
+        }
+    }
     /// Index entries under protected paths changed in the work tree or
     /// against HEAD.
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
