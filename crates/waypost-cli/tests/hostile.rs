@@ -228,3 +228,118 @@ fn committed_links_and_non_utf8_names_are_compared_as_git_compares_them() {
         b"x: 2\n"
     );
 }
+
+/// `/etc/passwd`'s first field, which must never appear in any output.
+const PASSWD_MARK: &str = "root:x:0:0";
+
+#[test]
+fn git_files_and_nested_repositories_never_hang_or_leak() {
+    // A nested repository's exclude file is never read.
+    let repo = repo();
+    std::fs::create_dir_all(repo.path().join("nest/.git/info")).expect("mkdir");
+    mkfifo(&repo.path().join("nest/.git/info/exclude"));
+    let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    // ...nor what a nested `.git` file points at.
+    let repo = self::repo();
+    std::fs::create_dir_all(repo.path().join("nest2/fake")).expect("mkdir");
+    std::fs::write(repo.path().join("nest2/.git"), "gitdir: fake\n").expect("write");
+    mkfifo(&repo.path().join("nest2/fake/commondir"));
+    let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    // The repository's own git files: refused by name, never waited on.
+    for name in ["HEAD", "packed-refs", "config"] {
+        let repo = self::repo();
+        let path = repo.path().join(".git").join(name);
+        let _ = std::fs::remove_file(&path);
+        mkfifo(&path);
+        let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+    let repo = self::repo();
+    let packed = repo.path().join(".git/packed-refs");
+    let _ = std::fs::remove_file(&packed);
+    symlink("/etc/passwd", &packed).expect("link");
+    let (code, stdout, stderr) = bounded(repo.path(), &["scan"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        !stdout.contains(PASSWD_MARK) && !stderr.contains(PASSWD_MARK),
+        "{stderr}"
+    );
+    // A worktree record that links elsewhere is not read through.
+    let repo = self::repo();
+    std::fs::create_dir_all(repo.path().join(".git/worktrees/w1")).expect("mkdir");
+    symlink("/etc/passwd", repo.path().join(".git/worktrees/w1/gitdir")).expect("link");
+    let (_, stdout, stderr) = bounded(repo.path(), &["scan", "--format", "json"]);
+    assert!(
+        !stdout.contains(PASSWD_MARK) && !stderr.contains(PASSWD_MARK),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_linked_anchor_in_the_repository_is_refused_not_followed() {
+    let outside = tempfile::tempdir().expect("temp");
+    std::fs::write(
+        outside.path().join("secret.toml"),
+        "project_id = \"SECRET-PROJECT\"\n",
+    )
+    .expect("write");
+    let repo = repo();
+    std::fs::remove_file(repo.path().join("intention.toml")).expect("rm");
+    symlink(
+        outside.path().join("secret.toml"),
+        repo.path().join("intention.toml"),
+    )
+    .expect("link");
+    for args in [&["anchor", "show"][..], &["scan"][..]] {
+        let (code, stdout, stderr) = bounded(repo.path(), args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("symbolic link"), "{args:?}: {stderr}");
+        assert!(
+            !stdout.contains("SECRET") && !stderr.contains("SECRET"),
+            "{args:?}"
+        );
+    }
+    // Named on the command line, a link is followed: a person chose it.
+    let (code, stdout, _) = bounded(repo.path(), &["anchor", "show", "intention.toml"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("SECRET-PROJECT"), "{stdout}");
+}
+
+#[test]
+fn limits_and_run_folders_stay_inside() {
+    // No configuration makes a scanning thread hold a huge file.
+    let repo = repo();
+    repo.write("waypost.toml", "[scan]\nmax_file_bytes = 20000000000\n");
+    let (code, _, stderr) = bounded(repo.path(), &["scan"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("max_file_bytes") && stderr.contains("at most"),
+        "{stderr}"
+    );
+
+    // A linked run root is neither walked nor written through.
+    let outside = tempfile::tempdir().expect("temp");
+    let repo = self::repo();
+    symlink(outside.path(), repo.path().join(".autonomous_runs")).expect("link");
+    let (code, _, stderr) = bounded(repo.path(), &["scan", "--write"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).expect("list").count(),
+        0,
+        "nothing written outside"
+    );
+}
+
+#[test]
+fn dot_ignore_files_do_not_hide_what_git_shows() {
+    let repo = repo();
+    repo.write("deploy/.ignore", "*\n");
+    repo.write("deploy/evil.yml", "x: 1\n");
+    let (code, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("deploy/evil.yml is protected"), "{stdout}");
+}

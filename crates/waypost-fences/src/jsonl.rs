@@ -25,6 +25,9 @@ use crate::lock::{LockError, LockFile};
 //      line in the middle as torn (that is corruption and is reported as such).
 // Enforced by: JsonlLog::append and JsonlLog::read.
 
+/// Largest log [`JsonlLog::read`] loads: 256 MiB.
+pub const MAX_LOG_BYTES: u64 = 256 * 1024 * 1024;
+
 /// An append-only JSON Lines file.
 #[derive(Clone, Debug)]
 pub struct JsonlLog {
@@ -167,12 +170,12 @@ impl JsonlLog {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| self.io(e))?;
+        let mut file =
+            waypost_schemas::io::no_follow(OpenOptions::new().read(true).append(true).create(true))
+                .open(&self.path)
+                .map_err(|e| self.io(e))?;
+        waypost_schemas::io::ensure_regular(&file, &self.path)
+            .map_err(|e| self.io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())))?;
         let repaired = self.cut_torn_tail(&mut file).map_err(|e| self.io(e))?;
         if !proceed(self)? {
             return Ok(None);
@@ -219,14 +222,23 @@ impl JsonlLog {
 
     /// Reads every complete entry. A missing file is an empty log.
     pub fn read<T: DeserializeOwned>(&self) -> Result<JsonlContents<T>, JsonlError> {
-        let mut bytes = Vec::new();
-        match File::open(&self.path) {
-            Ok(mut file) => {
-                file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        // Never blocks on a FIFO, never reads through a link, never past
+        // the cap.
+        let bytes = match waypost_schemas::io::read_file(
+            &self.path,
+            MAX_LOG_BYTES,
+            waypost_schemas::io::Links::Refuse,
+        ) {
+            Ok(bytes) => bytes,
+            Err(waypost_schemas::io::ReadError::Io { source, .. })
+                if source.kind() == io::ErrorKind::NotFound =>
+            {
+                Vec::new()
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(self.io(e)),
-        }
+            Err(e) => {
+                return Err(self.io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())));
+            }
+        };
         let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let torn_tail = (complete < bytes.len()).then(|| TornTail {
             offset: complete as u64,

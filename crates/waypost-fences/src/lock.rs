@@ -1,7 +1,7 @@
 //! Exclusive file locks between processes, over `fd-lock`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -132,11 +132,12 @@ impl LockFile {
     /// Who holds (or last held) the lock, as the lock file says. For
     /// diagnostics only: ownership is the OS lock, not this record.
     pub fn holder(&self) -> Option<HolderIdentity> {
-        let mut text = String::new();
-        File::open(&self.path)
-            .ok()?
-            .read_to_string(&mut text)
-            .ok()?;
+        let text = waypost_schemas::io::read_text(
+            &self.path,
+            64 * 1024,
+            waypost_schemas::io::Links::Refuse,
+        )
+        .ok()?;
         serde_json::from_str(&text).ok()
     }
 
@@ -148,13 +149,19 @@ impl LockFile {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_err)?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&self.path)
-            .map_err(io_err)?;
+        // Never through a link (it would write the holder record into
+        // whatever file it names), never a FIFO or device.
+        let file = waypost_schemas::io::no_follow(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )
+        .open(&self.path)
+        .map_err(io_err)?;
+        waypost_schemas::io::ensure_regular(&file, &self.path)
+            .map_err(|e| io_err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())))?;
         let mut lock = fd_lock::RwLock::new(file);
         match lock.try_write() {
             // Keep the OS lock after the guard goes: it lives as long as the

@@ -3,6 +3,9 @@
 
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, ReadError, read_text};
 
+/// The largest `max_file_bytes` a configuration may set: 256 MiB.
+pub const MAX_READ_CAP: u64 = 256 * 1024 * 1024;
+
 /// Scanner settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScanConfig {
@@ -193,6 +196,15 @@ impl ScanConfig {
                         .filter(|n| *n > 0)
                         .ok_or_else(|| field(key, "expected a positive number of bytes"))?;
                     if key == "max_file_bytes" {
+                        // Each walker thread holds one file of this size.
+                        if n > MAX_READ_CAP {
+                            return Err(field(
+                                key,
+                                &format!(
+                                    "at most {MAX_READ_CAP} bytes (each scanning thread holds one file of this size)"
+                                ),
+                            ));
+                        }
                         config.max_file_bytes = n;
                     } else {
                         config.file_budget_bytes = n;

@@ -330,24 +330,35 @@ fn walk_and_check(
 /// exclude, hidden files included, `.git` left out, links not followed; no
 /// global or parent ignore files, so the same tree walks the same anywhere.
 ///
-/// The walker reads ignore files itself, so each one is checked before it
-/// would be read: a root-level `.gitignore`, `.ignore` or
-/// `.git/info/exclude` that is not a small regular file inside the
-/// repository (a FIFO, a device, a link out, over [`MAX_CONFIG_BYTES`])
-/// stops the scan with an error naming it; a folder whose own ignore file is
-/// such a file is not entered, and its path is added to the returned list.
+/// The walker reads `.gitignore` files itself, so each one is checked before
+/// it would be read: a root-level `.gitignore` or the repository's
+/// `info/exclude` that is not a small regular file inside the repository (a
+/// FIFO, a device, a link out, over [`MAX_CONFIG_BYTES`]) stops the scan
+/// with an error naming it; a folder whose own `.gitignore` is such a file
+/// is not entered, and its path is added to the returned list. `.ignore`
+/// files are not honoured (git does not honour them), and nested
+/// repositories' `.git` files are never read.
 pub(crate) fn walker(root: &Path) -> Result<(ignore::WalkBuilder, RefusedFolders), String> {
-    for name in [".gitignore", ".ignore", ".git/info/exclude"] {
-        ignore_file_is_safe(root, &root.join(name))?;
-    }
+    ignore_file_is_safe(root, &root.join(".gitignore"))?;
+    // The repository's own exclude file, found without letting the walker
+    // read `.git` files (its own lookup reads them unbounded, and for every
+    // nested repository too).
+    let exclude = crate::repo::exclude_file(root)?;
     let refused = RefusedFolders::default();
     let refused_in_filter = refused.clone();
     let root_owned = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
+    if let Some(exclude) = exclude
+        && let Some(err) = builder.add_ignore(&exclude)
+    {
+        return Err(format!("{}: {err}", exclude.display()));
+    }
     builder
         .hidden(false)
+        // `.ignore` files are not git's: git would still show what they hide.
+        .ignore(false)
         .git_ignore(true)
-        .git_exclude(true)
+        .git_exclude(false)
         .git_global(false)
         .require_git(false)
         .parents(false)
@@ -358,15 +369,13 @@ pub(crate) fn walker(root: &Path) -> Result<(ignore::WalkBuilder, RefusedFolders
             }
             // The walker reads a folder's ignore files when it enters it:
             // check them first (the filter runs before that).
-            if e.file_type().is_some_and(|t| t.is_dir()) {
-                for name in [".gitignore", ".ignore"] {
-                    if let Err(why) = ignore_file_is_safe(&root_owned, &e.path().join(name)) {
-                        if let Ok(mut list) = refused_in_filter.0.lock() {
-                            list.push(why);
-                        }
-                        return false;
-                    }
+            if e.file_type().is_some_and(|t| t.is_dir())
+                && let Err(why) = ignore_file_is_safe(&root_owned, &e.path().join(".gitignore"))
+            {
+                if let Ok(mut list) = refused_in_filter.0.lock() {
+                    list.push(why);
                 }
+                return false;
             }
             true
         });
@@ -394,7 +403,7 @@ impl RefusedFolders {
 /// Whether the ignore file at `path` may be handed to the walker, which
 /// reads it whole and follows links: absent, or a regular file (through
 /// links that stay inside `root`) of at most [`MAX_CONFIG_BYTES`].
-fn ignore_file_is_safe(root: &Path, path: &Path) -> Result<(), String> {
+pub(crate) fn ignore_file_is_safe(root: &Path, path: &Path) -> Result<(), String> {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };

@@ -22,7 +22,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use waypost_schemas::canonical::hex;
-use waypost_schemas::io::{Links, read_file};
+use waypost_schemas::io::Links;
 use waypost_schemas::paths::{PatternSet, RepoPath};
 
 /// What precedes the digest in a generated file.
@@ -113,6 +113,25 @@ pub fn content_digest(content: &[u8]) -> [u8; 32] {
     Sha256::digest(content).into()
 }
 
+/// SHA-256 of the regular file at `path`, read in pieces (any size, never
+/// through a link, never from a FIFO or device).
+pub fn file_digest(path: &Path) -> Result<[u8; 32], String> {
+    use std::io::Read;
+    let (mut file, _) =
+        waypost_schemas::io::open_regular(path, Links::Refuse).map_err(|e| e.to_string())?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Ok(hasher.finalize().into())
+}
+
 /// The digest of `generated`'s inputs under `root`: the files the scanner
 /// walks (`.gitignore` respected, `.git` left out) that match its input
 /// globs, the output itself excluded.
@@ -129,13 +148,7 @@ pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, S
             continue;
         };
         if generated.is_input(&set, &path) {
-            let content = read_file(
-                entry.path(),
-                waypost_schemas::io::MAX_ARTIFACT_BYTES,
-                Links::Refuse,
-            )
-            .map_err(|e| e.to_string())?;
-            digest.add(&path, &content);
+            digest.add_hashed(&path, file_digest(entry.path())?);
         }
     }
     Ok(digest.finish())

@@ -72,7 +72,7 @@ pub mod generated;
 pub mod output;
 mod repo;
 
-pub use config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, ScanConfig};
+pub use config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, MAX_READ_CAP, ScanConfig};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};
 pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan, scan_with_progress};
 pub use repo::{CommitInfo, RepoState};

@@ -36,13 +36,105 @@ impl RepoState {
     }
 }
 
+/// Where the repository's git directory is, read safely: `.git` itself, or
+/// the folder a `.git` file names (`gitdir: …`, a linked worktree). `None`
+/// when there is no `.git`.
+fn git_dir(root: &Path) -> Result<Option<PathBuf>, String> {
+    let dot_git = root.join(".git");
+    let Ok(meta) = std::fs::symlink_metadata(&dot_git) else {
+        return Ok(None);
+    };
+    if meta.is_dir() {
+        return Ok(Some(dot_git));
+    }
+    if !meta.is_file() {
+        return Err(".git is neither a folder nor a regular file".into());
+    }
+    let text = read_git_file(&dot_git).ok_or(".git is a file waypost cannot read safely")?;
+    let pointer = text
+        .trim()
+        .strip_prefix("gitdir:")
+        .ok_or(".git is a file without a `gitdir:` line")?
+        .trim();
+    Ok(Some(root.join(pointer)))
+}
+
+/// The files gix and the walker read from a git directory, checked before
+/// either reads them: each one that exists must be a regular file (not a
+/// link, FIFO or device) within its cap. The error names the file.
+fn check_git_files(git_dir: &Path) -> Result<PathBuf, String> {
+    const INDEX_CAP: u64 = 2 * 1024 * 1024 * 1024;
+    let check = |path: &Path, cap: u64| -> Result<(), String> {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        if !meta.is_file() {
+            return Err(format!("{} is not a regular file", path.display()));
+        }
+        if meta.len() > cap {
+            return Err(format!("{} is larger than {cap} bytes", path.display()));
+        }
+        Ok(())
+    };
+    let small = waypost_schemas::io::MAX_CONFIG_BYTES;
+    for name in [
+        "HEAD",
+        "config",
+        "commondir",
+        "packed-refs",
+        "objects/info/alternates",
+    ] {
+        check(&git_dir.join(name), small)?;
+    }
+    check(&git_dir.join("index"), INDEX_CAP)?;
+    let common = match read_git_file(&git_dir.join("commondir")) {
+        Some(text) => git_dir.join(text.trim()),
+        None => git_dir.to_owned(),
+    };
+    for name in [
+        "config",
+        "packed-refs",
+        "info/exclude",
+        "objects/info/alternates",
+    ] {
+        check(&common.join(name), small)?;
+    }
+    if let Some(head) = read_git_file(&git_dir.join("HEAD"))
+        && let Some(reference) = head.trim().strip_prefix("ref: ")
+    {
+        if reference.split('/').any(|s| s == ".." || s.is_empty()) {
+            return Err(format!(
+                "HEAD names `{reference}`, which is not a reference"
+            ));
+        }
+        check(&git_dir.join(reference), small)?;
+        check(&common.join(reference), small)?;
+    }
+    Ok(common)
+}
+
+/// The repository's `info/exclude`, checked as the walker would need it:
+/// `None` when there is none (or no repository).
+pub(crate) fn exclude_file(root: &Path) -> Result<Option<PathBuf>, String> {
+    let Some(git_dir) = git_dir(root)? else {
+        return Ok(None);
+    };
+    let common = check_git_files(&git_dir)?;
+    let exclude = common.join("info/exclude");
+    Ok(std::fs::symlink_metadata(&exclude)
+        .is_ok_and(|m| m.is_file())
+        .then_some(exclude))
+}
+
 /// Reads `root`'s repository, or `None` when it is not one, keeping the
 /// index entries whose path `keep` accepts (and conflicted ones). `Err`
 /// carries gix's message for a repository that cannot be read.
 pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<RepoState>, String> {
-    if !root.join(".git").exists() {
+    let Some(git_dir) = git_dir(root)? else {
         return Ok(None);
-    }
+    };
+    // gix reads these without a bound and would wait on a FIFO forever.
+    check_git_files(&git_dir)?;
     // Isolated: no user or system configuration changes what is read.
     let repo = gix::open_opts(root, gix::open::Options::isolated()).map_err(|e| e.to_string())?;
     let mut state = RepoState {
@@ -273,8 +365,9 @@ fn diff_trees(
         let mut map = std::collections::BTreeMap::new();
         if let Some(tree) = id.and_then(|id| repo.find_tree(id).ok()) {
             for entry in tree.iter().flatten() {
+                // Shown as the walk shows it (escaped when not plain UTF-8).
                 map.insert(
-                    entry.filename().to_string(),
+                    waypost_schemas::paths::escape_name(entry.filename().as_ref()).into_owned(),
                     (entry.oid().to_owned(), entry.mode().is_tree()),
                 );
             }

@@ -38,7 +38,8 @@ pub use infer::{Inferred, infer_from_repo};
 pub use merge::{UNNAMED_PROJECT, create_from_inputs};
 pub use revision::{AnchorRevisionProposal, FieldChange, RevisionError, apply_revision};
 pub use source::{
-    AnchorError, LoadedAnchor, PIVOT_SECTIONS, Problem, SourceFormat, load_anchor, to_authored_toml,
+    AnchorError, LoadedAnchor, PIVOT_SECTIONS, Problem, SourceFormat, load_anchor,
+    load_found_anchor, to_authored_toml,
 };
 pub use template::TEMPLATE;
 
@@ -78,8 +79,9 @@ pub fn resolve_anchor(
     clock: &Clock,
 ) -> Result<ResolvedAnchor, AnchorError> {
     let inferred = infer_from_repo(root);
+    // (path, found in the repository rather than named by a person)
     let candidate = match file {
-        Some(path) => Some(path.to_owned()),
+        Some(path) => Some((path.to_owned(), false)),
         None => {
             let standalone = root.join("intention.toml");
             let waypost = root.join("waypost.toml");
@@ -88,17 +90,21 @@ pub fn resolve_anchor(
             // instead of silently falling back to the default.
             let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
             if present(&standalone) {
-                Some(standalone)
+                Some((standalone, true))
             } else if present(&waypost) && waypost_toml_has_intention(&waypost) {
-                Some(waypost)
+                Some((waypost, true))
             } else {
                 None
             }
         }
     };
     let (explicit, origin) = match candidate {
-        Some(path) => {
-            let loaded = load_anchor(&path, clock)?;
+        Some((path, found)) => {
+            let loaded = if found {
+                load_found_anchor(&path, clock)?
+            } else {
+                load_anchor(&path, clock)?
+            };
             let origin = AnchorOrigin::File {
                 path: loaded.path.clone(),
                 format: loaded.format,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use waypost_schemas::canonical::sha256_hex;
-use waypost_schemas::io::{MAX_ARTIFACT_BYTES, ReadError, read_bounded};
+use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, ReadError, read_bounded, read_file};
 use waypost_schemas::validate::validate;
 use waypost_schemas::{ArtifactKind, Clock, FormatV2, IntentionAnchorV2, schema};
 
@@ -116,6 +116,14 @@ pub enum AnchorError {
 /// from `clock`; `raw_input_digest` is the SHA-256 of the file's bytes.
 pub fn load_anchor(path: &Path, clock: &Clock) -> Result<LoadedAnchor, AnchorError> {
     let bytes = read_bounded(path, MAX_ARTIFACT_BYTES)?;
+    parse_anchor(path, &bytes, clock)
+}
+
+/// [`load_anchor`] for a file found in a repository rather than named by a
+/// person: a symbolic link there is refused, never followed (it could lead
+/// anywhere, and the file's text appears in error messages).
+pub fn load_found_anchor(path: &Path, clock: &Clock) -> Result<LoadedAnchor, AnchorError> {
+    let bytes = read_file(path, MAX_ARTIFACT_BYTES, Links::Refuse)?;
     parse_anchor(path, &bytes, clock)
 }
 

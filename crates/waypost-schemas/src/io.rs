@@ -186,6 +186,36 @@ fn open_nonblocking(path: &Path, links: Links) -> io::Result<File> {
     File::open(path)
 }
 
+/// Sets `options` so that opening never follows a symbolic link at the last
+/// segment and never waits on a FIFO (Unix; elsewhere nothing changes).
+/// Check the opened file with [`ensure_regular`] before trusting it.
+pub fn no_follow(options: &mut fs::OpenOptions) -> &mut fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits();
+        options.custom_flags(i32::try_from(flags).expect("open flags fit in an int"));
+    }
+    options
+}
+
+/// Refuses an opened `file` at `path` that is not a regular file.
+pub fn ensure_regular(file: &File, path: &Path) -> Result<(), ReadError> {
+    let meta = file.metadata().map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(ReadError::NotAFile {
+            path: path.to_owned(),
+            kind: kind_of(meta.file_type()),
+        })
+    }
+}
+
 /// Reads all of the regular file at `path`, refusing it when it is larger
 /// than `limit` bytes (checked before and while reading, so a file that
 /// grows meanwhile is refused too), when it is not a regular file, or, with
@@ -460,11 +490,29 @@ pub fn write_atomic_sole_writer(path: &Path, bytes: &[u8]) -> Result<(), WriteEr
     let dir = parent_dir(path)?;
     let io_err = |step| step_error(path, step);
     let temp = dir.join(format!("{}tmp", temp_prefix(path)));
-    let mut file = File::create(&temp).map_err(io_err("creating the temporary file"))?;
-    file.write_all(bytes).map_err(io_err("writing"))?;
-    file.sync_all().map_err(io_err("syncing the file"))?;
-    drop(file);
-    fs::rename(&temp, path).map_err(io_err("renaming into place"))?;
+    // Whatever a dead writer (or anyone) left under the fixed name goes
+    // first, link or FIFO included (removing a link never follows it); then
+    // the name is created afresh, so nothing is written through a link.
+    match fs::remove_file(&temp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("removing a stale temporary file")(e)),
+    }
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io_err("creating the temporary file"))?;
+        file.write_all(bytes).map_err(io_err("writing"))?;
+        file.sync_all().map_err(io_err("syncing the file"))?;
+        drop(file);
+        fs::rename(&temp, path).map_err(io_err("renaming into place"))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
     sync_dir(dir).map_err(io_err("syncing the directory"))?;
     Ok(())
 }

@@ -570,8 +570,8 @@ pub struct Reach {
     /// When the final target is an existing folder: every path below it
     /// (links not followed), sorted; what an action on the folder touches.
     pub contents: Vec<RepoPath>,
-    /// The folder held more than [`MAX_FOLDER_ENTRIES`] entries: `contents`
-    /// is incomplete.
+    /// The folder held more than [`MAX_FOLDER_ENTRIES`] entries, or a name
+    /// that is not a repository path: `contents` is incomplete.
     pub contents_truncated: bool,
 }
 
@@ -708,8 +708,11 @@ fn list_folder(dir: &Path, folder: &RepoPath, reach: &mut Reach) {
                 reach.contents_truncated = true;
                 return;
             }
-            let child = format!("{name}/{}", entry.file_name().to_string_lossy());
+            let child = format!("{name}/{}", escape_os(&entry.file_name()));
             let Ok(path) = RepoPath::new(&child) else {
+                // A name no repository path can spell (`..\\x` on Unix):
+                // what the folder holds cannot all be judged.
+                reach.contents_truncated = true;
                 continue;
             };
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
@@ -767,19 +770,24 @@ fn hard_links(_path: &Path) -> u64 {
 }
 
 /// A file name as waypost shows it in every output (JSON, SARIF, text),
-/// reversibly: a name that is valid UTF-8 and has no backslash is shown as
-/// it is; any other name has each `\` doubled and each byte that is not
-/// part of valid UTF-8 written `\xNN`. [`unescape_name`] gives the bytes
+/// reversibly: a name that is valid UTF-8 with no backslash and no control
+/// character is shown as it is; any other name has each `\` doubled and
+/// each ASCII control character and each byte that is not part of valid
+/// UTF-8 written `\xNN`. [`unescape_name`] gives the bytes
 /// back, so every reported path names a real file.
 pub fn escape_name(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) if !text.contains('\\') => Cow::Borrowed(text),
+        Ok(text) if !text.contains(|c: char| c == '\\' || c.is_control()) => Cow::Borrowed(text),
         _ => {
             let mut out = String::with_capacity(bytes.len() + 8);
             for chunk in bytes.utf8_chunks() {
                 for c in chunk.valid().chars() {
                     if c == '\\' {
                         out.push_str("\\\\");
+                    } else if c.is_ascii_control() {
+                        // A newline in a name must not start a new line of
+                        // a report.
+                        out.push_str(&format!("\\x{:02X}", u32::from(c)));
                     } else {
                         out.push(c);
                     }

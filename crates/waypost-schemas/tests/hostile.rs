@@ -174,3 +174,39 @@ fn atomic_writes_survive_kill_9() {
         start.elapsed()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_sole_writer_never_writes_through_a_link_left_at_its_temporary_name() {
+    use waypost_schemas::io::write_atomic_sole_writer;
+    let dir = tempfile::tempdir().expect("temp");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").expect("write");
+    std::os::unix::fs::symlink(&victim, dir.path().join(".rec.json.tmp")).expect("link");
+    write_atomic_sole_writer(&dir.path().join("rec.json"), b"{}\n").expect("write");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep me");
+    assert_eq!(
+        std::fs::read(dir.path().join("rec.json")).expect("read"),
+        b"{}\n"
+    );
+    assert!(
+        !std::fs::symlink_metadata(dir.path().join("rec.json"))
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    // A FIFO there does not block it.
+    let fifo = dir.path().join(".rec.json.tmp");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let target = dir.path().join("rec.json");
+    within(Duration::from_secs(5), move || {
+        write_atomic_sole_writer(&target, b"{\"a\":1}\n")
+    })
+    .expect("write");
+}

@@ -110,6 +110,18 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         let layout = RunLayout::new(root, &project_id, &run_id)
             .map_err(|e| CliError::Usage(e.to_string()))?;
         let path = layout.gap_report();
+        // Never through a link: a linked `.autonomous_runs` would put the
+        // report (and its folders) outside the repository.
+        if let Ok(relative) = path.strip_prefix(root) {
+            let reach = waypost::schemas::paths::resolve(root, &relative.to_string_lossy())
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+            if let Some(link) = reach.links.first() {
+                return Err(CliError::Usage(format!(
+                    "refusing to write {}: {link} is a symbolic link, and run directories are written only inside the repository",
+                    path.display()
+                )));
+            }
+        }
         write_artifact(&path, report).with_context(|| format!("write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }

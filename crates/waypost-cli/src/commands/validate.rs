@@ -92,16 +92,18 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
-/// Every `*.json` below `dir`. Symlinked folders are not followed, so a
-/// link back up cannot loop and each file is listed once; a `*.json` that is
-/// a link, a FIFO or a device is listed and then refused when read.
+/// Every `*.json` below `dir`. Links are not followed, neither to folders
+/// (a link back up cannot loop, and each file is listed once) nor to files
+/// (a link can lead anywhere); a `*.json` that is a FIFO or a device is
+/// listed and then refused, by kind, when read.
 fn collect_json(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
             collect_json(&path, found)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if !kind.is_symlink() && path.extension().is_some_and(|e| e == "json") {
             found.push(path);
         }
     }

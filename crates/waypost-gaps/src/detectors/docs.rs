@@ -10,7 +10,8 @@ use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 use crate::generated::{
-    GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, marker, recorded_digest,
+    GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, file_digest, marker,
+    recorded_digest,
 };
 
 /// `[text](target)` links, and code spans that look like repository paths.
@@ -41,6 +42,12 @@ impl Detector for BrokenMarkdownLink {
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
             return;
         };
+        // A document under a name shown escaped (not UTF-8, or holding a
+        // backslash): links relative to it cannot be resolved as written,
+        // so none is judged rather than all reported missing.
+        if file.path.contains('\\') {
+            return;
+        }
         let dir = file.path.rsplit_once('/').map_or("", |(d, _)| d);
         let mut in_fence = false;
         for (i, line) in text.lines().enumerate() {
@@ -165,22 +172,17 @@ impl Detector for StaleGeneratedFile {
         self.generators.iter().any(|(g, set)| g.is_input(set, path))
     }
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
-        // Binaries and files over the cap are inputs too: read them here.
-        let read;
-        let content = match file.text {
-            Some(text) => text,
-            None => {
-                read = read_file(
-                    &on_disk(ctx.root, file.path),
-                    MAX_ARTIFACT_BYTES,
-                    Links::Refuse,
-                )
-                .unwrap_or_default();
-                &read
-            }
+        // Binaries and files over the cap are inputs too: hash them here,
+        // in pieces. One that cannot be read is left out, as `waypost
+        // generated` would refuse it.
+        let digest = match file.text {
+            Some(text) => content_digest(text),
+            None => match file_digest(&on_disk(ctx.root, file.path)) {
+                Ok(digest) => digest,
+                Err(_) => return,
+            },
         };
         // Hashed once, outside the lock, whichever generators it feeds.
-        let digest = content_digest(content);
         let mut inputs = self.inputs.lock().expect("no panics while locked");
         for (i, (generated, set)) in self.generators.iter().enumerate() {
             if generated.is_input(set, file.path) {

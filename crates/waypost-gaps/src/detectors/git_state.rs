@@ -182,7 +182,13 @@ impl Detector for WorktreeMissing {
                 continue;
             }
             // `gitdir` holds the path of the worktree's `.git` file.
-            let Ok(pointer) = std::fs::read_to_string(admin.join("gitdir")) else {
+            // A small regular file, never read through a link (a link
+            // could put any file's text into the report).
+            let Ok(pointer) = waypost_schemas::io::read_text(
+                &admin.join("gitdir"),
+                4096,
+                waypost_schemas::io::Links::Refuse,
+            ) else {
                 continue;
             };
             let checkout = std::path::Path::new(pointer.trim());

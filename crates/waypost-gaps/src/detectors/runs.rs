@@ -26,11 +26,23 @@ fn run_dirs(root: &Path) -> Vec<(String, std::path::PathBuf)> {
             .map(|e| e.path())
             .collect::<Vec<_>>()
     };
+    // Every joined name must be a real folder, never a link to one: a link
+    // would take the scan (and its report) outside the repository.
+    let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    if !real_dir(&root.join(RUNS_ROOT)) {
+        return out;
+    }
     for project in read(&root.join(RUNS_ROOT)) {
+        if !real_dir(&project.join("runs")) {
+            continue;
+        }
         for family in read(&project.join("runs")) {
             for run in read(&family) {
                 if let Ok(relative) = run.strip_prefix(root) {
-                    out.push((relative.to_string_lossy().replace('\\', "/"), run.clone()));
+                    out.push((
+                        waypost_schemas::paths::escape_os(relative.as_os_str()).into_owned(),
+                        run.clone(),
+                    ));
                 }
             }
         }
@@ -39,9 +51,13 @@ fn run_dirs(root: &Path) -> Vec<(String, std::path::PathBuf)> {
     out
 }
 
-/// Every file below `dir` with size and modification time (seconds since the epoch).
+/// Every file below `dir` with size and modification time (seconds since the
+/// epoch); nothing when `dir` is a link (links are never followed).
 fn files_below(dir: &Path) -> Vec<(std::path::PathBuf, u64, i64)> {
     let mut out = Vec::new();
+    if !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return out;
+    }
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -146,16 +162,14 @@ fn is_baseline(path: &str) -> bool {
     name.ends_with(".snap") || name.starts_with("baseline") || name.contains(".baseline")
 }
 
-/// Approval records anywhere under the runs root, as text, to look paths up in.
-fn approval_texts(root: &Path) -> Vec<String> {
+/// Approval records anywhere under the runs root (1 MiB at most each): the
+/// files to look paths up in, one at a time.
+fn approval_files(root: &Path) -> Vec<std::path::PathBuf> {
     run_dirs(root)
         .into_iter()
         .flat_map(|(_, dir)| files_below(&dir.join("approvals")))
-        .filter_map(|(path, size, _)| {
-            (size < 1 << 20)
-                .then(|| read_text(&path, 1 << 20, Links::Refuse).ok())
-                .flatten()
-        })
+        .filter(|(_, size, _)| *size < 1 << 20)
+        .map(|(path, _, _)| path)
         .collect()
 }
 
@@ -233,19 +247,27 @@ impl Detector for BaselineChangedWithoutApproval {
         if changed.is_empty() {
             return;
         }
-        let mut records = approval_texts(ctx.root);
-        records.extend(ledgers.iter().filter_map(|l| {
-            read_text(&on_disk(ctx.root, l), MAX_ARTIFACT_BYTES, Links::Refuse).ok()
-        }));
-        for (path, how) in changed {
-            if !records.iter().any(|text| text.contains(&path)) {
-                out.push(
-                    Finding::of(self, RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
-                        .describe("Updating a baseline makes failing tests pass by definition; it needs a human's approval on record.")
-                        .blocking(true)
-                        .remedy("record an approval or a ledger entry that names the baseline, or revert it", true),
-                );
+        // Each record is read, searched and dropped in turn: memory holds one
+        // record, however many there are.
+        let mut unnamed = changed;
+        let records = approval_files(ctx.root)
+            .into_iter()
+            .chain(ledgers.iter().map(|l| on_disk(ctx.root, l)));
+        for record in records {
+            if unnamed.is_empty() {
+                break;
             }
+            if let Ok(text) = read_text(&record, MAX_ARTIFACT_BYTES, Links::Refuse) {
+                unnamed.retain(|(path, _)| !text.contains(path.as_str()));
+            }
+        }
+        for (path, how) in unnamed {
+            out.push(
+                Finding::of(self, RiskLevel::High, &path, format!("Baseline {path} {how} without approval"))
+                    .describe("Updating a baseline makes failing tests pass by definition; it needs a human's approval on record.")
+                    .blocking(true)
+                    .remedy("record an approval or a ledger entry that names the baseline, or revert it", true),
+            );
         }
     }
 }

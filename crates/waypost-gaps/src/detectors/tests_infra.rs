@@ -51,7 +51,13 @@ fn declared_test_files(root: &std::path::Path, crate_dir: &str) -> Option<BTreeS
     // Every tests/*.rs a declared test root reaches through `mod`.
     let mut included = BTreeSet::new();
     for test_root in target_paths(&table, &["test"]) {
-        let root_path = format!("{crate_dir}{test_root}");
+        // Only paths inside the repository are read (`../../x.rs` is not).
+        let Ok(root_path) =
+            waypost_schemas::paths::RepoPath::new(&format!("{crate_dir}{test_root}"))
+        else {
+            continue;
+        };
+        let root_path = root_path.as_str().to_owned();
         let dir = root_path
             .rsplit_once('/')
             .map_or(String::new(), |(d, _)| format!("{d}/"));
@@ -351,8 +357,7 @@ fn ini_testpaths(text: &str, section: &str) -> Vec<String> {
 
 fn ctx_exists(file: &ScannedFile<'_>, relative: &str) -> bool {
     // Paths may end in a folder prefix used with join(); either form counts.
-    let path = file.root.join(relative.trim_end_matches('/'));
-    path.exists()
+    on_disk(file.root, relative.trim_end_matches('/')).exists()
 }
 
 static TRAILER: LazyLock<Regex> =
