@@ -210,6 +210,25 @@ fn committed_links_and_non_utf8_names_are_compared_as_git_compares_them() {
     assert!(protected.is_empty(), "git status is clean: {protected:?}");
     assert!(code == 0 || code == 1);
 
+    // A link replaced by a file holding its target's text, and a file made
+    // executable: git sees both, so does the scan.
+    std::fs::remove_file(repo.path().join("deploy/current.yml")).expect("rm");
+    std::fs::write(repo.path().join("deploy/current.yml"), "prod.yml").expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        repo.path().join("deploy/prod.yml"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let (_, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);
+    for path in ["deploy/current.yml", "deploy/prod.yml"] {
+        assert!(
+            stdout.contains(&format!("{path} is protected and changed its type or mode")),
+            "{path}: {stdout}"
+        );
+    }
+    repo.commit_all("accept the type and mode changes");
+
     // Changed: reported under a name that leads back to the file.
     std::fs::write(repo.path().join(odd), "x: 2\n").expect("write");
     let (_, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);

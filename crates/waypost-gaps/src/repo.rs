@@ -24,6 +24,9 @@ pub struct RepoState {
     /// (path, blob id hex, stage), sorted. Not every entry: a large
     /// repository's index is not held through the scan.
     pub index: Vec<(String, String, u32)>,
+    /// The git mode (`0o100644`, `0o100755`, `0o120000`, ...) of each kept
+    /// stage-0 entry.
+    pub modes: std::collections::BTreeMap<String, u32>,
 }
 
 impl RepoState {
@@ -181,6 +184,9 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
             // is not UTF-8 is escaped as the walk shows it.
             let path = waypost_schemas::paths::escape_name(path.as_ref());
             if stage != 0 || keep(&path) {
+                if stage == 0 {
+                    state.modes.insert(path.to_string(), entry.mode.bits());
+                }
                 state
                     .index
                     .push((path.into_owned(), entry.id.to_string(), stage));
@@ -223,9 +229,10 @@ const MAX_COMPARED_BYTES: u64 = 64 * 1024 * 1024;
 pub(crate) enum WorkTree {
     /// Nothing there.
     Missing,
-    /// Its blob id: a file's content, or a symlink's target path (git
-    /// stores links that way; the link is never read through).
-    Blob(String),
+    /// Its blob id (a file's content, or a symlink's target path: git
+    /// stores links that way; the link is never read through) and its git
+    /// mode (`0o120000` link, `0o100755` executable, `0o100644` file).
+    Blob(String, u32),
     /// Something git cannot compare (a FIFO, a device, a file over the cap).
     Other,
 }
@@ -233,8 +240,22 @@ pub(crate) enum WorkTree {
 /// The work-tree state of the tracked path `shown` under `root`.
 pub(crate) fn work_tree_blob(root: &Path, shown: &str) -> WorkTree {
     let path = waypost_schemas::paths::on_disk(root, shown);
+    // A folder above it replaced by a link: git sees the path as gone.
+    if let Some(parent) = shown.rsplit_once('/').map(|(p, _)| p)
+        && let Ok(reach) = waypost_schemas::paths::resolve(root, parent)
+        && (reach.through_symlink() || reach.outside.is_some())
+    {
+        return WorkTree::Other;
+    }
     let Ok(meta) = std::fs::symlink_metadata(&path) else {
         return WorkTree::Missing;
+    };
+    let mode = if meta.file_type().is_symlink() {
+        0o120_000
+    } else if is_executable(&meta) {
+        0o100_755
+    } else {
+        0o100_644
     };
     let bytes = if meta.file_type().is_symlink() {
         match std::fs::read_link(&path) {
@@ -251,7 +272,18 @@ pub(crate) fn work_tree_blob(root: &Path, shown: &str) -> WorkTree {
             Err(_) => return WorkTree::Other,
         }
     };
-    blob_id(&bytes).map_or(WorkTree::Other, WorkTree::Blob)
+    blob_id(&bytes).map_or(WorkTree::Other, |id| WorkTree::Blob(id, mode))
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// A link target's bytes as git stores them.

@@ -92,12 +92,18 @@ impl Detector for ProtectedPathChange {
         );
         let mut report = |path: &str, what: &str| out.push(self.finding(path, what));
         for (path, index_id, _) in &indexed {
-            // Compared as git compares: a symlink by its target path, never
-            // by reading through it.
+            // Compared as git compares: content and mode (a link by its
+            // target path, never by reading through it; a file turned into a
+            // link, or made executable, is a change).
+            let index_mode = repo.modes.get(path.as_str()).copied();
             match work_tree_blob(ctx.root, path) {
                 WorkTree::Missing => report(path, "was deleted in the work tree"),
-                WorkTree::Blob(id) if id == *index_id => {}
-                WorkTree::Blob(_) => report(path, "has unstaged changes"),
+                WorkTree::Blob(id, mode)
+                    if id == *index_id && index_mode.is_none_or(|m| same_mode(m, mode)) => {}
+                WorkTree::Blob(id, _) if id == *index_id => {
+                    report(path, "changed its type or mode (file, link, executable)");
+                }
+                WorkTree::Blob(..) => report(path, "has unstaged changes"),
                 WorkTree::Other => report(
                     path,
                     "was replaced by something git cannot compare (not a regular file, or too large)",
@@ -108,4 +114,10 @@ impl Detector for ProtectedPathChange {
             }
         }
     }
+}
+
+/// Whether two git modes are the same, as this platform can tell: without
+/// an executable bit (not Unix) only the kind (file, link) counts.
+fn same_mode(index: u32, work: u32) -> bool {
+    index == work || (!cfg!(unix) && index & 0o170_000 == work & 0o170_000)
 }

@@ -220,7 +220,7 @@ impl Detector for BaselineChangedWithoutApproval {
             );
             for (path, index_id, _) in tracked {
                 let work = match work_tree_blob(ctx.root, path) {
-                    WorkTree::Blob(id) => Some(id),
+                    WorkTree::Blob(id, _) => Some(id),
                     WorkTree::Missing | WorkTree::Other => None,
                 };
                 if work.as_deref() != Some(index_id.as_str())
