@@ -246,6 +246,12 @@ fn committed_links_and_non_utf8_names_are_compared_as_git_compares_them() {
         std::fs::read(back).expect("the reported path names the file"),
         b"x: 2\n"
     );
+    // SARIF wants a URI: the name's bytes, percent-encoded.
+    let (_, stdout, _) = bounded(repo.path(), &["scan", "--format", "sarif"]);
+    assert!(
+        stdout.contains("\"uri\": \"deploy/caf%E9.yml\""),
+        "{stdout}"
+    );
 }
 
 /// `/etc/passwd`'s first field, which must never appear in any output.

@@ -97,7 +97,7 @@ fn locations(gap: &Gap) -> Vec<Value> {
                     if let Some(text) = snippet {
                         region["snippet"] = json!({"text": text});
                     }
-                    json!({"physicalLocation": {"artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"}, "region": region}})
+                    json!({"physicalLocation": {"artifactLocation": {"uri": sarif_uri(&loc.path), "uriBaseId": "%SRCROOT%"}, "region": region}})
                 })
                 .collect()
         })
@@ -110,7 +110,7 @@ fn locations(gap: &Gap) -> Vec<Value> {
             .iter()
             .take(1)
         {
-            out.push(json!({"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}}));
+            out.push(json!({"physicalLocation": {"artifactLocation": {"uri": sarif_uri(path), "uriBaseId": "%SRCROOT%"}}}));
         }
     }
     out
@@ -195,5 +195,21 @@ pub fn text(report: &GapReportV1) -> String {
         "{} gaps ({} critical, {} high, {} medium, {} low), {} blocking the autopilot",
         s.total_gaps, s.critical_gaps, s.high_gaps, s.medium_gaps, s.low_gaps, s.autopilot_blockers
     );
+    out
+}
+
+/// A repository path as a SARIF `uri` (a relative URI reference): the
+/// name's bytes (escaped names unescaped first), with every byte outside
+/// RFC 3986's unreserved characters and `/` percent-encoded.
+fn sarif_uri(shown: &str) -> String {
+    let bytes = waypost_schemas::paths::unescape_name(shown);
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes.iter() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
     out
 }

@@ -143,6 +143,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
                     outcome.skipped.too_large.join(", ")
                 );
             }
+            for why in &outcome.skipped.refused_folders {
+                eprintln!("note: a folder was not scanned: {why}");
+            }
         }
     }
     Ok(ExitCode::from(if report.gaps.is_empty() { 0 } else { 1 }))
