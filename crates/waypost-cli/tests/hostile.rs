@@ -140,6 +140,12 @@ fn scan_never_blocks_on_a_fifo() {
         mkfifo(&repo.path().join(name));
         let (code, stdout, stderr) = bounded(repo.path(), &["scan", "--format", "json"]);
         assert!(code == 0 || code == 1, "{name}: {code} {stderr}");
+        if name == "deploy/new.yml" {
+            assert!(
+                stdout.contains("is a new, untracked special file"),
+                "{stdout}"
+            );
+        }
         if name == "docs/.gitignore" {
             let report: Value = serde_json::from_str(&stdout).expect("json");
             let refused = report["skipped_files"]["refused_folders"].to_string();
@@ -367,4 +373,23 @@ fn dot_ignore_files_do_not_hide_what_git_shows() {
     let (code, stdout, _) = bounded(repo.path(), &["scan", "--format", "json"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("deploy/evil.yml is protected"), "{stdout}");
+}
+
+#[test]
+fn a_generated_output_that_is_not_a_file_is_named_as_such() {
+    let repo = repo();
+    repo.write(
+        "waypost.toml",
+        "[[scan.generated]]\noutput = \"docs/api.md\"\ninputs = [\"src/*.rs\"]\n",
+    )
+    .write("src/lib.rs", "pub fn f() {}\n");
+    std::fs::create_dir_all(repo.path().join("docs")).expect("mkdir");
+    mkfifo(&repo.path().join("docs/api.md"));
+    let (code, stdout, stderr) = bounded(repo.path(), &["scan", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("Generated file docs/api.md cannot be read"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FIFO"), "{stdout}");
 }

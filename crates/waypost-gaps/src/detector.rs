@@ -221,8 +221,10 @@ pub trait Detector: Send + Sync {
     /// Checks one folder the walk enters (repository-relative, `""` for the
     /// root); the folder's entries can be listed from `ctx.root`.
     fn check_dir(&self, _dir: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
-    /// Checks one symbolic link the walk finds (repository-relative). Links
-    /// are never read through, so they reach no [`check_file`](Self::check_file).
+    /// Checks one entry the walk finds that is neither a regular file nor a
+    /// folder (repository-relative): a symbolic link, a FIFO, a socket or a
+    /// device. These are never read (a link is never read through), so they
+    /// reach no [`check_file`](Self::check_file).
     fn check_link(&self, _path: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
     /// Whether this detector reads the git index entry for `path` (in
     /// `ctx.repo.index`, or through `RepoState::tracks`). Only such entries,

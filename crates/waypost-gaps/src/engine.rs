@@ -306,11 +306,12 @@ fn walk_and_check(
                     for d in detectors {
                         d.check_dir(&relative, ctx, &mut worker.totals.findings);
                     }
-                } else if kind.is_symlink() {
+                } else if !kind.is_file() {
+                    // A link, FIFO, socket or device: named, never read.
                     for d in detectors {
                         d.check_link(&relative, ctx, &mut worker.totals.findings);
                     }
-                } else if kind.is_file() {
+                } else {
                     let Worker { buffer, totals, .. } = &mut worker;
                     check_file(entry.path(), &relative, detectors, ctx, cap, buffer, totals);
                     let now = done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -4,7 +4,7 @@
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, read_file};
+use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, ReadError, read_file};
 use waypost_schemas::paths::{PatternSet, RepoPath, on_disk};
 use waypost_schemas::{GapType, RiskLevel};
 
@@ -202,23 +202,34 @@ impl Detector for StaleGeneratedFile {
                 Some(command) => format!("run `{command}` and commit the result"),
                 None => "run its generator and commit the result".to_owned(),
             };
-            // Read from disk, git-ignored or not: None when it is missing.
-            let recorded = read_file(&ctx.root.join(output), MAX_ARTIFACT_BYTES, Links::Refuse)
-                .ok()
-                .map(|bytes| recorded_digest(&bytes));
+            // Read from disk, git-ignored or not.
+            let read = read_file(&ctx.root.join(output), MAX_ARTIFACT_BYTES, Links::Refuse);
+            let unreadable = match &read {
+                Err(ReadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+                Ok(_) => None,
+            };
+            let recorded = read.ok().map(|bytes| recorded_digest(&bytes));
             let current = inputs.finish();
             let inputs = inputs.len();
-            let finding = match recorded {
-                None => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is missing"))
+            let finding = match (recorded, unreadable) {
+                (None, Some(why)) => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} cannot be read"))
+                    .describe(format!("waypost.toml declares {output} as generated, but {why}."))
+                    .remedy(&regenerate, false),
+                (None, None) => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is missing"))
                     .describe(format!("waypost.toml declares {output} as generated from {}, but it does not exist.", generated.inputs.join(", ")))
                     .remedy(&regenerate, false),
-                Some(None) => Finding::of(self, RiskLevel::Low, output, format!("Generated file {output} does not record its inputs"))
+                (Some(None), _) => Finding::of(self, RiskLevel::Low, output, format!("Generated file {output} does not record its inputs"))
                     .describe(format!("Without a `{MARKER_PREFIX}…` line its freshness cannot be checked; the generator should write `{}`.", marker(&current)))
                     .remedy("make the generator write the marker line (`waypost generated OUTPUT` prints it)", false),
-                Some(Some(digest)) if digest != current => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is stale"))
+                (Some(Some(digest)), _) if digest != current => Finding::of(self, RiskLevel::Medium, output, format!("Generated file {output} is stale"))
                     .describe(format!("It was generated from other contents of its {inputs} input file(s) ({}) than the tree holds now.", generated.inputs.join(", ")))
                     .remedy(&regenerate, false),
-                Some(Some(_)) => continue,
+                (Some(Some(_)), _) => continue,
             };
             out.push(finding);
         }

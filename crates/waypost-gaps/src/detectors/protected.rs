@@ -62,13 +62,21 @@ impl Detector for ProtectedPathChange {
             out.push(self.finding(file.path, "is a new, untracked file"));
         }
     }
-    /// A symbolic link under a protected path that the index does not have.
+    /// A symbolic link (or FIFO, socket, device) under a protected path that
+    /// the index does not have.
     fn check_link(&self, path: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if let Some(repo) = ctx.repo
             && self.protected(path)
             && !repo.tracks(path)
         {
-            out.push(self.finding(path, "is a new, untracked symbolic link"));
+            let what =
+                match std::fs::symlink_metadata(waypost_schemas::paths::on_disk(ctx.root, path)) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        "is a new, untracked symbolic link"
+                    }
+                    _ => "is a new, untracked special file (FIFO, socket or device)",
+                };
+            out.push(self.finding(path, what));
         }
     }
     /// Index entries under protected paths changed in the work tree or
