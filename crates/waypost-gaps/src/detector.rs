@@ -225,7 +225,7 @@ pub trait Detector: Send + Sync {
     /// folder (repository-relative): a symbolic link, a FIFO, a socket or a
     /// device. These are never read (a link is never read through), so they
     /// reach no [`check_file`](Self::check_file).
-    fn check_link(&self, _path: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
+    fn check_special(&self, _path: &str, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {}
     /// Whether this detector reads the git index entry for `path` (in
     /// `ctx.repo.index`, or through `RepoState::tracks`). Only such entries,
     /// and conflicted ones, are kept after the index is read.

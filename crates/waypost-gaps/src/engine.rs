@@ -309,7 +309,7 @@ fn walk_and_check(
                 } else if !kind.is_file() {
                     // A link, FIFO, socket or device: named, never read.
                     for d in detectors {
-                        d.check_link(&relative, ctx, &mut worker.totals.findings);
+                        d.check_special(&relative, ctx, &mut worker.totals.findings);
                     }
                 } else {
                     let Worker { buffer, totals, .. } = &mut worker;
@@ -404,7 +404,7 @@ impl RefusedFolders {
 /// Whether the ignore file at `path` may be handed to the walker, which
 /// reads it whole and follows links: absent, or a regular file (through
 /// links that stay inside `root`) of at most [`MAX_CONFIG_BYTES`].
-pub(crate) fn ignore_file_is_safe(root: &Path, path: &Path) -> Result<(), String> {
+fn ignore_file_is_safe(root: &Path, path: &Path) -> Result<(), String> {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };

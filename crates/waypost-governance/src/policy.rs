@@ -178,7 +178,7 @@ impl Action {
 struct CompiledRule {
     id: String,
     action_types: Vec<ActionType>,
-    globs: Vec<PathPattern>,
+    globs: PatternSet,
     commands: Vec<CommandPattern>,
     max_changed_lines: Option<u64>,
     max_risk: Option<f64>,
@@ -328,7 +328,7 @@ impl Policy {
             rules.push(CompiledRule {
                 id,
                 action_types: criteria.action_types.clone(),
-                globs: globs.patterns().to_vec(),
+                globs,
                 commands,
                 max_changed_lines: criteria.max_changed_lines,
                 max_risk: criteria.max_risk_score,
@@ -511,18 +511,17 @@ impl Policy {
                 if normal != *written {
                     forms.push(&normal);
                 }
-                let mut escaped = false;
-                for form in forms {
-                    if !self.reach(d, root, form, &mut target) {
-                        escaped = true;
-                        break;
-                    }
-                }
-                if escaped {
+                // A form that leaves the repository ends this target.
+                if !forms
+                    .into_iter()
+                    .all(|form| self.reach(d, root, form, &mut target))
+                {
                     continue;
                 }
-                target.reached.sort();
-                target.reached.dedup();
+                for list in [&mut target.reached, &mut target.held] {
+                    list.sort();
+                    list.dedup();
+                }
             }
             d.targets.push(target);
         }
@@ -628,19 +627,29 @@ impl Policy {
 
     /// Protected paths and never-allow paths, on every path a target reaches.
     fn check_prohibited_paths(&self, d: &mut Deciding<'_>) {
+        self.check_restricted(
+            d,
+            &[
+                (&self.protected, RuleId::ProtectedPath, "protected by"),
+                (
+                    &self.never_allow_paths,
+                    RuleId::NeverAllow,
+                    "matches never_allow",
+                ),
+            ],
+        );
+    }
+
+    /// Every path a target reaches (folded once) against restricting
+    /// pattern lists: a reason per list that covers it.
+    fn check_restricted(&self, d: &mut Deciding<'_>, lists: &[(&PatternSet, RuleId, &str)]) {
         let mut found = Vec::new();
         for (target, path) in d.paths() {
-            if let Some(p) = self.protected.covering(path) {
-                found.push((
-                    RuleId::ProtectedPath,
-                    target.describe(path, "protected by", p),
-                ));
-            }
-            if let Some(p) = self.never_allow_paths.covering(path) {
-                found.push((
-                    RuleId::NeverAllow,
-                    target.describe(path, "matches never_allow", p),
-                ));
+            let key = path.key();
+            for (set, rule, relation) in lists {
+                if let Some(p) = set.covering_key(&key) {
+                    found.push((*rule, target.describe(path, relation, p)));
+                }
             }
         }
         for (rule, message) in found {
@@ -708,30 +717,26 @@ impl Policy {
 
     /// Paths that are never approved automatically.
     fn check_never_auto(&self, d: &mut Deciding<'_>) {
-        let mut found = Vec::new();
-        for (target, path) in d.paths() {
-            if let Some(p) = self.builtin_never_auto.covering(path) {
-                found.push((
+        self.check_restricted(
+            d,
+            &[
+                (
+                    &self.builtin_never_auto,
                     RuleId::BuiltinNeverAutoApprove,
-                    target.describe(path, "matches", p),
-                ));
-            }
-            if let Some(p) = self.anchor_never_auto.covering(path) {
-                found.push((
+                    "matches",
+                ),
+                (
+                    &self.anchor_never_auto,
                     RuleId::AnchorNeverAutoApprove,
-                    target.describe(path, "matches", p),
-                ));
-            }
-            if let Some(p) = self.requires_paths.covering(path) {
-                found.push((
+                    "matches",
+                ),
+                (
+                    &self.requires_paths,
                     RuleId::RequiresApproval,
-                    target.describe(path, "matches requires_approval", p),
-                ));
-            }
-        }
-        for (rule, message) in found {
-            d.add(rule, message);
-        }
+                    "matches requires_approval",
+                ),
+            ],
+        );
     }
 
     /// Every path a target reaches lies inside an allowed write root, as
@@ -1096,12 +1101,14 @@ fn rule_gaps(rule: &CompiledRule, d: &Deciding<'_>) -> Vec<Gap> {
             rule.action_types.iter().map(|t| t.as_str()).collect(),
         ));
     }
-    let outside = d
-        .paths()
-        .any(|(_, p)| !rule.globs.iter().any(|g| g.matches(p)));
+    let outside = d.paths().any(|(_, p)| rule.globs.matching(p).is_none());
     if d.targets.is_empty() || outside {
         gaps.push(Gap::Paths(
-            rule.globs.iter().map(|g| g.text().to_owned()).collect(),
+            rule.globs
+                .patterns()
+                .iter()
+                .map(|g| g.text().to_owned())
+                .collect(),
         ));
     }
     if let Some(line) = &d.command {

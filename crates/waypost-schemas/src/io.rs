@@ -366,20 +366,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     };
     #[cfg(not(target_os = "linux"))]
     let written = false;
-    if !written {
-        let result = (|| {
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-                .map_err(io_err("creating the temporary file"))?;
-            file.write_all(bytes).map_err(io_err("writing"))?;
-            file.sync_all().map_err(io_err("syncing the file"))
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&temp);
-            return Err(e);
-        }
+    if !written && let Err(e) = write_new(path, &temp, bytes) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
     }
     if let Err(e) = fs::rename(&temp, path) {
         let _ = fs::remove_file(&temp);
@@ -387,6 +376,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     }
     sync_dir(dir).map_err(io_err("syncing the directory"))?;
     Ok(())
+}
+
+/// Creates `temp` (which must not exist: nothing is written through a link
+/// left there), writes `bytes` and syncs it; errors name `path`, the target.
+fn write_new(path: &Path, temp: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let io_err = |step| step_error(path, step);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(io_err("creating the temporary file"))?;
+    file.write_all(bytes).map_err(io_err("writing"))?;
+    file.sync_all().map_err(io_err("syncing the file"))
 }
 
 /// The marker every named temporary file of [`write_atomic`] ends with.
@@ -498,17 +500,8 @@ pub fn write_atomic_sole_writer(path: &Path, bytes: &[u8]) -> Result<(), WriteEr
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err("removing a stale temporary file")(e)),
     }
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(io_err("creating the temporary file"))?;
-        file.write_all(bytes).map_err(io_err("writing"))?;
-        file.sync_all().map_err(io_err("syncing the file"))?;
-        drop(file);
-        fs::rename(&temp, path).map_err(io_err("renaming into place"))
-    })();
+    let result = write_new(path, &temp, bytes)
+        .and_then(|()| fs::rename(&temp, path).map_err(io_err("renaming into place")));
     if let Err(e) = result {
         let _ = fs::remove_file(&temp);
         return Err(e);

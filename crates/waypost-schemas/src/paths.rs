@@ -72,19 +72,7 @@ pub struct RepoPath(String);
 impl RepoPath {
     /// Normalises `text`, or says why it is not a path inside the repository.
     pub fn new(text: &str) -> Result<Self, PathError> {
-        let parts = segments(text)?;
-        let mut kept: Vec<&str> = Vec::new();
-        for segment in parts {
-            match segment {
-                "" | "." => {}
-                ".." => {
-                    if kept.pop().is_none() {
-                        return Err(PathError::Escapes);
-                    }
-                }
-                other => kept.push(other),
-            }
-        }
+        let kept = normal_segments(text)?;
         if kept.is_empty() {
             return Err(PathError::Root);
         }
@@ -124,6 +112,24 @@ impl AsRef<str> for RepoPath {
     fn as_ref(&self) -> &str {
         &self.0
     }
+}
+
+/// The segments of `text` with `.` and empty ones dropped and `..` applied
+/// lexically; an error when it is not inside the repository.
+fn normal_segments(text: &str) -> Result<Vec<&str>, PathError> {
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in segments(text)? {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if kept.pop().is_none() {
+                    return Err(PathError::Escapes);
+                }
+            }
+            other => kept.push(other),
+        }
+    }
+    Ok(kept)
 }
 
 /// The raw segments of `text` after the checks every path shares: no NUL,
@@ -298,23 +304,12 @@ impl PathPattern {
     /// Compiles `text`.
     pub fn new(text: &str) -> Result<Self, PatternError> {
         let trimmed = text.trim();
-        let path_error = |problem| PatternError::Path {
-            text: text.to_owned(),
-            problem,
-        };
-        let mut kept: Vec<&str> = Vec::new();
-        for segment in segments(trimmed).map_err(path_error)? {
-            match segment {
-                "" | "." => {}
-                ".." => {
-                    if kept.pop().is_none() {
-                        return Err(path_error(PathError::Escapes));
-                    }
-                }
-                other => kept.push(other),
-            }
-        }
-        let normal = kept.join("/");
+        let normal = normal_segments(trimmed)
+            .map_err(|problem| PatternError::Path {
+                text: text.to_owned(),
+                problem,
+            })?
+            .join("/");
         let kind = if normal.contains(['*', '?', '[', '{']) {
             let compile = |pattern: &str| {
                 GlobBuilder::new(pattern)

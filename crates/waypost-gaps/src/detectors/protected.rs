@@ -64,7 +64,7 @@ impl Detector for ProtectedPathChange {
     }
     /// A symbolic link (or FIFO, socket, device) under a protected path that
     /// the index does not have.
-    fn check_link(&self, path: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+    fn check_special(&self, path: &str, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if let Some(repo) = ctx.repo
             && self.protected(path)
             && !repo.tracks(path)
