@@ -8,6 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV2, Timestamp};
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::RunDir;
 use crate::plan::ActionType;
 
 /// Universal pivot intentions for safe autonomous progress: the high-level
@@ -42,6 +44,74 @@ pub struct IntentionAnchorV2 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for IntentionAnchorV2 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::IntentionAnchorV2;
+    const NAME: &'static str = "intention_anchor_v2";
+    const SHORT_NAME: &'static str = "anchor";
+    const FORMAT_VERSION: &'static str = "v2";
+    const ID_PREFIX: &'static str = "anchor";
+    const RUN_FILE: RunFile = RunFile::OnePerRun(RunDir::Intention);
+    const SIGNATURE_KEYS: &'static [&'static str] =
+        &["pivot_intentions", "raw_input_digest", "created_at"];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["created_at"], &["updated_at"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[
+        &["pivot_intentions", "safety_risk", "never_allow"],
+        &["pivot_intentions", "safety_risk", "requires_approval"],
+        &["pivot_intentions", "evidence_verification", "hard_blocks"],
+        &[
+            "pivot_intentions",
+            "evidence_verification",
+            "required_proofs",
+        ],
+        &[
+            "pivot_intentions",
+            "evidence_verification",
+            "verification_gates",
+        ],
+        &[
+            "pivot_intentions",
+            "scope_boundaries",
+            "allowed_write_roots",
+        ],
+        &["pivot_intentions", "scope_boundaries", "protected_paths"],
+        &["pivot_intentions", "scope_boundaries", "network_allowlist"],
+        &["pivot_intentions", "memory_continuity", "persist_to_sot"],
+        &["pivot_intentions", "memory_continuity", "derived_indexes"],
+        &["pivot_intentions", "governance_review", "approval_channels"],
+        &[
+            "pivot_intentions",
+            "governance_review",
+            "never_auto_approve",
+        ],
+        &[
+            "pivot_intentions",
+            "governance_review",
+            "auto_approve_rules",
+            "*",
+            "criteria",
+            "action_types",
+        ],
+        &[
+            "pivot_intentions",
+            "governance_review",
+            "auto_approve_rules",
+            "*",
+            "criteria",
+            "path_globs",
+        ],
+        &[
+            "pivot_intentions",
+            "governance_review",
+            "auto_approve_rules",
+        ],
+        &["pivot_intentions", "deployment", "hosting_requirements"],
+        &["metadata", "tags"],
+    ];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/intention_anchor_v2.schema.json");
 }
 
 /// Where a field that no human wrote came from.
@@ -387,4 +457,12 @@ pub struct AnchorMetadata {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl IntentionAnchorV2 {
+    /// `anchor-<24 hex>`: derived from the canonical content, timestamps
+    /// excluded, so re-stamping an unchanged anchor keeps its id.
+    pub fn anchor_id(&self) -> String {
+        self.content_id()
+    }
 }

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV1, Timestamp};
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::{IdKind, RunDir};
 use crate::plan::PlanAction;
 
 /// Who approved which action, when, through which channel, and the SHA-256
@@ -46,6 +48,26 @@ pub struct ApprovalRecordV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for ApprovalRecordV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::ApprovalRecordV1;
+    const NAME: &'static str = "approval_record_v1";
+    const SHORT_NAME: &'static str = "approval";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "approval";
+    const RUN_FILE: RunFile = RunFile::OnePerId {
+        dir: RunDir::Approvals,
+        prefix: "",
+        id: IdKind::Action,
+    };
+    const SIGNATURE_KEYS: &'static [&'static str] =
+        &["action_sha256", "approver", "channel", "approved_at"];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["approved_at"], &["run_id"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/approval_record_v1.schema.json");
 }
 
 impl ApprovalRecordV1 {

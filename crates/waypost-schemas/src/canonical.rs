@@ -2,9 +2,9 @@
 //!
 //! The canonical form of an artifact is its JSON with:
 //! - volatile fields removed (timestamps, durations and the run id: when and
-//!   where, not what; listed per kind in one place, `ArtifactKind::volatile_fields`),
+//!   where, not what; stated by each artifact type once, `Artifact::VOLATILE_FIELDS`),
 //! - arrays documented as unordered sorted by the canonical bytes of their
-//!   elements (`ArtifactKind::unordered_arrays`); every other array keeps its
+//!   elements (`Artifact::UNORDERED_ARRAYS`); every other array keeps its
 //!   documented order,
 //! - object keys sorted, no insignificant whitespace.
 //!
@@ -15,12 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::gap::Gap;
-use crate::kind::ArtifactKind;
-use crate::plan::PlanAction;
-
-/// A path into a JSON document; `*` stands for every element of an array.
-pub(crate) type FieldPath = &'static [&'static str];
+use crate::kind::{FieldPath, Kind};
 
 /// Hex digits of the SHA-256 kept in an id.
 pub const ID_HEX_DIGITS: usize = 24;
@@ -51,14 +46,15 @@ pub fn content_id(prefix: &str, canonical: &[u8]) -> String {
 // Category: determinism
 // Why: the same inputs must give the same anchor_id, gap_report_id, plan_proposal_id,
 //      gap_id and action_id on any machine, in any run, from any key order.
-// Enforced by: canonical_with removes the volatile fields of ArtifactKind::volatile_fields,
-//      sorts the arrays of ArtifactKind::unordered_arrays and sorts every object's keys.
+// Enforced by: canonical_with removes the volatile fields of Artifact::VOLATILE_FIELDS,
+//      sorts the arrays of Artifact::UNORDERED_ARRAYS and sorts every object's keys.
 /// The canonical bytes of an artifact of `kind` given as JSON.
 ///
 /// Works on any JSON, valid or not, so ids can be computed for documents a
 /// reader does not fully understand; unknown fields are kept.
-pub fn canonical_bytes(kind: ArtifactKind, value: &Value) -> Vec<u8> {
-    canonical_with(value, kind.volatile_fields(), kind.unordered_arrays())
+pub fn canonical_bytes<K: Kind>(kind: K, value: &Value) -> Vec<u8> {
+    let facts = kind.facts();
+    canonical_with(value, facts.volatile_fields, facts.unordered_arrays)
 }
 
 /// Canonical bytes of any JSON: keys sorted, no whitespace, arrays as given.
@@ -67,7 +63,11 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
 }
 
 /// The canonical form after removing `drop` and sorting `unordered`.
-fn canonical_with(value: &Value, drop: &[FieldPath], unordered: &[FieldPath]) -> Vec<u8> {
+pub(crate) fn canonical_with(
+    value: &Value,
+    drop: &[FieldPath],
+    unordered: &[FieldPath],
+) -> Vec<u8> {
     let mut value = sorted_keys(value);
     for path in drop {
         remove_at(&mut value, path);
@@ -148,72 +148,6 @@ fn children<'a>(value: &'a mut Value, segment: &str) -> Vec<&'a mut Value> {
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
     serde_json::to_value(value)
         .expect("artifact types serialize to JSON: string keys, no fallible Serialize impls")
-}
-
-impl Gap {
-    /// The fields that make a gap the same gap: type, detector, signals and
-    /// evidence. Title, description, risk and remediation may be reworded or
-    /// reclassified without the gap becoming a different one.
-    const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
-
-    /// The canonical bytes of the gap's identity fields.
-    pub fn identity_bytes(&self) -> Vec<u8> {
-        let mut value = to_value(self);
-        if let Value::Object(map) = &mut value {
-            map.retain(|k, _| Self::IDENTITY.contains(&k.as_str()));
-        }
-        canonical_with(
-            &value,
-            &[],
-            &[
-                &["detection_signals"],
-                &["evidence", "file_paths"],
-                &["evidence", "test_names"],
-                &["evidence", "excerpts"],
-                &["evidence", "locations"],
-            ],
-        )
-    }
-
-    /// `gap-<24 hex>`: stable for the same gap in the same state, whatever
-    /// the order of its signals and evidence.
-    pub fn derive_gap_id(&self) -> String {
-        content_id("gap", &self.identity_bytes())
-    }
-}
-
-impl PlanAction {
-    /// The canonical bytes of what the action does: everything except its id
-    /// and the governance verdict fields (`approval_status`,
-    /// `approval_reason`, `approval_reasons`), which describe a decision
-    /// about the action rather than the action.
-    pub fn content_bytes(&self) -> Vec<u8> {
-        canonical_with(
-            &to_value(self),
-            &[
-                &["action_id"],
-                &["approval_status"],
-                &["approval_reason"],
-                &["approval_reasons"],
-            ],
-            &[
-                &["target_gap_ids"],
-                &["risk_factors"],
-                &["target_paths"],
-                &["dependencies"],
-            ],
-        )
-    }
-
-    /// Full SHA-256 of [`PlanAction::content_bytes`]: what an approval binds to.
-    pub fn content_sha256(&self) -> String {
-        sha256_hex(&self.content_bytes())
-    }
-
-    /// `action-<24 hex>`, the prefix of [`PlanAction::content_sha256`].
-    pub fn derive_action_id(&self) -> String {
-        content_id("action", &self.content_bytes())
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV1, Timestamp};
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
 
 /// The state of one claim key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -48,6 +49,26 @@ pub struct ClaimRecordV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for ClaimRecordV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::ClaimRecordV1;
+    const NAME: &'static str = "claim_record_v1";
+    const SHORT_NAME: &'static str = "claim";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "claim";
+    const RUN_FILE: RunFile = RunFile::Elsewhere;
+    const SIGNATURE_KEYS: &'static [&'static str] = &[
+        "fencing_token",
+        "lease_duration_ms",
+        "consecutive_takeovers",
+    ];
+    const VOLATILE_FIELDS: &'static [FieldPath] =
+        &[&["acquired_at"], &["renewed_at"], &["released_at"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/claim_record_v1.schema.json");
 }
 
 impl ClaimRecordV1 {

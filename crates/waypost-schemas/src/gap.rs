@@ -5,9 +5,13 @@ use std::cmp::Ordering;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::canonical::{canonical_with, content_id, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::RunDir;
 
 /// Deterministic gap detection report: mismatches between the current and the
 /// intended state of a repository, with detection signals and evidence.
@@ -43,6 +47,32 @@ pub struct GapReportV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for GapReportV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::GapReportV1;
+    const NAME: &'static str = "gap_report_v1";
+    const SHORT_NAME: &'static str = "gaps";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "gapreport";
+    const RUN_FILE: RunFile = RunFile::OnePerRun(RunDir::Gaps);
+    const SIGNATURE_KEYS: &'static [&'static str] = &["gaps", "workspace_state_digest"];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[
+        &["generated_at"],
+        &["run_id"],
+        &["metadata", "scan_duration_ms"],
+    ];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[
+        &["gaps", "*", "detection_signals"],
+        &["gaps", "*", "evidence", "file_paths"],
+        &["gaps", "*", "evidence", "test_names"],
+        &["gaps", "*", "evidence", "excerpts"],
+        &["gaps", "*", "evidence", "locations"],
+        &["gaps"],
+    ];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/gap_report_v1.schema.json");
 }
 
 impl GapReportV1 {
@@ -297,4 +327,45 @@ pub struct GapReportMetadata {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Gap {
+    /// The fields that make a gap the same gap: type, detector, signals and
+    /// evidence. Title, description, risk and remediation may be reworded or
+    /// reclassified without the gap becoming a different one.
+    const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
+
+    /// The canonical bytes of the gap's identity fields.
+    pub fn identity_bytes(&self) -> Vec<u8> {
+        let mut value = to_value(self);
+        if let Value::Object(map) = &mut value {
+            map.retain(|k, _| Self::IDENTITY.contains(&k.as_str()));
+        }
+        canonical_with(
+            &value,
+            &[],
+            &[
+                &["detection_signals"],
+                &["evidence", "file_paths"],
+                &["evidence", "test_names"],
+                &["evidence", "excerpts"],
+                &["evidence", "locations"],
+            ],
+        )
+    }
+
+    /// `gap-<24 hex>`: stable for the same gap in the same state, whatever
+    /// the order of its signals and evidence.
+    pub fn derive_gap_id(&self) -> String {
+        content_id("gap", &self.identity_bytes())
+    }
+}
+
+impl GapReportV1 {
+    /// `gapreport-<24 hex>`: derived from the canonical content; the run id,
+    /// generation time and scan duration are excluded, so two scans of the
+    /// same state give the same id.
+    pub fn gap_report_id(&self) -> String {
+        self.content_id()
+    }
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::{IdKind, RunDir};
 
 /// Contract states. `completed`, `rejected`, `expired` and `failed` are terminal.
 #[derive(
@@ -217,6 +219,32 @@ pub struct ContractSnapshotV1 {
     pub extra: Extra,
 }
 
+impl Artifact for ContractSnapshotV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::ContractSnapshotV1;
+    const NAME: &'static str = "contract_snapshot_v1";
+    const SHORT_NAME: &'static str = "contract";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "contract";
+    const RUN_FILE: RunFile = RunFile::OnePerId {
+        dir: RunDir::Governance,
+        prefix: "contract-",
+        id: IdKind::Contract,
+    };
+    // Jobs and audit evidence share steps and health; contracts and jobs
+    // share history: each kind outscores the others on its own shape.
+    const SIGNATURE_KEYS: &'static [&'static str] = &[
+        "proposed_changes",
+        "approved_by",
+        "audit_verdict",
+        "history",
+    ];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["created_at"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/contract_snapshot_v1.schema.json");
+}
+
 /// What a step produced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StepResult {
@@ -292,6 +320,26 @@ pub struct JobSnapshotV1 {
     pub extra: Extra,
 }
 
+impl Artifact for JobSnapshotV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::JobSnapshotV1;
+    const NAME: &'static str = "job_snapshot_v1";
+    const SHORT_NAME: &'static str = "job";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "job";
+    const RUN_FILE: RunFile = RunFile::OnePerId {
+        dir: RunDir::Governance,
+        prefix: "job-",
+        id: IdKind::Job,
+    };
+    const SIGNATURE_KEYS: &'static [&'static str] =
+        &["steps", "health_before", "health_after", "history"];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["created_at"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/job_snapshot_v1.schema.json");
+}
+
 /// Evidence of a job for an auditor: what ran and what came of it. It
 /// carries no verdict; deciding one is the auditor's job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -322,4 +370,29 @@ pub struct AuditEvidenceV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for AuditEvidenceV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::AuditEvidenceV1;
+    const NAME: &'static str = "audit_evidence_v1";
+    const SHORT_NAME: &'static str = "audit";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "audit";
+    const RUN_FILE: RunFile = RunFile::OnePerId {
+        dir: RunDir::Governance,
+        prefix: "audit-",
+        id: IdKind::Job,
+    };
+    const SIGNATURE_KEYS: &'static [&'static str] = &[
+        "collected_at",
+        "duration_seconds",
+        "steps",
+        "health_before",
+        "health_after",
+    ];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["collected_at"], &["duration_seconds"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/audit_evidence_v1.schema.json");
 }

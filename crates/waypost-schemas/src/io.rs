@@ -541,7 +541,10 @@ pub fn to_pretty_json<T: Artifact>(artifact: &T) -> String {
 /// Validates `artifact` and writes it to `path` atomically, creating missing
 /// parent directories. An invalid artifact is refused before anything is
 /// written.
-pub fn write_artifact<T: Artifact>(path: &Path, artifact: &T) -> Result<(), WriteError> {
+pub fn write_artifact<T: Artifact<Kind = ArtifactKind>>(
+    path: &Path,
+    artifact: &T,
+) -> Result<(), WriteError> {
     validate::validate_artifact(artifact).map_err(|source| WriteError::Invalid {
         path: path.to_owned(),
         source,
@@ -576,7 +579,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// Reads and validates an artifact of type `T`.
-pub fn read_artifact<T: Artifact>(path: &Path) -> Result<T, LoadError> {
+pub fn read_artifact<T: Artifact<Kind = ArtifactKind>>(path: &Path) -> Result<T, LoadError> {
     let value = read_json(path)?;
     validate::validate::<T>(&value).map_err(|source| LoadError::Invalid {
         path: path.to_owned(),

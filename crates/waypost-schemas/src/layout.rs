@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::common::Timestamp;
+use crate::kind::{ArtifactKind, Kind, RunFile};
 
 /// The folder under the repository root that holds every run.
 pub const RUNS_ROOT: &str = ".autonomous_runs";
@@ -277,32 +278,65 @@ impl RunLayout {
         self.run_dir().join(dir.as_str())
     }
 
+    /// The file of a one-per-run artifact kind, `<dir>/<kind name>.json`;
+    /// `None` for kinds kept one per id or outside run directories.
+    pub fn run_file<K: Kind>(&self, kind: K) -> Option<PathBuf> {
+        let facts = kind.facts();
+        match facts.run_file {
+            RunFile::OnePerRun(dir) => Some(self.dir(dir).join(format!("{}.json", facts.name))),
+            _ => None,
+        }
+    }
+
+    /// The file of a one-per-id artifact kind for `id`,
+    /// `<dir>/<prefix><id>.json`, after checking `id` can name a file;
+    /// `None` for kinds kept one per run or outside run directories.
+    pub fn id_file<K: Kind>(&self, kind: K, id: &str) -> Option<Result<PathBuf, IdError>> {
+        match kind.facts().run_file {
+            RunFile::OnePerId {
+                dir,
+                prefix,
+                id: id_kind,
+            } => Some(
+                check_id(id_kind, id).map(|()| self.dir(dir).join(format!("{prefix}{id}.json"))),
+            ),
+            _ => None,
+        }
+    }
+
+    fn one_per_run(&self, kind: ArtifactKind) -> PathBuf {
+        self.run_file(kind)
+            .expect("the kinds with their own accessor are kept one per run")
+    }
+
+    fn one_per_id(&self, kind: ArtifactKind, id: &str) -> Result<PathBuf, IdError> {
+        self.id_file(kind, id)
+            .expect("the kinds with their own accessor are kept one per id")
+    }
+
     /// `intention/intention_anchor_v2.json`.
     pub fn intention_anchor(&self) -> PathBuf {
-        self.dir(RunDir::Intention).join("intention_anchor_v2.json")
+        self.one_per_run(ArtifactKind::IntentionAnchorV2)
     }
 
     /// `gaps/gap_report_v1.json`.
     pub fn gap_report(&self) -> PathBuf {
-        self.dir(RunDir::Gaps).join("gap_report_v1.json")
+        self.one_per_run(ArtifactKind::GapReportV1)
     }
 
     /// `plans/plan_proposal_v1.json`.
     pub fn plan_proposal(&self) -> PathBuf {
-        self.dir(RunDir::Plans).join("plan_proposal_v1.json")
+        self.one_per_run(ArtifactKind::PlanProposalV1)
     }
 
     /// `autonomy/autopilot_session_v1.json`.
     pub fn autopilot_session(&self) -> PathBuf {
-        self.dir(RunDir::Autonomy).join("autopilot_session_v1.json")
+        self.one_per_run(ArtifactKind::AutopilotSessionV1)
     }
 
     /// `approvals/<action_id>.json`.
     pub fn approval(&self, action_id: &str) -> Result<PathBuf, IdError> {
-        check_id(IdKind::Action, action_id)?;
-        Ok(self
-            .dir(RunDir::Approvals)
-            .join(format!("{action_id}.json")))
+        self.one_per_id(ArtifactKind::ApprovalRecordV1, action_id)
     }
 
     /// `pilot/<batch>.json`.
@@ -313,26 +347,17 @@ impl RunLayout {
 
     /// `governance/contract-<contract_id>.json`.
     pub fn contract_snapshot(&self, contract_id: &str) -> Result<PathBuf, IdError> {
-        check_id(IdKind::Contract, contract_id)?;
-        Ok(self
-            .dir(RunDir::Governance)
-            .join(format!("contract-{contract_id}.json")))
+        self.one_per_id(ArtifactKind::ContractSnapshotV1, contract_id)
     }
 
     /// `governance/job-<job_id>.json`.
     pub fn job_snapshot(&self, job_id: &str) -> Result<PathBuf, IdError> {
-        check_id(IdKind::Job, job_id)?;
-        Ok(self
-            .dir(RunDir::Governance)
-            .join(format!("job-{job_id}.json")))
+        self.one_per_id(ArtifactKind::JobSnapshotV1, job_id)
     }
 
     /// `governance/audit-<job_id>.json`.
     pub fn audit_evidence(&self, job_id: &str) -> Result<PathBuf, IdError> {
-        check_id(IdKind::Job, job_id)?;
-        Ok(self
-            .dir(RunDir::Governance)
-            .join(format!("audit-{job_id}.json")))
+        self.one_per_id(ArtifactKind::AuditEvidenceV1, job_id)
     }
 
     /// `proofs/<phase_id>.json`.

@@ -69,7 +69,10 @@ pub use governance::{
     HealthSnapshot, HistoryEntry, JobSnapshotV1, JobStatus, JobStep, ProposedChange, StepResult,
     StepStatus,
 };
-pub use kind::{Artifact, ArtifactKind, DetectError, UnknownKind};
+pub use kind::{
+    Artifact, ArtifactKind, DetectError, FieldPath, Kind, KindFacts, RunFile, UnknownKind,
+    detect_in, parse_in,
+};
 pub use layout::RunLayout;
 pub use plan::{
     ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
@@ -81,28 +84,3 @@ pub use session::{
     SessionMetadata, SessionStatus,
 };
 pub use validate::{ValidationError, Violation};
-
-impl IntentionAnchorV2 {
-    /// `anchor-<24 hex>`: derived from the canonical content, timestamps
-    /// excluded, so re-stamping an unchanged anchor keeps its id.
-    pub fn anchor_id(&self) -> String {
-        self.content_id()
-    }
-}
-
-impl GapReportV1 {
-    /// `gapreport-<24 hex>`: derived from the canonical content; the run id,
-    /// generation time and scan duration are excluded, so two scans of the
-    /// same state give the same id.
-    pub fn gap_report_id(&self) -> String {
-        self.content_id()
-    }
-}
-
-impl PlanProposalV1 {
-    /// `plan-<24 hex>`: derived from the canonical content; run id, time and
-    /// duration excluded.
-    pub fn plan_proposal_id(&self) -> String {
-        self.content_id()
-    }
-}

@@ -4,7 +4,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::canonical::{canonical_with, content_id, sha256_hex, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::RunDir;
 
 /// Bounded action plan with governance classification and cost estimates.
 ///
@@ -41,6 +44,33 @@ pub struct PlanProposalV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for PlanProposalV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::PlanProposalV1;
+    const NAME: &'static str = "plan_proposal_v1";
+    const SHORT_NAME: &'static str = "plan";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "plan";
+    const RUN_FILE: RunFile = RunFile::OnePerRun(RunDir::Plans);
+    const SIGNATURE_KEYS: &'static [&'static str] = &["actions", "governance_checks"];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[
+        &["generated_at"],
+        &["run_id"],
+        &["metadata", "generation_duration_ms"],
+    ];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[
+        &["actions", "*", "target_gap_ids"],
+        &["actions", "*", "risk_factors"],
+        &["actions", "*", "approval_reasons"],
+        &["actions", "*", "target_paths"],
+        &["actions", "*", "dependencies"],
+        &["governance_checks", "never_auto_approve_violations"],
+        &["governance_checks", "protected_path_checks"],
+    ];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/plan_proposal_v1.schema.json");
 }
 
 /// One bounded action.
@@ -290,4 +320,46 @@ pub struct PlanMetadata {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl PlanAction {
+    /// The canonical bytes of what the action does: everything except its id
+    /// and the governance verdict fields (`approval_status`,
+    /// `approval_reason`, `approval_reasons`), which describe a decision
+    /// about the action rather than the action.
+    pub fn content_bytes(&self) -> Vec<u8> {
+        canonical_with(
+            &to_value(self),
+            &[
+                &["action_id"],
+                &["approval_status"],
+                &["approval_reason"],
+                &["approval_reasons"],
+            ],
+            &[
+                &["target_gap_ids"],
+                &["risk_factors"],
+                &["target_paths"],
+                &["dependencies"],
+            ],
+        )
+    }
+
+    /// Full SHA-256 of [`PlanAction::content_bytes`]: what an approval binds to.
+    pub fn content_sha256(&self) -> String {
+        sha256_hex(&self.content_bytes())
+    }
+
+    /// `action-<24 hex>`, the prefix of [`PlanAction::content_sha256`].
+    pub fn derive_action_id(&self) -> String {
+        content_id("action", &self.content_bytes())
+    }
+}
+
+impl PlanProposalV1 {
+    /// `plan-<24 hex>`: derived from the canonical content; run id, time and
+    /// duration excluded.
+    pub fn plan_proposal_id(&self) -> String {
+        self.content_id()
+    }
 }

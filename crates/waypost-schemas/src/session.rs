@@ -4,6 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV1, Timestamp};
+use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
+use crate::layout::RunDir;
 
 /// Log of one autopilot session: bounded execution attempts, approval gates
 /// and errors.
@@ -58,6 +60,36 @@ pub struct AutopilotSessionV1 {
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl Artifact for AutopilotSessionV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::AutopilotSessionV1;
+    const NAME: &'static str = "autopilot_session_v1";
+    const SHORT_NAME: &'static str = "session";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "session";
+    const RUN_FILE: RunFile = RunFile::OnePerRun(RunDir::Autonomy);
+    const SIGNATURE_KEYS: &'static [&'static str] = &[
+        "session_id",
+        "started_at",
+        "status",
+        "execution_summary",
+        "executed_action_ids",
+        "approval_requests",
+        "error_log",
+        "blocked_reason",
+    ];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[
+        &["started_at"],
+        &["completed_at"],
+        &["run_id"],
+        &["error_log", "*", "timestamp"],
+        &["metadata", "session_duration_ms"],
+    ];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[&["approval_requests"]];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/autopilot_session_v1.schema.json");
 }
 
 /// Session status: `running`, `completed`, `blocked_approval_required`,

@@ -5,15 +5,15 @@
 //! violation with its JSON pointer), then deserialization into the Rust type
 //! (which checks what a schema cannot, such as real calendar dates).
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::excerpt::redact;
-use crate::kind::{Artifact, ArtifactKind, json_type_name};
-use crate::schema;
+use crate::kind::{Artifact, ArtifactKind, Kind, json_type_name};
 
 /// One schema violation: where (a JSON pointer, `""` for the document root)
 /// and what, in plain words.
@@ -36,15 +36,16 @@ impl fmt::Display for Violation {
     }
 }
 
-/// An artifact that does not conform to its kind.
+/// An artifact that does not conform to its kind (of [`ArtifactKind`]
+/// unless another list of kinds is named).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ValidationError {
+pub enum ValidationError<K: Kind = ArtifactKind> {
     /// `format_version` is absent.
     #[error("{kind}: missing format_version (expected {expected})")]
     MissingFormatVersion {
         /// The artifact kind.
-        kind: ArtifactKind,
+        kind: K,
         /// The version the kind requires.
         expected: &'static str,
     },
@@ -52,7 +53,7 @@ pub enum ValidationError {
     #[error("{kind}: unsupported format_version: expected {expected}, found {found}")]
     WrongFormatVersion {
         /// The artifact kind.
-        kind: ArtifactKind,
+        kind: K,
         /// The version the kind requires.
         expected: &'static str,
         /// The version found (as JSON text when it is not a string).
@@ -62,7 +63,7 @@ pub enum ValidationError {
     #[error("{kind}: {} schema violation{}:\n{}", .violations.len(), if .violations.len() == 1 { "" } else { "s" }, list(.violations))]
     Schema {
         /// The artifact kind.
-        kind: ArtifactKind,
+        kind: K,
         /// Every violation, sorted by pointer.
         violations: Vec<Violation>,
     },
@@ -70,7 +71,7 @@ pub enum ValidationError {
     #[error("{kind}: {message}")]
     Type {
         /// The artifact kind.
-        kind: ArtifactKind,
+        kind: K,
         /// What the type refused.
         message: String,
     },
@@ -78,15 +79,15 @@ pub enum ValidationError {
     #[error("{kind}: the embedded schema does not compile ({message}); this is a bug in waypost")]
     EmbeddedSchema {
         /// The artifact kind.
-        kind: ArtifactKind,
+        kind: K,
         /// The compiler's message.
         message: String,
     },
 }
 
-impl ValidationError {
+impl<K: Kind> ValidationError<K> {
     /// The artifact kind that was being checked.
-    pub fn kind(&self) -> ArtifactKind {
+    pub fn kind(&self) -> K {
         match self {
             Self::MissingFormatVersion { kind, .. }
             | Self::WrongFormatVersion { kind, .. }
@@ -128,36 +129,29 @@ fn list(violations: &[Violation]) -> String {
 }
 
 /// Checks `value` as an artifact of `kind`: format version, schema, type.
-pub fn validate_value(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
+pub fn validate_value<K: Kind>(kind: K, value: &Value) -> Result<(), ValidationError<K>> {
     check_version_and_schema(kind, value)?;
     // The schema passed; the type may still refuse what a schema cannot say.
-    match kind {
-        ArtifactKind::IntentionAnchorV2 => typed::<crate::IntentionAnchorV2>(value).map(drop),
-        ArtifactKind::GapReportV1 => typed::<crate::GapReportV1>(value).map(drop),
-        ArtifactKind::PlanProposalV1 => typed::<crate::PlanProposalV1>(value).map(drop),
-        ArtifactKind::AutopilotSessionV1 => typed::<crate::AutopilotSessionV1>(value).map(drop),
-        ArtifactKind::ApprovalRecordV1 => typed::<crate::ApprovalRecordV1>(value).map(drop),
-        ArtifactKind::ClaimRecordV1 => typed::<crate::ClaimRecordV1>(value).map(drop),
-        ArtifactKind::ContractSnapshotV1 => typed::<crate::ContractSnapshotV1>(value).map(drop),
-        ArtifactKind::JobSnapshotV1 => typed::<crate::JobSnapshotV1>(value).map(drop),
-        ArtifactKind::AuditEvidenceV1 => typed::<crate::AuditEvidenceV1>(value).map(drop),
-    }
+    (kind.facts().check_type)(value).map_err(|message| ValidationError::Type {
+        kind,
+        message: redact(&message).into_owned(),
+    })
 }
 
 /// Checks `value` as a `T` and deserializes it.
-pub fn validate<T: Artifact>(value: &Value) -> Result<T, ValidationError> {
+pub fn validate<T: Artifact>(value: &Value) -> Result<T, ValidationError<T::Kind>> {
     check_version_and_schema(T::KIND, value)?;
     typed::<T>(value)
 }
 
 /// Checks an artifact before it is written: the same checks a reader makes,
 /// so waypost never writes a file it would refuse to read.
-pub fn validate_artifact<T: Artifact>(artifact: &T) -> Result<(), ValidationError> {
+pub fn validate_artifact<T: Artifact>(artifact: &T) -> Result<(), ValidationError<T::Kind>> {
     check_version_and_schema(T::KIND, &crate::canonical::to_value(artifact))
 }
 
 /// `format_version` first, then every schema violation.
-fn check_version_and_schema(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
+fn check_version_and_schema<K: Kind>(kind: K, value: &Value) -> Result<(), ValidationError<K>> {
     check_format_version(kind, value)?;
     let violations = schema_violations(kind, value)?;
     if violations.is_empty() {
@@ -167,15 +161,15 @@ fn check_version_and_schema(kind: ArtifactKind, value: &Value) -> Result<(), Val
     }
 }
 
-fn typed<T: Artifact>(value: &Value) -> Result<T, ValidationError> {
+fn typed<T: Artifact>(value: &Value) -> Result<T, ValidationError<T::Kind>> {
     T::deserialize(value).map_err(|e| ValidationError::Type {
         kind: T::KIND,
         message: redact(&e.to_string()).into_owned(),
     })
 }
 
-fn check_format_version(kind: ArtifactKind, value: &Value) -> Result<(), ValidationError> {
-    let expected = kind.format_version();
+fn check_format_version<K: Kind>(kind: K, value: &Value) -> Result<(), ValidationError<K>> {
+    let expected = kind.facts().format_version;
     match value.get("format_version") {
         // Not an object at all: let the schema say so.
         _ if !value.is_object() => Ok(()),
@@ -194,21 +188,27 @@ fn check_format_version(kind: ArtifactKind, value: &Value) -> Result<(), Validat
     }
 }
 
-fn validator(kind: ArtifactKind) -> Result<&'static jsonschema::Validator, ValidationError> {
-    static CACHE: [OnceLock<Result<jsonschema::Validator, String>>; ArtifactKind::ALL.len()] =
-        [const { OnceLock::new() }; ArtifactKind::ALL.len()];
-    let slot = ArtifactKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .expect("every kind is in ArtifactKind::ALL");
-    let compiled = CACHE[slot].get_or_init(|| {
-        let schema: Value =
-            serde_json::from_str(schema::embedded(kind)).map_err(|e| e.to_string())?;
-        jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .map_err(|e| e.to_string())
-    });
+/// The compiled validator of `kind`'s published schema, compiled once per
+/// kind name and kept for the life of the process.
+fn validator<K: Kind>(kind: K) -> Result<&'static jsonschema::Validator, ValidationError<K>> {
+    type Compiled = &'static Result<jsonschema::Validator, String>;
+    static CACHE: LazyLock<Mutex<HashMap<&'static str, Compiled>>> = LazyLock::new(Mutex::default);
+    let facts = kind.facts();
+    let compiled: Compiled = {
+        let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.entry(facts.name).or_insert_with(|| {
+            let compiled = serde_json::from_str::<Value>(facts.published_schema)
+                .map_err(|e| e.to_string())
+                .and_then(|schema| {
+                    jsonschema::draft202012::options()
+                        .should_validate_formats(true)
+                        .build(&schema)
+                        .map_err(|e| e.to_string())
+                });
+            // One per kind name: a handful for the life of the process.
+            Box::leak(Box::new(compiled))
+        })
+    };
     compiled
         .as_ref()
         .map_err(|message| ValidationError::EmbeddedSchema {
@@ -219,10 +219,10 @@ fn validator(kind: ArtifactKind) -> Result<&'static jsonschema::Validator, Valid
 
 /// Every schema violation of `value` as an artifact of `kind`, sorted by
 /// pointer; empty when it conforms. Does not check `format_version` first.
-pub fn schema_violations(
-    kind: ArtifactKind,
+pub fn schema_violations<K: Kind>(
+    kind: K,
     value: &Value,
-) -> Result<Vec<Violation>, ValidationError> {
+) -> Result<Vec<Violation>, ValidationError<K>> {
     let validator = validator(kind)?;
     let mut violations: Vec<Violation> = validator
         .iter_errors(value)
