@@ -6,7 +6,7 @@ use waypost_schemas::{
     AuditVerdict, ContractSnapshotV1, ContractStatus, FormatV1, ProposedChange, Timestamp,
 };
 
-use crate::history::{HistoryError, append, verify_history};
+use crate::history::{self, HistoryError, Machine, Refusal, verify_history};
 
 /// How long a draft lives before it expires, unless configured otherwise.
 pub const DEFAULT_DRAFT_TTL: Duration = Duration::from_secs(72 * 3600);
@@ -14,12 +14,14 @@ pub const DEFAULT_DRAFT_TTL: Duration = Duration::from_secs(72 * 3600);
 // Invariant: CONTRACT-001 Terminal contract states are immutable.
 // Category: state-machine
 // Why: a completed, rejected, expired or failed contract is a record of what happened.
-// Enforced by: Contract::transition returns ContractError::Terminal.
+// Enforced by: Contract::transition (through history::transition) returns
+//      ContractError::Terminal.
 
 // Invariant: CONTRACT-002 Only the documented transitions exist.
 // Category: state-machine
 // Why: skipping validation or approval (draft -> active) bypasses governance.
-// Enforced by: Contract::transition checks the edge table and returns InvalidTransition.
+// Enforced by: Contract::transition (through history::transition) checks the edge table in
+//      ContractStatus's Machine::allowed and returns InvalidTransition.
 
 // Invariant: CONTRACT-003 An approved contract names who approved it.
 // Category: governance
@@ -102,24 +104,51 @@ pub enum ContractError {
     },
 }
 
+impl ContractError {
+    /// The error for a transition `history::transition` refused.
+    fn refused(contract_id: &str, refusal: Refusal<ContractStatus>) -> Self {
+        match refusal {
+            Refusal::Terminal(status) => Self::Terminal {
+                contract_id: contract_id.to_owned(),
+                status: status.as_str(),
+            },
+            Refusal::NoEdge { from, to } => Self::InvalidTransition {
+                contract_id: contract_id.to_owned(),
+                from: from.as_str(),
+                to: to.as_str(),
+            },
+        }
+    }
+}
+
 /// A contract and its history.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Contract {
     snapshot: ContractSnapshotV1,
 }
 
-fn allowed(from: ContractStatus, to: ContractStatus) -> bool {
-    use ContractStatus::*;
-    matches!(
-        (from, to),
-        (Draft, Validated)
-            | (Validated, Eligible)
-            | (Eligible, Approved)
-            | (Approved, Active)
-            | (Active, Completed)
-            | (Draft | Validated | Eligible, Rejected | Expired)
-            | (Approved | Active, Failed)
-    )
+impl Machine for ContractStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn is_terminal(self) -> bool {
+        ContractStatus::is_terminal(self)
+    }
+
+    fn allowed(from: Self, to: Self) -> bool {
+        use ContractStatus::*;
+        matches!(
+            (from, to),
+            (Draft, Validated)
+                | (Validated, Eligible)
+                | (Eligible, Approved)
+                | (Approved, Active)
+                | (Active, Completed)
+                | (Draft | Validated | Eligible, Rejected | Expired)
+                | (Approved | Active, Failed)
+        )
+    }
 }
 
 impl Contract {
@@ -130,15 +159,7 @@ impl Contract {
         at: Timestamp,
         actor: &str,
     ) -> Self {
-        let mut history = Vec::new();
-        append(
-            &mut history,
-            None,
-            ContractStatus::Draft.as_str(),
-            at.clone(),
-            actor,
-            None,
-        );
+        let history = history::begin(ContractStatus::Draft, at.clone(), actor, None);
         Self {
             snapshot: ContractSnapshotV1 {
                 format_version: FormatV1,
@@ -210,6 +231,8 @@ impl Contract {
         &self.snapshot.contract_id
     }
 
+    /// Every status change goes through here: `history::transition` checks
+    /// it and appends it to the chain.
     fn transition(
         &mut self,
         to: ContractStatus,
@@ -217,30 +240,10 @@ impl Contract {
         actor: &str,
         note: Option<String>,
     ) -> Result<(), ContractError> {
-        let from = self.snapshot.status;
-        if from.is_terminal() {
-            return Err(ContractError::Terminal {
-                contract_id: self.snapshot.contract_id.clone(),
-                status: from.as_str(),
-            });
-        }
-        if !allowed(from, to) {
-            return Err(ContractError::InvalidTransition {
-                contract_id: self.snapshot.contract_id.clone(),
-                from: from.as_str(),
-                to: to.as_str(),
-            });
-        }
-        append(
-            &mut self.snapshot.history,
-            Some(from.as_str()),
-            to.as_str(),
-            at,
-            actor,
-            note,
-        );
-        self.snapshot.status = to;
-        Ok(())
+        let s = &mut self.snapshot;
+        history::transition(&mut s.status, to, &mut s.history, at, actor, note, |r| {
+            ContractError::refused(&s.contract_id, r)
+        })
     }
 
     /// Checks the proposal: draft -> validated. A contract must propose something.

@@ -58,7 +58,88 @@ pub fn verify_history(entries: &[HistoryEntry]) -> Result<(), HistoryError> {
     Ok(())
 }
 
-/// Appends one transition to `history`.
+/// A state machine whose transitions are recorded in a hash-chained
+/// history. Implemented by the state enum; [`transition`] applies the rules
+/// every machine shares.
+pub(crate) trait Machine: Copy {
+    /// The state's name as the history records it.
+    fn name(self) -> &'static str;
+    /// Whether no transition may leave this state.
+    fn is_terminal(self) -> bool;
+    /// Whether the machine has an edge `from -> to`.
+    fn allowed(from: Self, to: Self) -> bool;
+}
+
+/// Why [`transition`] refused; the caller turns it into its own error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal<S> {
+    /// The current state is terminal.
+    Terminal(S),
+    /// There is no edge `from -> to`.
+    NoEdge {
+        /// Current state.
+        from: S,
+        /// Requested state.
+        to: S,
+    },
+}
+
+/// Refuses if `state` is terminal.
+pub(crate) fn ensure_live<S: Machine>(state: S) -> Result<(), Refusal<S>> {
+    if state.is_terminal() {
+        Err(Refusal::Terminal(state))
+    } else {
+        Ok(())
+    }
+}
+
+/// Moves `*state` to `to` and appends the transition to `history`.
+///
+/// Refuses, changing nothing, if `*state` is terminal or the machine has no
+/// edge to `to`; `refused` turns the [`Refusal`] into the caller's error.
+pub(crate) fn transition<S: Machine, E>(
+    state: &mut S,
+    to: S,
+    history: &mut Vec<HistoryEntry>,
+    at: Timestamp,
+    actor: &str,
+    note: Option<String>,
+    refused: impl FnOnce(Refusal<S>) -> E,
+) -> Result<(), E> {
+    let from = *state;
+    check(from, to).map_err(refused)?;
+    append(history, Some(from.name()), to.name(), at, actor, note);
+    *state = to;
+    Ok(())
+}
+
+/// The checks every transition passes: the current state is not terminal,
+/// then the edge exists.
+fn check<S: Machine>(from: S, to: S) -> Result<(), Refusal<S>> {
+    ensure_live(from)?;
+    if S::allowed(from, to) {
+        Ok(())
+    } else {
+        Err(Refusal::NoEdge { from, to })
+    }
+}
+
+/// A new history whose first entry enters `initial`.
+pub(crate) fn begin<S: Machine>(
+    initial: S,
+    at: Timestamp,
+    actor: &str,
+    note: Option<String>,
+) -> Vec<HistoryEntry> {
+    let mut history = Vec::new();
+    append(&mut history, None, initial.name(), at, actor, note);
+    history
+}
+
+/// Appends one entry to `history`, linked to the one before it. The
+/// lower-level helper under [`transition`] and [`begin`]: it checks no
+/// state machine, so use it directly only for entries outside one (a job's
+/// step entries, `step-<index>:<state>`).
 pub(crate) fn append(
     history: &mut Vec<HistoryEntry>,
     from: Option<&str>,
@@ -73,4 +154,83 @@ pub(crate) fn append(
         .to_owned();
     let entry = HistoryEntry::chained(history.len() as u64, from, to, at, actor, note, &prev);
     history.push(entry);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A two-edge machine: `Open -> Shut`, `Open -> Gone`; `Gone` is terminal.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Door {
+        Open,
+        Shut,
+        Gone,
+    }
+
+    impl Machine for Door {
+        fn name(self) -> &'static str {
+            match self {
+                Self::Open => "open",
+                Self::Shut => "shut",
+                Self::Gone => "gone",
+            }
+        }
+
+        fn is_terminal(self) -> bool {
+            self == Self::Gone
+        }
+
+        fn allowed(from: Self, to: Self) -> bool {
+            matches!((from, to), (Self::Open, Self::Shut | Self::Gone))
+        }
+    }
+
+    fn at() -> Timestamp {
+        Timestamp::parse("2026-01-01T00:00:00Z").expect("a valid timestamp")
+    }
+
+    #[test]
+    fn a_transition_moves_the_state_and_extends_the_chain() {
+        let mut state = Door::Open;
+        let mut history = begin(state, at(), "tester", None);
+        transition(
+            &mut state,
+            Door::Shut,
+            &mut history,
+            at(),
+            "tester",
+            None,
+            |r| r,
+        )
+        .expect("open -> shut is an edge");
+        assert_eq!(state, Door::Shut);
+        let moves: Vec<_> = history
+            .iter()
+            .map(|e| (e.from.as_deref(), e.to.as_str()))
+            .collect();
+        assert_eq!(moves, [(None, "open"), (Some("open"), "shut")]);
+        verify_history(&history).expect("the chain verifies");
+    }
+
+    #[test]
+    fn a_refused_transition_changes_nothing() {
+        let mut state = Door::Shut;
+        let mut history = begin(state, at(), "tester", None);
+        let before = history.clone();
+        let refusal = transition(&mut state, Door::Open, &mut history, at(), "t", None, |r| r);
+        assert_eq!(
+            refusal,
+            Err(Refusal::NoEdge {
+                from: Door::Shut,
+                to: Door::Open
+            })
+        );
+        assert_eq!((state, &history), (Door::Shut, &before));
+
+        let mut state = Door::Gone;
+        let refusal = transition(&mut state, Door::Shut, &mut history, at(), "t", None, |r| r);
+        assert_eq!(refusal, Err(Refusal::Terminal(Door::Gone)));
+        assert_eq!((state, &history), (Door::Gone, &before));
+    }
 }

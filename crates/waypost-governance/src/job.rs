@@ -5,7 +5,7 @@ use waypost_schemas::{
     Timestamp,
 };
 
-use crate::history::{HistoryError, append, verify_history};
+use crate::history::{self, HistoryError, Machine, Refusal, append, verify_history};
 
 // Invariant: JOB-001 A job requires a contract id: there are no orphan jobs.
 // Category: state-machine
@@ -127,6 +127,41 @@ pub enum JobError {
     },
 }
 
+impl JobError {
+    /// The error for a transition `history::transition` refused.
+    fn refused(job_id: &str, refusal: Refusal<JobStatus>) -> Self {
+        match refusal {
+            Refusal::Terminal(status) => Self::Terminal {
+                job_id: job_id.to_owned(),
+                status: status.as_str(),
+            },
+            Refusal::NoEdge { from, to } => Self::InvalidTransition {
+                job_id: job_id.to_owned(),
+                from: from.as_str(),
+                to: to.as_str(),
+            },
+        }
+    }
+}
+
+impl Machine for JobStatus {
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn is_terminal(self) -> bool {
+        JobStatus::is_terminal(self)
+    }
+
+    fn allowed(from: Self, to: Self) -> bool {
+        use JobStatus::*;
+        matches!(
+            (from, to),
+            (Pending, Running) | (Running, Completed | Failed) | (Pending | Running, Cancelled)
+        )
+    }
+}
+
 /// How far a job has come.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Completion {
@@ -176,11 +211,8 @@ impl Job {
             step.started_at = None;
             step.result = None;
         }
-        let mut history = Vec::new();
-        append(
-            &mut history,
-            None,
-            JobStatus::Pending.as_str(),
+        let history = history::begin(
+            JobStatus::Pending,
             at.clone(),
             actor,
             Some(format!("contract {contract_id}")),
@@ -273,16 +305,12 @@ impl Job {
     }
 
     fn not_terminal(&self) -> Result<(), JobError> {
-        if self.snapshot.status.is_terminal() {
-            Err(JobError::Terminal {
-                job_id: self.snapshot.job_id.clone(),
-                status: self.snapshot.status.as_str(),
-            })
-        } else {
-            Ok(())
-        }
+        history::ensure_live(self.snapshot.status)
+            .map_err(|r| JobError::refused(&self.snapshot.job_id, r))
     }
 
+    /// Every job status change goes through here: `history::transition`
+    /// checks it and appends it to the chain. Step entries use `log_step`.
     fn transition(
         &mut self,
         to: JobStatus,
@@ -290,34 +318,10 @@ impl Job {
         actor: &str,
         note: Option<String>,
     ) -> Result<(), JobError> {
-        self.not_terminal()?;
-        let from = self.snapshot.status;
-        let ok = matches!(
-            (from, to),
-            (JobStatus::Pending, JobStatus::Running)
-                | (JobStatus::Running, JobStatus::Completed | JobStatus::Failed)
-                | (
-                    JobStatus::Pending | JobStatus::Running,
-                    JobStatus::Cancelled
-                )
-        );
-        if !ok {
-            return Err(JobError::InvalidTransition {
-                job_id: self.snapshot.job_id.clone(),
-                from: from.as_str(),
-                to: to.as_str(),
-            });
-        }
-        append(
-            &mut self.snapshot.history,
-            Some(from.as_str()),
-            to.as_str(),
-            at,
-            actor,
-            note,
-        );
-        self.snapshot.status = to;
-        Ok(())
+        let s = &mut self.snapshot;
+        history::transition(&mut s.status, to, &mut s.history, at, actor, note, |r| {
+            JobError::refused(&s.job_id, r)
+        })
     }
 
     fn step_error(&self, problem: String) -> JobError {

@@ -15,6 +15,9 @@
 //!   [`plan_steps`] (the orchestrator), [`Job::completion`] (the tracker) and
 //!   [`collect_audit_evidence`] (the audit trigger) derive, record and
 //!   package, and never execute a step or decide an audit.
+//! - [`store_contract`], [`load_contract`], [`store_job`], [`load_job`],
+//!   [`store_audit_evidence`]: run-local storage; a load verifies the
+//!   history.
 //!
 //! ```
 //! use waypost_governance::{Action, ActionKind, Policy, Verdict};
@@ -40,23 +43,28 @@
 //! ```
 
 mod approvals;
+mod audit;
 mod budget;
 mod contract;
 mod history;
 mod job;
+mod orchestrator;
 mod policy;
 mod rules;
-mod services;
+mod store;
 
 pub use approvals::{ApprovalError, approval_is_valid, load_approval, store_approval};
+pub use audit::collect_audit_evidence;
 pub use budget::{Budget, BudgetError, Caps, Crossing, Limit, Recorded, Spend, SpendRecord};
 pub use contract::{Contract, ContractError, DEFAULT_DRAFT_TTL};
 pub use history::{HistoryError, verify_history};
 pub use job::{Completion, Job, JobError};
+pub use orchestrator::{
+    ActivationError, STEP_TIMEOUT_BASE_SECONDS, STEP_TIMEOUT_CAP_SECONDS,
+    STEP_TIMEOUT_PER_LINE_SECONDS, activate, plan_steps,
+};
 pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
 pub use rules::{MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RiskLimits, RuleId, risk_limits};
-pub use services::{
-    ActivationError, STEP_TIMEOUT_BASE_SECONDS, STEP_TIMEOUT_CAP_SECONDS,
-    STEP_TIMEOUT_PER_LINE_SECONDS, StoreError, activate, collect_audit_evidence, load_contract,
-    load_job, plan_steps, store_audit_evidence, store_contract, store_job,
+pub use store::{
+    StoreError, load_contract, load_job, store_audit_evidence, store_contract, store_job,
 };
