@@ -28,29 +28,12 @@ use waypost_schemas::paths::{PatternSet, RepoPath};
 /// What precedes the digest in a generated file.
 pub const MARKER_PREFIX: &str = "waypost-generated-from: sha256:";
 
-/// One declared generated file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GeneratedFile {
-    /// The generated file, repository-relative with `/` separators.
-    pub output: String,
-    /// Globs (repository-relative) of the files it is generated from.
-    pub inputs: Vec<String>,
-    /// The command that regenerates it, for the remedy.
-    pub command: Option<String>,
-}
+pub use waypost_schemas::config::GeneratedFile;
 
-impl GeneratedFile {
-    /// The inputs as one pattern set (the shared [`PatternSet`] meaning:
-    /// `*` stays within a folder, `**` crosses folders); a pattern that does
-    /// not parse is an error naming it.
-    pub fn input_set(&self) -> Result<PatternSet, String> {
-        PatternSet::new(&self.inputs).map_err(|e| e.to_string())
-    }
-
-    /// Whether `path` is one of its inputs (the output never is).
-    pub(crate) fn is_input(&self, set: &PatternSet, path: &str) -> bool {
-        path != self.output && RepoPath::new(path).is_ok_and(|p| set.matching(&p).is_some())
-    }
+/// Whether `path` is one of `generated`'s inputs (`set` is its
+/// [`GeneratedFile::input_set`]); the output never is.
+pub(crate) fn is_input(generated: &GeneratedFile, set: &PatternSet, path: &str) -> bool {
+    path != generated.output && RepoPath::new(path).is_ok_and(|p| set.matching(&p).is_some())
 }
 
 /// The marker line for `digest` (what [`inputs_digest`] returns).
@@ -147,7 +130,7 @@ pub fn inputs_digest(root: &Path, generated: &GeneratedFile) -> Result<String, S
         let Some(path) = crate::engine::relative_path(root, entry.path()) else {
             continue;
         };
-        if generated.is_input(&set, &path) {
+        if is_input(generated, &set, &path) {
             digest.add_hashed(&path, file_digest(entry.path())?);
         }
     }

@@ -64,7 +64,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod config;
 mod detector;
 pub mod detectors;
 mod engine;
@@ -72,7 +71,7 @@ pub mod generated;
 pub mod output;
 mod repo;
 
-pub use config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, MAX_READ_CAP, ScanConfig};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};
 pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan, scan_with_progress};
 pub use repo::{CommitInfo, RepoState};
+pub use waypost_schemas::config::{ConfigError, DEFAULT_ROOT_ALLOWLIST, MAX_READ_CAP, ScanConfig};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use waypost_schemas::canonical::sha256_hex;
+use waypost_schemas::config::{ConfigError, WaypostToml};
 use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, ReadError, read_bounded, read_file};
 use waypost_schemas::validate::validate;
 use waypost_schemas::{ArtifactKind, Clock, FormatV2, IntentionAnchorV2, schema};
@@ -95,6 +96,9 @@ pub enum AnchorError {
         /// What the parser said.
         message: String,
     },
+    /// `waypost.toml` is not a usable configuration file.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// `waypost.toml` has no `[intention]` table.
     #[error("{}: no [intention] table; add one, or write the anchor in intention.toml (`waypost anchor init`)", path.display())]
     NoIntentionTable {
@@ -142,33 +146,41 @@ pub(crate) fn parse_anchor(
     })?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     let is_waypost = path.file_name().is_some_and(|n| n == "waypost.toml");
-    let (authored, format) =
-        if is_json {
-            let value: Value = serde_json::from_str(&text).map_err(|e| AnchorError::Syntax {
-                path: path.to_owned(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
-            if value.get("format_version").is_some() {
-                let anchor =
-                    validate::<IntentionAnchorV2>(&value).map_err(|e| AnchorError::Invalid {
-                        path: path.to_owned(),
-                        problems: e
-                            .violations()
-                            .into_iter()
-                            .map(|v| problem_at(&text, &v.pointer, &v.message, false))
-                            .collect(),
-                    })?;
-                return Ok(LoadedAnchor {
-                    anchor,
+    let (authored, format) = if is_json {
+        let value: Value = serde_json::from_str(&text).map_err(|e| AnchorError::Syntax {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if value.get("format_version").is_some() {
+            let anchor =
+                validate::<IntentionAnchorV2>(&value).map_err(|e| AnchorError::Invalid {
                     path: path.to_owned(),
-                    format: SourceFormat::Artifact,
-                });
-            }
-            (value, SourceFormat::Json)
+                    problems: e
+                        .violations()
+                        .into_iter()
+                        .map(|v| problem_at(&text, &v.pointer, &v.message, false))
+                        .collect(),
+                })?;
+            return Ok(LoadedAnchor {
+                anchor,
+                path: path.to_owned(),
+                format: SourceFormat::Artifact,
+            });
+        }
+        (value, SourceFormat::Json)
+    } else {
+        let table: toml::Table = if is_waypost {
+            // The one reading of waypost.toml: every section is checked,
+            // and the anchor is its [intention] table.
+            WaypostToml::parse(path, &text)?.intention.ok_or_else(|| {
+                AnchorError::NoIntentionTable {
+                    path: path.to_owned(),
+                }
+            })?
         } else {
-            let table: toml::Table = toml::from_str(&text).map_err(|e| {
+            toml::from_str(&text).map_err(|e| {
                 let (line, column) = e
                     .span()
                     .map_or((1, 1), |span| line_column(&text, span.start));
@@ -178,22 +190,16 @@ pub(crate) fn parse_anchor(
                     column,
                     message: e.message().trim().to_owned(),
                 }
-            })?;
-            let mut value = crate::convert::toml_to_json(&toml::Value::Table(table));
-            if is_waypost {
-                value = value.get("intention").cloned().ok_or_else(|| {
-                    AnchorError::NoIntentionTable {
-                        path: path.to_owned(),
-                    }
-                })?;
-            }
-            let format = if is_waypost {
-                SourceFormat::WaypostToml
-            } else {
-                SourceFormat::Toml
-            };
-            (value, format)
+            })?
         };
+        let value = crate::convert::toml_to_json(&toml::Value::Table(table));
+        let format = if is_waypost {
+            SourceFormat::WaypostToml
+        } else {
+            SourceFormat::Toml
+        };
+        (value, format)
+    };
     let in_table = format == SourceFormat::WaypostToml;
     // Report unknown keys and every other problem together.
     let (artifact, mut problems) = authored_to_artifact(&authored, &digest, clock);

@@ -37,3 +37,38 @@ pub use waypost_schemas as schemas;
 
 /// The version of waypost, recorded in the artifacts it writes.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+use std::path::Path;
+
+use waypost_gaps::{ConfigError, ScanConfig};
+use waypost_schemas::IntentionAnchorV2;
+
+/// The scanner settings for the repository at `root` under `anchor`: the
+/// `[scan]` section of `root/waypost.toml` (or the defaults), guarding the
+/// anchor's protected paths (what `protected_path_modified` reports on).
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("waypost-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("waypost.toml"), "[scan]\nmax_file_bytes = 1000\n")?;
+/// let anchor: waypost::schemas::IntentionAnchorV2 = serde_json::from_value(serde_json::json!({
+///     "format_version": "v2", "project_id": "demo", "created_at": "2026-01-01T00:00:00Z",
+///     "raw_input_digest": "0123456789abcdef",
+///     "pivot_intentions": {"scope_boundaries": {"protected_paths": ["deploy/**"]}}
+/// }))?;
+/// let config = waypost::scan_config(&dir, &anchor)?;
+/// assert_eq!(config.max_file_bytes, 1000);
+/// assert_eq!(config.protected_paths, ["deploy/**"]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scan_config(root: &Path, anchor: &IntentionAnchorV2) -> Result<ScanConfig, ConfigError> {
+    let mut config = ScanConfig::load(root)?;
+    config.protected_paths = anchor
+        .pivot_intentions
+        .scope_boundaries
+        .as_ref()
+        .map(|s| s.protected_paths.clone())
+        .unwrap_or_default();
+    Ok(config)
+}

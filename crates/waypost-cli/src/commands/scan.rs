@@ -43,8 +43,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
     if !root.is_dir() {
         return Err(CliError::Usage(format!("{}: not a folder", root.display())));
     }
-    let mut config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
     if args.list_detectors {
+        let config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
         let builtin = detectors::builtin(&config);
         refuse_unknown_disabled(root, &config, &builtin)?;
         for d in &builtin {
@@ -67,13 +67,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))?
         .anchor;
     let project_id = anchor.project_id.clone();
+    let mut config =
+        waypost::scan_config(root, &anchor).map_err(|e| CliError::Usage(e.to_string()))?;
     config.range.clone_from(&args.range);
-    // The anchor's protected paths are what protected_path_modified guards.
-    config.protected_paths = anchor
-        .pivot_intentions
-        .scope_boundaries
-        .map(|s| s.protected_paths)
-        .unwrap_or_default();
     let now = clock.now();
     let run_id = new_run_id("scan", &now).map_err(|e| CliError::Usage(e.to_string()))?;
     let context = ReportContext {

@@ -10,7 +10,7 @@ use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 use crate::generated::{
-    GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, file_digest, marker,
+    GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, file_digest, is_input, marker,
     recorded_digest,
 };
 
@@ -169,7 +169,9 @@ impl Detector for StaleGeneratedFile {
         "a declared generated file is missing, records no inputs, or was generated from inputs that have changed since"
     }
     fn wants(&self, path: &str) -> bool {
-        self.generators.iter().any(|(g, set)| g.is_input(set, path))
+        self.generators
+            .iter()
+            .any(|(g, set)| is_input(g, set, path))
     }
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
         // Binaries and files over the cap are inputs too: hash them here,
@@ -185,7 +187,7 @@ impl Detector for StaleGeneratedFile {
         // Hashed once, outside the lock, whichever generators it feeds.
         let mut inputs = self.inputs.lock().expect("no panics while locked");
         for (i, (generated, set)) in self.generators.iter().enumerate() {
-            if generated.is_input(set, file.path) {
+            if is_input(generated, set, file.path) {
                 inputs[i].add_hashed(file.path, digest);
             }
         }

@@ -1,0 +1,521 @@
+//! `waypost.toml`: the one configuration file, read once into one typed
+//! value, [`WaypostToml`], with a section per part of waypost.
+//!
+//! Every section refuses keys it does not know, takes its defaults from one
+//! place (its `Default`), and checks its values while it is read, so an
+//! error always names the file, the line and column, and the dotted key
+//! (`[scan] generated[0].inputs`), with "did you mean" for a misspelt key.
+//!
+//! Adding a section: a struct with `#[serde(default, deny_unknown_fields)]`
+//! and a `Default`, and one field here.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use crate::io::{Links, MAX_CONFIG_BYTES, ReadError, read_text};
+use crate::paths::{PatternSet, RepoPath};
+
+/// The configuration file's name, at the repository root.
+pub const FILE_NAME: &str = "waypost.toml";
+
+/// The largest `max_file_bytes` a configuration may set: 256 MiB.
+pub const MAX_READ_CAP: u64 = 256 * 1024 * 1024;
+
+/// Everything `waypost.toml` says.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaypostToml {
+    /// `[intention]`: the anchor in its authored form. Its fields are those
+    /// of the anchor, which `waypost-intention` checks against the anchor's
+    /// schema and reports at their lines; here it is kept as written.
+    pub intention: Option<toml::Table>,
+    /// `[scan]`: what the gap scanner checks and with which limits.
+    pub scan: ScanConfig,
+}
+
+/// Scanner settings: the `[scan]` section, plus what a run adds
+/// (the anchor's protected paths, a commit range).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Files larger than this are not read (noted, not scanned for content).
+    #[serde(deserialize_with = "read_cap")]
+    pub max_file_bytes: u64,
+    /// Files at the repository root that are expected (globs); what the
+    /// file lists is added to [`DEFAULT_ROOT_ALLOWLIST`].
+    #[serde(deserialize_with = "added_to_default_root_allowlist")]
+    pub root_allowlist: Vec<String>,
+    /// A single file over this size is a memory-budget gap.
+    #[serde(deserialize_with = "positive_bytes")]
+    pub file_budget_bytes: u64,
+    /// Detector ids to leave out.
+    pub disabled: Vec<String>,
+    /// The anchor's protected paths (globs or plain paths); set from the
+    /// anchor, never from the file.
+    #[serde(skip)]
+    pub protected_paths: Vec<String>,
+    /// A `*.lock` file older than this many seconds is stale.
+    pub lock_age_seconds: u64,
+    /// A commit range (`BASE..HEAD`) for the checks over history; set by
+    /// the caller, never from the file.
+    #[serde(skip)]
+    pub range: Option<String>,
+    /// A run directory larger than this is a memory-budget gap.
+    pub run_budget_bytes: u64,
+    /// Run logs older than this many days are past retention.
+    pub log_retention_days: u64,
+    /// Folders whose source files must declare their feature intent.
+    pub critical_dirs: Vec<String>,
+    /// The declaration those files must contain.
+    #[serde(deserialize_with = "non_empty_string")]
+    pub intent_marker: String,
+    /// Declared generated files (`[[scan.generated]]`), checked for staleness.
+    pub generated: Vec<GeneratedFile>,
+}
+
+/// Root files every kind of project is expected to have.
+pub const DEFAULT_ROOT_ALLOWLIST: &[&str] = &[
+    "README*",
+    "LICENSE*",
+    "LICENCE*",
+    "COPYING*",
+    "NOTICE*",
+    "AUTHORS*",
+    "CHANGELOG*",
+    "CHANGES*",
+    "CONTRIBUTING*",
+    "CODE_OF_CONDUCT*",
+    "SECURITY*",
+    "CODEOWNERS",
+    "Cargo.toml",
+    "Cargo.lock",
+    "rust-toolchain*",
+    "clippy.toml",
+    ".clippy.toml",
+    "rustfmt.toml",
+    ".rustfmt.toml",
+    "deny.toml",
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "tsconfig*.json",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "requirements*.txt",
+    "poetry.lock",
+    "uv.lock",
+    "go.mod",
+    "go.sum",
+    "Makefile",
+    "Dockerfile",
+    "docker-compose*.yml",
+    "Justfile",
+    "justfile",
+    "intention.toml",
+    "waypost.toml",
+    ".gitignore",
+    ".gitattributes",
+    ".gitmodules",
+    ".editorconfig",
+    ".dockerignore",
+    ".npmrc",
+    ".nvmrc",
+    ".python-version",
+    ".tool-versions",
+    ".pre-commit-config.yaml",
+    "*.md",
+];
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 4 * 1024 * 1024,
+            root_allowlist: default_root_allowlist(),
+            file_budget_bytes: 10 * 1024 * 1024,
+            disabled: Vec::new(),
+            protected_paths: Vec::new(),
+            lock_age_seconds: 3600,
+            range: None,
+            run_budget_bytes: 512 * 1024 * 1024,
+            log_retention_days: 30,
+            critical_dirs: Vec::new(),
+            intent_marker: "FEATURE_INTENT".to_owned(),
+            generated: Vec::new(),
+        }
+    }
+}
+
+fn default_root_allowlist() -> Vec<String> {
+    DEFAULT_ROOT_ALLOWLIST
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+/// One declared generated file: a `[[scan.generated]]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedFile {
+    /// The generated file, repository-relative with `/` separators.
+    #[serde(deserialize_with = "plain_repo_path")]
+    pub output: String,
+    /// Globs (repository-relative) of the files it is generated from.
+    #[serde(deserialize_with = "non_empty_globs")]
+    pub inputs: Vec<String>,
+    /// The command that regenerates it, for the remedy.
+    #[serde(default)]
+    pub command: Option<String>,
+}
+
+impl GeneratedFile {
+    /// The inputs as one pattern set (the shared [`PatternSet`] meaning:
+    /// `*` stays within a folder, `**` crosses folders); a pattern that does
+    /// not parse is an error naming it.
+    pub fn input_set(&self) -> Result<PatternSet, String> {
+        PatternSet::new(&self.inputs).map_err(|e| e.to_string())
+    }
+}
+
+fn read_cap<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = positive_bytes(d)?;
+    if n > MAX_READ_CAP {
+        // Each walker thread holds one file of this size.
+        return Err(de::Error::custom(format!(
+            "at most {MAX_READ_CAP} bytes (each scanning thread holds one file of this size)"
+        )));
+    }
+    Ok(n)
+}
+
+fn positive_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match u64::deserialize(d) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(de::Error::custom("expected a positive number of bytes")),
+    }
+}
+
+fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match String::deserialize(d) {
+        Ok(s) if !s.is_empty() => Ok(s),
+        _ => Err(de::Error::custom("expected a non-empty string")),
+    }
+}
+
+fn added_to_default_root_allowlist<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<String>, D::Error> {
+    let added = Vec::<String>::deserialize(d)?;
+    PatternSet::new(&added).map_err(de::Error::custom)?;
+    let mut list = default_root_allowlist();
+    list.extend(added);
+    Ok(list)
+}
+
+fn plain_repo_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let path = match String::deserialize(d) {
+        Ok(path) if !path.is_empty() => path,
+        _ => return Err(de::Error::custom("expected a path")),
+    };
+    match RepoPath::new(&path) {
+        Err(problem) => Err(de::Error::custom(format!("`{path}` {problem}"))),
+        Ok(normal) if normal.as_str() != path => Err(de::Error::custom(format!(
+            "`{path}` must be written as the plain repository path `{normal}`"
+        ))),
+        Ok(_) => Ok(path),
+    }
+}
+
+fn non_empty_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = match Vec::<String>::deserialize(d) {
+        Ok(list) if !list.is_empty() => list,
+        _ => return Err(de::Error::custom("expected a non-empty list of globs")),
+    };
+    PatternSet::new(&list).map_err(de::Error::custom)?;
+    Ok(list)
+}
+
+/// `waypost.toml` is not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not valid TOML.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (characters).
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The file exists but cannot be read safely (not a regular file, a
+    /// symbolic link, too large, not UTF-8).
+    #[error(transparent)]
+    Read(ReadError),
+    /// A key with the wrong kind of value, a value out of range, a missing
+    /// key or an unknown one.
+    #[error("{}:{line}:{column}: {}{message}", path.display(), key_label(.key))]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (characters).
+        column: usize,
+        /// The dotted key, section first (`scan.generated[0].inputs`).
+        key: String,
+        /// What is wrong, and for an unknown key what was probably meant.
+        message: String,
+    },
+}
+
+/// `[scan] generated[0].inputs: ` for `scan.generated[0].inputs`, the way
+/// people find it in the file: the section in brackets, then the key.
+fn key_label(key: &str) -> String {
+    if key.is_empty() {
+        return String::new();
+    }
+    let (section, rest) = match key.find(['.', '[']) {
+        Some(i) => (&key[..i], key[i..].trim_start_matches('.')),
+        None => (key, ""),
+    };
+    if rest.is_empty() {
+        format!("[{section}]: ")
+    } else {
+        format!("[{section}] {rest}: ")
+    }
+}
+
+impl WaypostToml {
+    /// Reads `root/waypost.toml`; the defaults when there is none.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        let path = root.join(FILE_NAME);
+        // Never blocks, never follows a link, never reads past the cap.
+        match read_text(&path, MAX_CONFIG_BYTES, Links::Refuse) {
+            Ok(text) => Self::parse(&path, &text),
+            Err(ReadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Self::default())
+            }
+            Err(e) => Err(ConfigError::Read(e)),
+        }
+    }
+
+    /// Parses `text` as the configuration file `path` (named in errors).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+            let (line, column) = position(text, e.span());
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = position(text, inner.span());
+            let (key, message) = explain(&key, inner.message());
+            ConfigError::Field {
+                path: path.to_owned(),
+                line,
+                column,
+                key,
+                message,
+            }
+        })
+    }
+}
+
+impl ScanConfig {
+    /// The `[scan]` section of `root/waypost.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        WaypostToml::load(root).map(|file| file.scan)
+    }
+}
+
+/// Serde's messages, reworded around the key: a missing or unknown key is
+/// named in the dotted key (with "did you mean" when one known key is
+/// close), a wrong type says what was expected first.
+fn explain(key: &str, message: &str) -> (String, String) {
+    let key = if key == "." { "" } else { key };
+    let join = |name: &str| {
+        if key.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{key}.{name}")
+        }
+    };
+    if let Some(name) = between(message, "missing field `", "`") {
+        return (join(name), "missing".to_owned());
+    }
+    if let Some(name) = between(message, "unknown field `", "`") {
+        let expected = expected_names(message);
+        let mut text = format!("unknown key (expected {})", expected.join(", "));
+        if let Some(close) = closest(name, &expected) {
+            text.push_str(&format!("; did you mean `{close}`?"));
+        }
+        // The path may or may not already end at the unknown key.
+        let full = if key.rsplit(['.', ']']).next() == Some(name) {
+            key.to_owned()
+        } else {
+            join(name)
+        };
+        return (full, text);
+    }
+    if let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        return (
+            key.to_owned(),
+            format!("expected {expected}, found {found}"),
+        );
+    }
+    (key.to_owned(), message.trim().to_owned())
+}
+
+/// The text between `start` and the next `end` in `message`.
+fn between<'m>(message: &'m str, start: &str, end: &str) -> Option<&'m str> {
+    let from = message.find(start)? + start.len();
+    let len = message[from..].find(end)?;
+    Some(&message[from..from + len])
+}
+
+/// The names serde lists after "expected" in an unknown-field message.
+fn expected_names(message: &str) -> Vec<&str> {
+    let Some((_, list)) = message.split_once(", expected ") else {
+        return Vec::new();
+    };
+    list.split('`').skip(1).step_by(2).collect()
+}
+
+/// The known name closest to `given`, when it is close enough to be a typo.
+fn closest<'n>(given: &str, known: &[&'n str]) -> Option<&'n str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(given, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// 1-based line and column (in characters) of a byte span's start.
+fn position(text: &str, span: Option<std::ops::Range<usize>>) -> (usize, usize) {
+    let Some(span) = span else { return (1, 1) };
+    let at = span.start.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<WaypostToml, String> {
+        WaypostToml::parse(Path::new("waypost.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(parse("").expect("empty"), WaypostToml::default());
+        assert_eq!(
+            parse("[scan]\n").expect("empty section").scan,
+            ScanConfig::default()
+        );
+    }
+
+    #[test]
+    fn sections_are_typed_and_root_allowlist_adds_to_the_defaults() {
+        let file = parse(
+            "[intention]\nproject_id = \"demo\"\n\n[scan]\nmax_file_bytes = 1000\nroot_allowlist = [\"notes.txt\"]\ndisabled = [\"x\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            file.intention.as_ref().and_then(|t| t.get("project_id")),
+            Some(&toml::Value::String("demo".into()))
+        );
+        assert_eq!(file.scan.max_file_bytes, 1000);
+        assert_eq!(file.scan.disabled, ["x"]);
+        assert_eq!(
+            file.scan.root_allowlist.len(),
+            DEFAULT_ROOT_ALLOWLIST.len() + 1
+        );
+        assert_eq!(
+            file.scan.root_allowlist.last().map(String::as_str),
+            Some("notes.txt")
+        );
+        // Untouched keys keep their defaults.
+        assert_eq!(
+            file.scan.lock_age_seconds,
+            ScanConfig::default().lock_age_seconds
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_position_and_dotted_key() {
+        for (text, expected) in [
+            (
+                "[scan]\nmax_file_byte = 10\n",
+                "waypost.toml:2:1: [scan] max_file_byte: unknown key (expected max_file_bytes,",
+            ),
+            (
+                "[scan]\nmax_file_byte = 10\n",
+                "did you mean `max_file_bytes`?",
+            ),
+            (
+                "[scna]\n",
+                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan); did you mean `scan`?",
+            ),
+            (
+                "[scan]\nmax_file_bytes = 0\n",
+                "waypost.toml:2:18: [scan] max_file_bytes: expected a positive number of bytes",
+            ),
+            (
+                "[scan]\nmax_file_bytes = 999999999999\n",
+                "[scan] max_file_bytes: at most 268435456 bytes",
+            ),
+            (
+                "[scan]\ndisabled = \"x\"\n",
+                "waypost.toml:2:12: [scan] disabled: expected a sequence, found string \"x\"",
+            ),
+            (
+                "[scan]\nlock_age_seconds = -1\n",
+                "[scan] lock_age_seconds: ",
+            ),
+            (
+                "[scan]\nintent_marker = \"\"\n",
+                "[scan] intent_marker: expected a non-empty string",
+            ),
+            (
+                "[scan]\nroot_allowlist = [\"a/[\"]\n",
+                "[scan] root_allowlist: `a/[`",
+            ),
+            ("[scan\n", "waypost.toml:1:"),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_close_misspelling_is_suggested_and_a_far_one_is_not() {
+        assert_eq!(closest("scna", &["intention", "scan"]), Some("scan"));
+        assert_eq!(closest("widgets", &["intention", "scan"]), None);
+    }
+
+    #[test]
+    fn positions_count_characters_not_bytes() {
+        assert_eq!(position("é = 1\nab", Some(8..9)), (2, 2));
+        assert_eq!(position("é = 1\nab", Some(2..3)), (1, 2));
+        assert_eq!(position("ab", None), (1, 1));
+    }
+}
