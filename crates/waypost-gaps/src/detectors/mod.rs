@@ -1,14 +1,17 @@
-//! The built-in detectors, one check each.
+//! The built-in detectors, one check each. One file per gap type, named by
+//! `GapType::as_str()`; a new detector goes in the file of the gap type it
+//! reports.
 
-mod docs;
-mod encoding;
-mod git_state;
-mod guidance;
-mod layout;
-mod locks;
-mod protected;
-mod runs;
-mod tests_infra;
+mod baseline_policy_drift;
+mod db_lock_contention;
+mod doc_drift;
+mod git_state_corruption;
+mod memory_budget_cap_issue;
+mod protected_path_violation;
+mod root_clutter;
+mod sot_duplicate;
+mod test_infra_drift;
+mod windows_encoding_issue;
 
 use crate::ScanConfig;
 use crate::detector::Detector;
@@ -16,47 +19,49 @@ use crate::detector::Detector;
 /// Every built-in detector, configured.
 pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
     vec![
-        Box::new(git_state::GitOperationInProgress),
-        Box::new(git_state::IndexLockLeftBehind),
-        Box::new(git_state::UnmergedIndexEntries),
-        Box::new(git_state::HeadMissingObject),
-        Box::new(git_state::DetachedHead),
-        Box::new(git_state::WorktreeMissing),
-        Box::new(encoding::InvalidUtf8),
-        Box::new(encoding::Utf8Bom),
-        Box::new(encoding::MixedLineEndings),
-        Box::new(encoding::WindowsInvalidName),
-        Box::new(encoding::CaseCollision),
-        Box::new(encoding::PathTooLong),
-        Box::new(docs::BrokenMarkdownLink),
-        Box::new(docs::StaleGeneratedFile::new(&config.generated)),
-        Box::new(layout::RootClutter::new(&config.root_allowlist)),
-        Box::new(layout::FileOverBudget {
+        Box::new(git_state_corruption::GitOperationInProgress),
+        Box::new(git_state_corruption::IndexLockLeftBehind),
+        Box::new(git_state_corruption::UnmergedIndexEntries),
+        Box::new(git_state_corruption::HeadMissingObject),
+        Box::new(git_state_corruption::DetachedHead),
+        Box::new(git_state_corruption::WorktreeMissing),
+        Box::new(windows_encoding_issue::InvalidUtf8),
+        Box::new(windows_encoding_issue::Utf8Bom),
+        Box::new(windows_encoding_issue::MixedLineEndings),
+        Box::new(windows_encoding_issue::WindowsInvalidName),
+        Box::new(windows_encoding_issue::CaseCollision),
+        Box::new(windows_encoding_issue::PathTooLong),
+        Box::new(doc_drift::BrokenMarkdownLink),
+        Box::new(doc_drift::StaleGeneratedFile::new(&config.generated)),
+        Box::new(root_clutter::RootClutter::new(&config.root_allowlist)),
+        Box::new(memory_budget_cap_issue::FileOverBudget {
             budget: config.file_budget_bytes,
         }),
-        Box::new(layout::DuplicateSotFile::default()),
-        Box::new(layout::DuplicateLedgerEntry),
-        Box::new(protected::ProtectedPathChange::new(&config.protected_paths)),
-        Box::new(locks::StaleClaim),
-        Box::new(locks::OrphanSqliteJournal::default()),
-        Box::new(locks::OldLockFile {
+        Box::new(sot_duplicate::DuplicateSotFile::default()),
+        Box::new(sot_duplicate::DuplicateLedgerEntry),
+        Box::new(protected_path_violation::ProtectedPathChange::new(
+            &config.protected_paths,
+        )),
+        Box::new(db_lock_contention::StaleClaim),
+        Box::new(db_lock_contention::OrphanSqliteJournal::default()),
+        Box::new(db_lock_contention::OldLockFile {
             max_age_seconds: config.lock_age_seconds,
         }),
-        Box::new(tests_infra::TestFileNotInTarget::default()),
-        Box::new(tests_infra::InvariantTestSkipped),
-        Box::new(tests_infra::MissingTestFixture),
-        Box::new(tests_infra::MissingTestPath),
-        Box::new(guidance::InvariantUndocumented::default()),
-        Box::new(tests_infra::TestFixUnclassified),
-        Box::new(runs::RunDirOverBudget {
+        Box::new(test_infra_drift::TestFileNotInTarget::default()),
+        Box::new(test_infra_drift::InvariantTestSkipped),
+        Box::new(test_infra_drift::MissingTestFixture),
+        Box::new(test_infra_drift::MissingTestPath),
+        Box::new(doc_drift::InvariantUndocumented::default()),
+        Box::new(test_infra_drift::TestFixUnclassified),
+        Box::new(memory_budget_cap_issue::RunDirOverBudget {
             budget: config.run_budget_bytes,
         }),
-        Box::new(runs::RunLogPastRetention {
+        Box::new(memory_budget_cap_issue::RunLogPastRetention {
             days: config.log_retention_days,
         }),
-        Box::new(runs::BaselineChangedWithoutApproval::default()),
-        Box::new(runs::SharedBaselineOutsideRun),
-        Box::new(runs::FeatureIntentMissing {
+        Box::new(baseline_policy_drift::BaselineChangedWithoutApproval::default()),
+        Box::new(baseline_policy_drift::SharedBaselineOutsideRun),
+        Box::new(doc_drift::FeatureIntentMissing {
             dirs: config.critical_dirs.clone(),
             marker: config.intent_marker.clone(),
         }),

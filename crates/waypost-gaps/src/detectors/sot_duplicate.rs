@@ -1,103 +1,12 @@
-//! root_clutter, memory_budget_cap_issue and sot_duplicate: what sits where,
-//! how big it is, and what exists twice.
+//! sot_duplicate: a source-of-truth file in more than one folder, and a
+//! ledger entry written twice.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use waypost_schemas::paths::{PathPattern, PatternSet, RepoPath};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-
-/// Files at the root outside the allowlist.
-pub(crate) struct RootClutter {
-    allow: PatternSet,
-}
-
-impl RootClutter {
-    /// Patterns that do not parse are refused when the configuration loads.
-    pub(crate) fn new(allowlist: &[String]) -> Self {
-        Self {
-            allow: allowlist
-                .iter()
-                .filter_map(|p| PathPattern::new(p).ok())
-                .collect(),
-        }
-    }
-}
-
-impl Detector for RootClutter {
-    fn id(&self) -> &'static str {
-        "root_file_outside_allowlist"
-    }
-    fn gap_type(&self) -> GapType {
-        GapType::RootClutter
-    }
-    fn description(&self) -> &'static str {
-        "a file at the repository root is not one a project is expected to keep there (logs, scratch scripts, archives, editor files)"
-    }
-    fn wants(&self, path: &str) -> bool {
-        !path.contains('/')
-    }
-    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let path = file.path;
-        if !RepoPath::new(path).is_ok_and(|p| self.allow.matching(&p).is_some()) {
-            let secret =
-                path.starts_with(".env") || path.ends_with(".pem") || path.ends_with(".key");
-            let risk = if secret {
-                RiskLevel::High
-            } else {
-                RiskLevel::Low
-            };
-            out.push(
-                Finding::of(self, risk, path, format!("{path} clutters the repository root"))
-                    .describe(if secret { "A secrets-looking file at the root: it should not be in the repository at all." } else { "Not in the root allowlist: stray logs, scratch files and archives belong elsewhere or nowhere." })
-                    .remedy(if secret { "remove it and rotate whatever it holds" } else { "move it under a folder or delete it (configure [scan] root_allowlist if it belongs)" }, secret),
-            );
-        }
-    }
-}
-
-/// A single file over the size budget.
-pub(crate) struct FileOverBudget {
-    pub(crate) budget: u64,
-}
-
-impl Detector for FileOverBudget {
-    fn id(&self) -> &'static str {
-        "file_over_budget"
-    }
-    fn gap_type(&self) -> GapType {
-        GapType::MemoryBudgetCapIssue
-    }
-    fn description(&self) -> &'static str {
-        "a file is larger than the configured size budget"
-    }
-    fn wants(&self, _path: &str) -> bool {
-        true
-    }
-    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let (path, size) = (file.path, file.size);
-        if size > self.budget {
-            out.push(
-                Finding::of(
-                    self,
-                    RiskLevel::Medium,
-                    path,
-                    format!("{path} is over the size budget"),
-                )
-                .describe(format!(
-                    "{size} bytes, budget {} bytes: large files slow every clone and scan.",
-                    self.budget
-                ))
-                .remedy(
-                    "move it to artifact storage or LFS, or raise [scan] file_budget_bytes",
-                    true,
-                ),
-            );
-        }
-    }
-}
 
 /// Names of source-of-truth files that must exist once.
 const SOT_NAMES: [&str; 4] = [
