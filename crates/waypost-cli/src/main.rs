@@ -14,6 +14,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod commands;
+mod error;
+
+use error::CommandError;
 
 /// Governance kernel for autonomous coding agents.
 #[derive(Debug, Parser)]
@@ -73,25 +76,11 @@ enum Format {
 
 /// The clock for timestamps: `SOURCE_DATE_EPOCH` when set (reproducible
 /// output), else the system clock. The CLI is the only place that reads it.
-fn clock() -> Result<waypost::schemas::Clock, CliError> {
+fn clock() -> Result<waypost::schemas::Clock, CommandError> {
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
-    waypost::schemas::Clock::from_source_date_epoch(epoch.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))
-}
-
-/// What went wrong, and so which exit code.
-#[derive(Debug)]
-enum CliError {
-    /// Bad arguments or input that could not be read: exit 2.
-    Usage(String),
-    /// A bug or an environment failure: exit 3.
-    Internal(anyhow::Error),
-}
-
-impl From<anyhow::Error> for CliError {
-    fn from(err: anyhow::Error) -> Self {
-        Self::Internal(err)
-    }
+    waypost::schemas::Clock::from_source_date_epoch(epoch.as_deref()).map_err(|e| {
+        CommandError::from(e).with_hint("unset SOURCE_DATE_EPOCH to use the system clock")
+    })
 }
 
 fn main() -> ExitCode {
@@ -105,15 +94,5 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
     };
-    match outcome {
-        Ok(code) => code,
-        Err(CliError::Usage(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
-        }
-        Err(CliError::Internal(err)) => {
-            eprintln!("internal error: {err:#}");
-            ExitCode::from(3)
-        }
-    }
+    error::finish(outcome)
 }

@@ -358,7 +358,7 @@ fn explain(key: &str, message: &str) -> (String, String) {
     if let Some(name) = between(message, "unknown field `", "`") {
         let expected = expected_names(message);
         let mut text = format!("unknown key (expected {})", expected.join(", "));
-        if let Some(close) = closest(name, &expected) {
+        if let Some(close) = nearest_name(name, expected.iter().copied()) {
             text.push_str(&format!("; did you mean `{close}`?"));
         }
         // The path may or may not already end at the unknown key.
@@ -396,13 +396,16 @@ fn expected_names(message: &str) -> Vec<&str> {
     list.split('`').skip(1).step_by(2).collect()
 }
 
-/// The known name closest to `given`, when it is close enough to be a typo.
-fn closest<'n>(given: &str, known: &[&'n str]) -> Option<&'n str> {
+/// The name among `known` nearest to `given`, when it is near enough to be
+/// a typo: at most one edit (insert, delete, substitute, swap of neighbours)
+/// per three characters of `given`. Every "did you mean" uses this.
+pub fn nearest_name<'n>(given: &str, known: impl IntoIterator<Item = &'n str>) -> Option<&'n str> {
+    let limit = given.chars().count() / 3;
     known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(given, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .into_iter()
+        .map(|k| (strsim::osa_distance(given, k), k))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k)
 }
 
@@ -508,8 +511,13 @@ mod tests {
 
     #[test]
     fn a_close_misspelling_is_suggested_and_a_far_one_is_not() {
-        assert_eq!(closest("scna", &["intention", "scan"]), Some("scan"));
-        assert_eq!(closest("widgets", &["intention", "scan"]), None);
+        assert_eq!(nearest_name("scna", ["intention", "scan"]), Some("scan"));
+        assert_eq!(
+            nearest_name("intension", ["intention", "scan"]),
+            Some("intention")
+        );
+        assert_eq!(nearest_name("widgets", ["intention", "scan"]), None);
+        assert_eq!(nearest_name("", ["intention", "scan"]), None);
     }
 
     #[test]

@@ -15,7 +15,8 @@ use waypost::intention::{
 };
 use waypost::schemas::io::to_pretty_json;
 
-use crate::{CliError, Format, clock};
+use crate::error::CommandError;
+use crate::{Format, clock};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -43,9 +44,20 @@ pub(crate) enum Command {
         #[command(flatten)]
         target: Target,
         /// json: the artifact; toml: the authored form; text: one line per field.
-        #[arg(long, value_parser = ["json", "toml", "text"], default_value = "text")]
-        format: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: ShowFormat,
     },
+}
+
+/// What `anchor show --format` prints. The `--format` help says what each
+/// is; the variants carry no doc comments, which would make `--help` list
+/// them again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ShowFormat {
+    Json,
+    Toml,
+    #[default]
+    Text,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,27 +69,27 @@ pub(crate) struct Target {
     repo: PathBuf,
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitCode, CliError> {
+pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     match command {
         Command::Init { path } => init(path),
         Command::Check { target, format } => check(target, *format),
-        Command::Show { target, format } => show(target, format),
+        Command::Show { target, format } => show(target, *format),
     }
 }
 
-fn init(path: &Path) -> Result<ExitCode, CliError> {
+fn init(path: &Path) -> Result<ExitCode, CommandError> {
     // create_new: refuse atomically if anything is there, even a file that
     // appears between a check and the write.
     let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(CliError::Usage(format!(
+            return Err(CommandError::usage(format!(
                 "{} already exists; waypost never overwrites an anchor (edit it, or remove it first)",
                 path.display()
             )));
         }
         Err(e) => {
-            return Err(CliError::Usage(format!(
+            return Err(CommandError::bad_input(format!(
                 "cannot create {}: {e}",
                 path.display()
             )));
@@ -104,15 +116,15 @@ fn init(path: &Path) -> Result<ExitCode, CliError> {
 
 /// Resolves the anchor; `Ok(Err(..))` is an anchor that does not load
 /// (reported as a finding), `Err` one that cannot be read at all.
-fn resolve(target: &Target) -> Result<Result<ResolvedAnchor, AnchorError>, CliError> {
+fn resolve(target: &Target) -> Result<Result<ResolvedAnchor, AnchorError>, CommandError> {
     if !target.repo.is_dir() {
-        return Err(CliError::Usage(format!(
+        return Err(CommandError::usage(format!(
             "{}: not a folder",
             target.repo.display()
         )));
     }
     match resolve_anchor(&target.repo, target.file.as_deref(), &clock()?) {
-        Err(AnchorError::Read(e)) => Err(CliError::Usage(e.to_string())),
+        Err(AnchorError::Read(e)) => Err(e.into()),
         other => Ok(other),
     }
 }
@@ -134,7 +146,7 @@ fn origin_text(origin: &AnchorOrigin) -> String {
     }
 }
 
-fn check(target: &Target, format: Format) -> Result<ExitCode, CliError> {
+fn check(target: &Target, format: Format) -> Result<ExitCode, CommandError> {
     let resolved = match resolve(target)? {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -245,7 +257,7 @@ fn check_text(
     out
 }
 
-fn show(target: &Target, format: &str) -> Result<ExitCode, CliError> {
+fn show(target: &Target, format: ShowFormat) -> Result<ExitCode, CommandError> {
     let resolved = match resolve(target)? {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -255,7 +267,7 @@ fn show(target: &Target, format: &str) -> Result<ExitCode, CliError> {
     };
     let anchor = &resolved.anchor;
     match format {
-        "json" => {
+        ShowFormat::Json => {
             let artifact: Value =
                 serde_json::from_str(&to_pretty_json(anchor)).context("reparse")?;
             let text = serde_json::to_string_pretty(
@@ -264,8 +276,8 @@ fn show(target: &Target, format: &str) -> Result<ExitCode, CliError> {
             .context("serialize")?;
             println!("{text}");
         }
-        "toml" => print!("{}", to_authored_toml(anchor)),
-        _ => {
+        ShowFormat::Toml => print!("{}", to_authored_toml(anchor)),
+        ShowFormat::Text => {
             let mut out = format!(
                 "anchor:    {}\nanchor_id: {}\nproject:   {}\n",
                 origin_text(&resolved.origin),

@@ -7,7 +7,8 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use waypost::fences::DANGER_FENCES;
 
-use crate::{CliError, Format};
+use crate::Format;
+use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -16,7 +17,7 @@ pub(crate) struct Args {
     format: Format,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     match args.format {
         Format::Text => print!("{}", text()),
         Format::Json => {

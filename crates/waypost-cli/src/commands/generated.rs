@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use waypost::gaps::ScanConfig;
 use waypost::gaps::generated::{inputs_digest, marker};
 
-use crate::CliError;
+use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -17,11 +17,11 @@ pub(crate) struct Args {
     repo: PathBuf,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
-    let config = ScanConfig::load(&args.repo).map_err(|e| CliError::Usage(e.to_string()))?;
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
+    let config = ScanConfig::load(&args.repo)?;
     let declared: Vec<&str> = config.generated.iter().map(|g| g.output.as_str()).collect();
     let Some(generated) = config.generated.iter().find(|g| g.output == args.output) else {
-        return Err(CliError::Usage(format!(
+        return Err(CommandError::usage(format!(
             "{}: not declared in {} [[scan.generated]] (declared: {})",
             args.output,
             args.repo.join("waypost.toml").display(),
@@ -33,7 +33,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         )));
     };
     let digest = inputs_digest(&args.repo, generated)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", args.output)))?;
+        .map_err(|e| CommandError::bad_input(format!("{}: {e}", args.output)))?;
     println!("{}", marker(&digest));
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,9 @@ pub(crate) mod scan;
 pub(crate) mod schema;
 pub(crate) mod validate;
 
-use waypost::schemas::ArtifactKind;
+use waypost::schemas::{ArtifactKind, UnknownKind};
 
 /// Parses an artifact kind for clap, listing the known ones on error.
-pub(crate) fn parse_kind(text: &str) -> Result<ArtifactKind, String> {
-    text.parse::<ArtifactKind>().map_err(|e| e.to_string())
+pub(crate) fn parse_kind(text: &str) -> Result<ArtifactKind, UnknownKind> {
+    text.parse()
 }

@@ -10,7 +10,8 @@ use waypost::governance::{Action, ActionKind, Counterfactual, Decision, Policy, 
 use waypost::intention::resolve_anchor;
 use waypost::schemas::{ActionType, PlanAction};
 
-use crate::{CliError, Format, clock};
+use crate::error::CommandError;
+use crate::{Format, clock};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -43,23 +44,23 @@ pub(crate) struct CheckArgs {
     format: Format,
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitCode, CliError> {
+pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     match command {
         Command::Check(args) => check(args),
     }
 }
 
-fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
+fn check(args: &CheckArgs) -> Result<ExitCode, CommandError> {
     let (name, text) = read_action(&args.action)?;
-    let action = parse_action(&text).map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
+    let action =
+        parse_action(&text).map_err(|e| CommandError::bad_input(format!("{name}: {e}")))?;
     if !args.repo.is_dir() {
-        return Err(CliError::Usage(format!(
+        return Err(CommandError::usage(format!(
             "{}: not a folder",
             args.repo.display()
         )));
     }
-    let resolved = resolve_anchor(&args.repo, args.anchor.as_deref(), &clock()?)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let resolved = resolve_anchor(&args.repo, args.anchor.as_deref(), &clock()?)?;
     let policy = Policy::from_anchor(&resolved.anchor, Some(args.repo.clone()));
     let decision = policy.decide(&action);
     match args.format {
@@ -76,33 +77,35 @@ fn check(args: &CheckArgs) -> Result<ExitCode, CliError> {
 }
 
 /// The action's text and a name for messages.
-fn read_action(path: &std::path::Path) -> Result<(String, String), CliError> {
+fn read_action(path: &std::path::Path) -> Result<(String, String), CommandError> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
             .take(MAX_ACTION_BYTES + 1)
             .read_to_string(&mut text)
-            .map_err(|e| CliError::Usage(format!("standard input: {e}")))?;
+            .map_err(|e| CommandError::bad_input(format!("standard input: {e}")))?;
         if text.len() as u64 > MAX_ACTION_BYTES {
-            return Err(CliError::Usage(format!(
+            return Err(CommandError::bad_input(format!(
                 "standard input: an action is at most {MAX_ACTION_BYTES} bytes"
             )));
         }
         return Ok(("standard input".into(), text));
     }
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
+    let unreadable = |e: std::io::Error| CommandError::bad_input(format!("{name}: {e}"));
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_file() {
-        return Err(CliError::Usage(format!("{name}: not a regular file")));
+        return Err(CommandError::bad_input(format!(
+            "{name}: not a regular file"
+        )));
     }
     if meta.len() > MAX_ACTION_BYTES {
-        return Err(CliError::Usage(format!(
+        return Err(CommandError::bad_input(format!(
             "{name}: an action is at most {MAX_ACTION_BYTES} bytes, this is {}",
             meta.len()
         )));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
     Ok((name, text))
 }
 

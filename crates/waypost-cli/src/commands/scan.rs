@@ -11,7 +11,8 @@ use waypost::schemas::RunLayout;
 use waypost::schemas::io::{to_pretty_json, write_artifact};
 use waypost::schemas::layout::new_run_id;
 
-use crate::{CliError, clock};
+use crate::clock;
+use crate::error::{CommandError, did_you_mean};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -23,8 +24,8 @@ pub(crate) struct Args {
     write: bool,
     /// text (people), json (the gap_report_v1 artifact), sarif (code
     /// scanning), markdown (a pull-request comment).
-    #[arg(long, value_parser = ["text", "json", "sarif", "markdown"], default_value = "text")]
-    format: String,
+    #[arg(long, value_enum, default_value_t)]
+    format: ScanFormat,
     /// Also check the commits of this range (`BASE..HEAD`): test changes
     /// need a `CI-Bucket: A|B|C` trailer.
     #[arg(long, value_name = "BASE..HEAD")]
@@ -38,13 +39,27 @@ pub(crate) struct Args {
     list_detectors: bool,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+/// What `--format` prints. The `--format` help says what each is; the
+/// variants carry no doc comments, which would make `--help` list them again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum ScanFormat {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let root = &args.path;
     if !root.is_dir() {
-        return Err(CliError::Usage(format!("{}: not a folder", root.display())));
+        return Err(CommandError::usage(format!(
+            "{}: not a folder",
+            root.display()
+        )));
     }
     if args.list_detectors {
-        let config = ScanConfig::load(root).map_err(|e| CliError::Usage(e.to_string()))?;
+        let config = ScanConfig::load(root)?;
         let builtin = detectors::builtin(&config);
         refuse_unknown_disabled(root, &config, &builtin)?;
         for d in &builtin {
@@ -63,15 +78,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     let clock = clock()?;
-    let anchor = resolve_anchor(root, None, &clock)
-        .map_err(|e| CliError::Usage(e.to_string()))?
-        .anchor;
+    let anchor = resolve_anchor(root, None, &clock)?.anchor;
     let project_id = anchor.project_id.clone();
-    let mut config =
-        waypost::scan_config(root, &anchor).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut config = waypost::scan_config(root, &anchor)?;
     config.range.clone_from(&args.range);
     let now = clock.now();
-    let run_id = new_run_id("scan", &now).map_err(|e| CliError::Usage(e.to_string()))?;
+    let run_id = new_run_id("scan", &now)?;
     let context = ReportContext {
         project_id: project_id.clone(),
         run_id: run_id.clone(),
@@ -95,24 +107,22 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
             bar.set_position(done as u64);
         }
     };
-    let outcome = scan_with_progress(root, &detectors, &config, &context, &progress)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let outcome = scan_with_progress(root, &detectors, &config, &context, &progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let report = &outcome.report;
 
     if args.write {
-        let layout = RunLayout::new(root, &project_id, &run_id)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let layout = RunLayout::new(root, &project_id, &run_id)?;
         let path = layout.gap_report();
         // Never through a link: a linked `.autonomous_runs` would put the
         // report (and its folders) outside the repository.
         if let Ok(relative) = path.strip_prefix(root) {
             let reach = waypost::schemas::paths::resolve(root, &relative.to_string_lossy())
-                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                .map_err(|e| CommandError::bad_input(format!("{}: {e}", path.display())))?;
             if let Some(link) = reach.links.first() {
-                return Err(CliError::Usage(format!(
+                return Err(CommandError::bad_input(format!(
                     "refusing to write {}: {link} is a symbolic link, and run directories are written only inside the repository",
                     path.display()
                 )));
@@ -121,15 +131,15 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
         write_artifact(&path, report).with_context(|| format!("write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    match args.format.as_str() {
-        "json" => print!("{}", to_pretty_json(report)),
-        "sarif" => {
+    match args.format {
+        ScanFormat::Json => print!("{}", to_pretty_json(report)),
+        ScanFormat::Sarif => {
             let text = serde_json::to_string_pretty(&output::sarif(report, &detectors))
                 .context("serialize SARIF")?;
             println!("{text}");
         }
-        "markdown" => print!("{}", output::markdown(report)),
-        _ => {
+        ScanFormat::Markdown => print!("{}", output::markdown(report)),
+        ScanFormat::Text => {
             print!("{}", output::text(report));
             if !outcome.skipped.too_large.is_empty() {
                 eprintln!(
@@ -153,16 +163,22 @@ fn refuse_unknown_disabled(
     root: &std::path::Path,
     config: &ScanConfig,
     builtin: &[Box<dyn Detector>],
-) -> Result<(), CliError> {
-    match config
+) -> Result<(), CommandError> {
+    let Some(unknown) = config
         .disabled
         .iter()
         .find(|id| !builtin.iter().any(|d| d.id() == id.as_str()))
-    {
-        Some(unknown) => Err(CliError::Usage(format!(
-            "{}: [scan] disabled: no detector is called `{unknown}` (waypost scan --list-detectors lists them)",
-            root.join("waypost.toml").display()
-        ))),
-        None => Ok(()),
-    }
+    else {
+        return Ok(());
+    };
+    let error = CommandError::bad_input(format!(
+        "{}: [scan] disabled: no detector is called `{unknown}` (waypost scan --list-detectors lists them)",
+        root.join("waypost.toml").display()
+    ));
+    Err(
+        match did_you_mean(unknown, builtin.iter().map(|d| d.id())) {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        },
+    )
 }

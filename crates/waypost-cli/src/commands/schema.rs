@@ -7,7 +7,8 @@ use anyhow::Context;
 use serde_json::Value;
 use waypost::schemas::{ArtifactKind, schema};
 
-use crate::{CliError, Format};
+use crate::Format;
+use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -22,7 +23,7 @@ pub(crate) struct Args {
     format: Format,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let text = schema::embedded(args.kind);
     match args.format {
         Format::Json => print!("{text}"),

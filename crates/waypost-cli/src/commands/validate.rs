@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use waypost::schemas::ArtifactKind;
 use waypost::schemas::io::{LoadError, read_any};
 
-use crate::{CliError, Format};
+use crate::Format;
+use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -36,7 +37,7 @@ enum Status {
     Unreadable(String),
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let files = expand(&args.paths)?;
     let results: Vec<(PathBuf, Status)> = files
         .into_iter()
@@ -65,7 +66,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CliError> {
 
 /// Files in argument order; folders expand to their *.json files in path
 /// order. A path that does not exist is a usage error before anything runs.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CommandError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -73,7 +74,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             collect_json(path, &mut found)
                 .with_context(|| format!("cannot list {}", path.display()))?;
             if found.is_empty() {
-                return Err(CliError::Usage(format!(
+                return Err(CommandError::usage(format!(
                     "{}: the folder holds no .json files",
                     path.display()
                 )));
@@ -83,7 +84,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            return Err(CliError::Usage(format!(
+            return Err(CommandError::usage(format!(
                 "{}: no such file or folder",
                 path.display()
             )));
@@ -171,7 +172,7 @@ fn print_json(
     valid: usize,
     invalid: usize,
     unreadable: usize,
-) -> Result<(), CliError> {
+) -> Result<(), CommandError> {
     let files: Vec<Value> = results
         .iter()
         .map(|(path, status)| {
