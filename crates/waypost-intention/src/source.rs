@@ -172,13 +172,28 @@ pub(crate) fn parse_anchor(
         (value, SourceFormat::Json)
     } else {
         let table: toml::Table = if is_waypost {
-            // The one reading of waypost.toml: every section is checked,
-            // and the anchor is its [intention] table.
-            WaypostToml::parse(path, &text)?.intention.ok_or_else(|| {
-                AnchorError::NoIntentionTable {
+            // The anchor is waypost.toml's [intention] section, read by the
+            // configuration's own type; the other sections are for their
+            // readers to check.
+            match WaypostToml::parse_intention(path, &text) {
+                Ok(table) => table.ok_or_else(|| AnchorError::NoIntentionTable {
                     path: path.to_owned(),
+                })?,
+                Err(ConfigError::Syntax {
+                    path,
+                    line,
+                    column,
+                    message,
+                }) => {
+                    return Err(AnchorError::Syntax {
+                        path,
+                        line,
+                        column,
+                        message,
+                    });
                 }
-            })?
+                Err(e) => return Err(e.into()),
+            }
         } else {
             toml::from_str(&text).map_err(|e| {
                 let (line, column) = e

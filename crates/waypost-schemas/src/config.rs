@@ -32,6 +32,7 @@ pub struct WaypostToml {
     /// schema and reports at their lines; here it is kept as written.
     pub intention: Option<toml::Table>,
     /// `[scan]`: what the gap scanner checks and with which limits.
+    #[serde(deserialize_with = "table")]
     pub scan: ScanConfig,
 }
 
@@ -72,6 +73,7 @@ pub struct ScanConfig {
     #[serde(deserialize_with = "non_empty_string")]
     pub intent_marker: String,
     /// Declared generated files (`[[scan.generated]]`), checked for staleness.
+    #[serde(deserialize_with = "tables")]
     pub generated: Vec<GeneratedFile>,
 }
 
@@ -180,6 +182,42 @@ impl GeneratedFile {
     }
 }
 
+/// A section or `[[...]]` entry: a table, never an array read by position
+/// (which serde's derived structs would otherwise accept).
+fn table<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_map(TableVisitor(std::marker::PhantomData))
+}
+
+/// A list of tables, each read as [`table`] reads one.
+fn tables<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Vec::<Table<T>>::deserialize(d)?
+        .into_iter()
+        .map(|t| t.0)
+        .collect())
+}
+
+struct Table<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Table<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        table(d).map(Table)
+    }
+}
+
+struct TableVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> de::Visitor<'de> for TableVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
+}
+
 fn read_cap<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let n = positive_bytes(d)?;
     if n > MAX_READ_CAP {
@@ -230,10 +268,11 @@ fn plain_repo_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 }
 
 fn non_empty_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let list = match Vec::<String>::deserialize(d) {
-        Ok(list) if !list.is_empty() => list,
-        _ => return Err(de::Error::custom("expected a non-empty list of globs")),
-    };
+    // A wrong element is reported at its own index, by serde.
+    let list = Vec::<String>::deserialize(d)?;
+    if list.is_empty() {
+        return Err(de::Error::custom("expected a non-empty list of globs"));
+    }
     PatternSet::new(&list).map_err(de::Error::custom)?;
     Ok(list)
 }
@@ -281,10 +320,23 @@ fn key_label(key: &str) -> String {
     if key.is_empty() {
         return String::new();
     }
-    let (section, rest) = match key.find(['.', '[']) {
-        Some(i) => (&key[..i], key[i..].trim_start_matches('.')),
-        None => (key, ""),
-    };
+    // The section ends at the first `.` or `[` outside a quoted key.
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut end = key.len();
+    for (i, c) in key.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '.' | '[' if !quoted => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (section, rest) = (&key[..end], key[end..].trim_start_matches('.'));
     if rest.is_empty() {
         format!("[{section}]: ")
     } else {
@@ -308,6 +360,11 @@ impl WaypostToml {
 
     /// Parses `text` as the configuration file `path` (named in errors).
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        Self::read(path, text)
+    }
+
+    /// Reads `text` as a `T`, errors located in the file `path`.
+    fn read<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ConfigError> {
         let deserializer = toml::Deserializer::parse(text).map_err(|e| {
             let (line, column) = position(text, e.span());
             ConfigError::Syntax {
@@ -318,10 +375,18 @@ impl WaypostToml {
             }
         })?;
         serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let key = e.path().to_string();
+            let segments: Vec<String> = e
+                .path()
+                .iter()
+                .filter_map(|segment| match segment {
+                    serde_path_to_error::Segment::Map { key } => Some(key_text(key)),
+                    serde_path_to_error::Segment::Seq { index } => Some(format!("[{index}]")),
+                    _ => None,
+                })
+                .collect();
             let inner = e.into_inner();
             let (line, column) = position(text, inner.span());
-            let (key, message) = explain(&key, inner.message());
+            let (key, message) = explain(segments, inner.message());
             ConfigError::Field {
                 path: path.to_owned(),
                 line,
@@ -333,6 +398,25 @@ impl WaypostToml {
     }
 }
 
+/// The `[intention]` section alone, for readers of the anchor: the other
+/// sections are checked by their own readers, so a mistake in `[scan]`
+/// does not stop the anchor from loading.
+#[derive(Deserialize)]
+struct IntentionOnly {
+    #[serde(default)]
+    intention: Option<toml::Table>,
+}
+
+impl WaypostToml {
+    /// The `[intention]` table of the configuration file `path` holding
+    /// `text`, without reading the other sections (see [`WaypostToml::parse`]
+    /// for the whole file).
+    pub fn parse_intention(path: &Path, text: &str) -> Result<Option<toml::Table>, ConfigError> {
+        let file: IntentionOnly = Self::read(path, text)?;
+        Ok(file.intention)
+    }
+}
+
 impl ScanConfig {
     /// The `[scan]` section of `root/waypost.toml`, or the defaults.
     pub fn load(root: &Path) -> Result<Self, ConfigError> {
@@ -340,57 +424,73 @@ impl ScanConfig {
     }
 }
 
+/// A key as it is written in the dotted form: bare when it is a plain
+/// word, quoted otherwise (`"a.b"`, `""`).
+fn key_text(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+/// The dotted form of `segments`: `scan.generated[0].inputs`.
+fn dotted(segments: &[String]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        if !out.is_empty() && !segment.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(segment);
+    }
+    out
+}
+
 /// Serde's messages, reworded around the key: a missing or unknown key is
 /// named in the dotted key (with "did you mean" when one known key is
 /// close), a wrong type says what was expected first.
-fn explain(key: &str, message: &str) -> (String, String) {
-    let key = if key == "." { "" } else { key };
-    let join = |name: &str| {
-        if key.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{key}.{name}")
-        }
-    };
-    if let Some(name) = between(message, "missing field `", "`") {
-        return (join(name), "missing".to_owned());
+fn explain(mut segments: Vec<String>, message: &str) -> (String, String) {
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        segments.push(key_text(name));
+        return (dotted(&segments), "missing".to_owned());
     }
-    if let Some(name) = between(message, "unknown field `", "`") {
+    if let Some((name, _)) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
         let expected = expected_names(message);
         let mut text = format!("unknown key (expected {})", expected.join(", "));
         if let Some(close) = nearest_name(name, expected.iter().copied()) {
             text.push_str(&format!("; did you mean `{close}`?"));
         }
         // The path may or may not already end at the unknown key.
-        let full = if key.rsplit(['.', ']']).next() == Some(name) {
-            key.to_owned()
-        } else {
-            join(name)
-        };
-        return (full, text);
+        if segments.last() != Some(&key_text(name)) {
+            segments.push(key_text(name));
+        }
+        return (dotted(&segments), text);
     }
     if let Some((found, expected)) = message
         .strip_prefix("invalid type: ")
-        .and_then(|rest| rest.split_once(", expected "))
+        .and_then(|rest| rest.rsplit_once(", expected "))
     {
         return (
-            key.to_owned(),
+            dotted(&segments),
             format!("expected {expected}, found {found}"),
         );
     }
-    (key.to_owned(), message.trim().to_owned())
-}
-
-/// The text between `start` and the next `end` in `message`.
-fn between<'m>(message: &'m str, start: &str, end: &str) -> Option<&'m str> {
-    let from = message.find(start)? + start.len();
-    let len = message[from..].find(end)?;
-    Some(&message[from..from + len])
+    (dotted(&segments), message.trim().to_owned())
 }
 
 /// The names serde lists after "expected" in an unknown-field message.
 fn expected_names(message: &str) -> Vec<&str> {
-    let Some((_, list)) = message.split_once(", expected ") else {
+    let Some((_, list)) = message.rsplit_once(", expected ") else {
         return Vec::new();
     };
     list.split('`').skip(1).step_by(2).collect()
@@ -415,7 +515,12 @@ fn position(text: &str, span: Option<std::ops::Range<usize>>) -> (usize, usize) 
     let at = span.start.min(text.len());
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    // A byte-order mark is not a column.
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.trim_start_matches('\u{feff}').chars().count())
+        + 1;
     (line, column)
 }
 
@@ -507,6 +612,66 @@ mod tests {
             let err = parse(text).expect_err(text);
             assert!(err.contains(expected), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn sections_and_generated_entries_must_be_tables() {
+        for (text, expected) in [
+            ("scan = []\n", "[scan]: expected a table, found"),
+            ("scan = [1000]\n", "[scan]: expected a table, found"),
+            (
+                "[[scan]]\nmax_file_bytes = 10\n",
+                "[scan]: expected a table, found",
+            ),
+            (
+                "[scan]\ngenerated = [[\"docs/api.md\", [\"src/**\"]]]\n",
+                "[scan] generated[0]: expected a table, found",
+            ),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_once_and_messages_are_not_read_from_values() {
+        for (text, expected) in [
+            ("[scan]\n\"a.b\" = 1\n", "[scan] \"a.b\": unknown key"),
+            ("[scan]\n\"\" = 1\n", "[scan] \"\": unknown key"),
+            ("\"a.b\" = 1\n", "[\"a.b\"]: unknown key"),
+            (
+                "[scan]\nintent_marker = 5\n",
+                "[scan] intent_marker: expected a non-empty string",
+            ),
+            (
+                "[scan]\ndisabled = \"missing field `x`, expected y\"\n",
+                "[scan] disabled: expected a sequence",
+            ),
+            (
+                "[[scan.generated]]\noutput = \"a.md\"\ninputs = [\"src/**\", 3]\n",
+                "[scan] generated[0].inputs[1]: expected a string, found integer `3`",
+            ),
+            ("\u{feff}[scna]\n", "waypost.toml:1:2: [scna]"),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_intention_section_is_read_without_the_others() {
+        let path = Path::new("waypost.toml");
+        let text =
+            "[intention]\nproject_id = \"demo\"\n\n[scan]\nmax_file_byte = 1\n\n[later]\nx = 1\n";
+        let table = WaypostToml::parse_intention(path, text)
+            .expect("a [scan] mistake does not stop the anchor")
+            .expect("has [intention]");
+        assert_eq!(
+            table.get("project_id"),
+            Some(&toml::Value::String("demo".into()))
+        );
+        assert!(WaypostToml::parse(path, text).is_err());
+        assert!(WaypostToml::parse_intention(path, "intention = 5\n").is_err());
     }
 
     #[test]

@@ -626,6 +626,25 @@ mod tests {
     }
 
     #[test]
+    fn every_name_a_kind_answers_to_is_its_own() {
+        let mut seen = std::collections::BTreeMap::new();
+        for kind in ArtifactKind::ALL {
+            let facts = kind.facts();
+            let unversioned = facts
+                .name
+                .strip_suffix(facts.format_version)
+                .and_then(|n| n.strip_suffix('_'))
+                .expect("names end in _<format_version>");
+            for name in [facts.name, unversioned, facts.short_name] {
+                if let Some(other) = seen.insert(name, kind) {
+                    assert_eq!(other, kind, "`{name}` names both {other} and {kind}");
+                }
+                assert_eq!(name.parse::<ArtifactKind>().expect(name), kind);
+            }
+        }
+    }
+
+    #[test]
     fn every_kind_states_the_format_version_its_schema_requires() {
         for kind in ArtifactKind::ALL {
             let schema = schema::generate(kind);

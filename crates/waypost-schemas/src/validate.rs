@@ -189,14 +189,18 @@ fn check_format_version<K: Kind>(kind: K, value: &Value) -> Result<(), Validatio
 }
 
 /// The compiled validator of `kind`'s published schema, compiled once per
-/// kind name and kept for the life of the process.
+/// schema and kept for the life of the process.
 fn validator<K: Kind>(kind: K) -> Result<&'static jsonschema::Validator, ValidationError<K>> {
     type Compiled = &'static Result<jsonschema::Validator, String>;
-    static CACHE: LazyLock<Mutex<HashMap<&'static str, Compiled>>> = LazyLock::new(Mutex::default);
+    // Keyed by the schema text's address as well as the name: two lists may
+    // hold kinds of the same name with different schemas.
+    static CACHE: LazyLock<Mutex<HashMap<(&'static str, usize), Compiled>>> =
+        LazyLock::new(Mutex::default);
     let facts = kind.facts();
+    let key = (facts.name, facts.published_schema.as_ptr() as usize);
     let compiled: Compiled = {
         let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-        cache.entry(facts.name).or_insert_with(|| {
+        cache.entry(key).or_insert_with(|| {
             let compiled = serde_json::from_str::<Value>(facts.published_schema)
                 .map_err(|e| e.to_string())
                 .and_then(|schema| {
@@ -205,7 +209,7 @@ fn validator<K: Kind>(kind: K) -> Result<&'static jsonschema::Validator, Validat
                         .build(&schema)
                         .map_err(|e| e.to_string())
                 });
-            // One per kind name: a handful for the life of the process.
+            // One per published schema: a handful for the life of the process.
             Box::leak(Box::new(compiled))
         })
     };
