@@ -103,51 +103,35 @@ impl From<anyhow::Error> for CommandError {
     }
 }
 
-// The library errors the commands meet, each shown with its own message.
-
-/// `waypost.toml` is not usable.
-impl From<ConfigError> for CommandError {
-    fn from(err: ConfigError) -> Self {
-        Self::bad_input(err.to_string())
-    }
+/// The library errors the commands meet: each is input that cannot be
+/// read or is not valid (exit 2), shown with its own message.
+macro_rules! bad_input_from {
+    ($($(#[$doc:meta])* $error:ty),+ $(,)?) => {$(
+        $(#[$doc])*
+        impl From<$error> for CommandError {
+            fn from(err: $error) -> Self {
+                Self::bad_input(err.to_string())
+            }
+        }
+    )+};
 }
 
-/// The scan cannot start: the root, the range, a protected path pattern, the
-/// repository.
-impl From<ScanError> for CommandError {
-    fn from(err: ScanError) -> Self {
-        Self::bad_input(err.to_string())
-    }
-}
-
-/// The anchor does not load.
-impl From<AnchorError> for CommandError {
-    fn from(err: AnchorError) -> Self {
-        Self::bad_input(err.to_string())
-    }
-}
-
-/// A file that was named or found cannot be read.
-impl From<ReadError> for CommandError {
-    fn from(err: ReadError) -> Self {
-        Self::bad_input(err.to_string())
-    }
-}
-
-/// An id from the input (the anchor's project_id) is not usable as a path
-/// component.
-impl From<IdError> for CommandError {
-    fn from(err: IdError) -> Self {
-        Self::bad_input(err.to_string())
-    }
-}
-
-/// `SOURCE_DATE_EPOCH` is not a usable time.
-impl From<TimestampError> for CommandError {
-    fn from(err: TimestampError) -> Self {
-        Self::bad_input(err.to_string())
-    }
-}
+bad_input_from!(
+    /// `waypost.toml` is not usable.
+    ConfigError,
+    /// The scan cannot start: the root, the range, a protected path pattern,
+    /// the repository.
+    ScanError,
+    /// The anchor does not load.
+    AnchorError,
+    /// A file that was named or found cannot be read.
+    ReadError,
+    /// An id from the input (the anchor's project_id) is not usable as a
+    /// path component.
+    IdError,
+    /// `SOURCE_DATE_EPOCH` is not a usable time.
+    TimestampError,
+);
 
 /// A hint naming the candidate nearest to `given`, if one is near enough to
 /// be what was meant (see [`nearest_name`]).

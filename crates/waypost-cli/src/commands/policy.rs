@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use waypost::governance::{Action, ActionKind, Counterfactual, Decision, Policy, Verdict};
 use waypost::intention::resolve_anchor;
+use waypost::schemas::io::{Links, read_text};
 use waypost::schemas::{ActionType, PlanAction};
 
 use crate::error::CommandError;
@@ -92,20 +93,9 @@ fn read_action(path: &std::path::Path) -> Result<(String, String), CommandError>
         return Ok(("standard input".into(), text));
     }
     let name = path.display().to_string();
-    let unreadable = |e: std::io::Error| CommandError::bad_input(format!("{name}: {e}"));
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(CommandError::bad_input(format!(
-            "{name}: not a regular file"
-        )));
-    }
-    if meta.len() > MAX_ACTION_BYTES {
-        return Err(CommandError::bad_input(format!(
-            "{name}: an action is at most {MAX_ACTION_BYTES} bytes, this is {}",
-            meta.len()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    // A named file: a link is followed; a FIFO, a device or a huge file is
+    // refused without blocking or loading it.
+    let text = read_text(path, MAX_ACTION_BYTES, Links::Follow)?;
     Ok((name, text))
 }
 
