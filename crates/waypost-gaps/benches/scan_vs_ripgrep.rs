@@ -1,16 +1,26 @@
-//! The gap scan against ripgrep's full-content pass over the same tree.
+//! The gap scan against ripgrep's full-content pass over the same tree, on
+//! two trees:
 //!
-//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N] [--tree DIR]`
-//! (default 100 000 files; needs `rg`, Debian package `ripgrep`). With
-//! `--tree DIR` the tree is kept in DIR and reused by the next run, so a
-//! profiler can watch the scans alone.
+//! - **clean**: N generated files (default 100 000) with few findings, not
+//!   a repository: the cost of reading and checking files.
+//! - **findings**: a git repository of N/10 files (default 10 000) built
+//!   the way real ones are: committed in several commits (thousands of
+//!   loose objects, no pack), protected paths covering most files, a few
+//!   of them changed in the work tree (and a checked-out CRLF file that
+//!   git calls clean), and thousands of findings (broken links, code-span
+//!   paths, CRLF and BOM files): the cost of git state and of findings.
 //!
-//! Generates a tree of N files (mixed sizes, some with findings), warms the
-//! page cache, then times three alternating runs of each: `waypost_gaps::scan`
-//! with every built-in detector, and `rg -c <pattern>` (which reads every
-//! file, as the scan does). Prints the medians, their ratio (goal: at most
-//! 1.2), the number of gaps and the peak resident memory of this process
-//! (compare two sizes: it should follow the gaps, not the files).
+//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N] [--tree DIR] [--only clean|findings]`
+//! (needs `rg`, Debian package `ripgrep`, and `git`). With `--tree DIR`
+//! the trees are kept in DIR and reused by the next run, so a profiler can
+//! watch the scans alone.
+//!
+//! For each tree: warms the page cache, then times three alternating runs
+//! of `waypost_gaps::scan` with every built-in detector and of `rg -c
+//! <pattern>` (which reads every file, as the scan does). Prints the
+//! medians, their ratio (goal: at most 1.2 for both trees), the number of
+//! gaps and the peak resident memory of this process (compare two sizes:
+//! it should follow the gaps, not the files).
 #![allow(clippy::print_stdout, reason = "a bench binary reports on stdout")]
 
 use std::fs;
@@ -23,49 +33,75 @@ use waypost_schemas::Timestamp;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let files: usize = args
-        .iter()
-        .position(|a| a == "--files")
-        .and_then(|i| args.get(i + 1))
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let files: usize = value("--files")
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
+    let only = value("--only");
     if Command::new("rg").arg("--version").output().is_err() {
         println!("ripgrep (`rg`) is not installed: apt-get install ripgrep");
         std::process::exit(1);
     }
-    // `--tree DIR` keeps the generated tree in DIR and reuses it on the next
-    // run (for profiling); otherwise it lives in a temporary folder.
-    let kept = args
-        .iter()
-        .position(|a| a == "--tree")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from);
+    // `--tree DIR` keeps the generated trees in DIR and reuses them on the
+    // next run (for profiling); otherwise they live in a temporary folder.
+    let kept = value("--tree").map(std::path::PathBuf::from);
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = kept.clone().unwrap_or_else(|| dir.path().join("tree"));
-    if kept.is_some() && root.exists() {
-        println!("reusing the tree in {}", root.display());
-    } else {
-        let start = Instant::now();
-        let bytes = generate(&root, files);
-        println!(
-            "generated {files} files ({:.1} MiB) in {:.1?}",
-            bytes as f64 / 1_048_576.0,
-            start.elapsed()
-        );
+    let base = kept.clone().unwrap_or_else(|| dir.path().to_owned());
+    let mut ratios = Vec::new();
+    for (name, generate_tree, n) in [
+        ("clean", generate as fn(&Path, usize) -> u64, files),
+        (
+            "findings",
+            generate_findings as fn(&Path, usize) -> u64,
+            (files / 10).max(100),
+        ),
+    ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let root = base.join(name);
+        if kept.is_some() && root.exists() {
+            println!("[{name}] reusing the tree in {}", root.display());
+        } else {
+            let start = Instant::now();
+            let bytes = generate_tree(&root, n);
+            println!(
+                "[{name}] generated {n} files ({:.1} MiB) in {:.1?}",
+                bytes as f64 / 1_048_576.0,
+                start.elapsed()
+            );
+        }
+        ratios.push((name, measure(name, &root)));
     }
+    for (name, ratio) in ratios {
+        println!("ratio {name:<9} {ratio:.2} (goal: at most 1.2)");
+    }
+    println!("peak RSS:           {}", peak_rss());
+}
 
+/// Times the scan and ripgrep on `root`; prints the figures and returns
+/// the ratio of the medians.
+fn measure(name: &str, root: &Path) -> f64 {
     // Protected paths as an anchor usually has them, so the per-file
-    // protected-path check is part of what is measured.
+    // protected-path check is part of what is measured; the findings tree
+    // protects most of its files, as a strict anchor does.
+    let mut protected = vec![
+        ".git/**",
+        ".github/**",
+        "intention.toml",
+        "deploy/**",
+        "**/*.pem",
+    ];
+    if name == "findings" {
+        protected.push("src/**");
+    }
     let config = ScanConfig {
-        protected_paths: [
-            ".git/**",
-            ".github/**",
-            "intention.toml",
-            "deploy/**",
-            "**/*.pem",
-        ]
-        .map(String::from)
-        .to_vec(),
+        protected_paths: protected.into_iter().map(String::from).collect(),
         ..ScanConfig::default()
     };
     let detectors = detectors::builtin(&config);
@@ -76,7 +112,7 @@ fn main() {
     };
     let run_scan = || {
         let t = Instant::now();
-        let outcome = scan(&root, &detectors, &config, &context).expect("scan");
+        let outcome = scan(root, &detectors, &config, &context).expect("scan");
         (
             t.elapsed(),
             outcome.report.gaps.len(),
@@ -87,7 +123,7 @@ fn main() {
         let t = Instant::now();
         let out = Command::new("rg")
             .args(["-c", "--no-messages", "TODO"])
-            .arg(&root)
+            .arg(root)
             .output()
             .expect("rg");
         assert!(out.status.code().is_some_and(|c| c <= 1), "rg failed");
@@ -107,15 +143,104 @@ fn main() {
         v[v.len() / 2]
     };
     let (s, r) = (median(scan_times), median(rg_times));
-    println!("files scanned:      {scanned}");
-    println!("gaps found:         {gaps}");
-    println!("waypost scan:       {s:.3?} (median of 3)");
-    println!("rg -c (same tree):  {r:.3?} (median of 3)");
-    println!(
-        "ratio scan / rg:    {:.2} (goal: at most 1.2)",
-        s.as_secs_f64() / r.as_secs_f64()
-    );
-    println!("peak RSS:           {}", peak_rss());
+    let ratio = s.as_secs_f64() / r.as_secs_f64();
+    println!("[{name}] files scanned:      {scanned}");
+    println!("[{name}] gaps found:         {gaps}");
+    println!("[{name}] waypost scan:       {s:.3?} (median of 3)");
+    println!("[{name}] rg -c (same tree):  {r:.3?} (median of 3)");
+    println!("[{name}] ratio scan / rg:    {ratio:.2} (goal: at most 1.2)");
+    ratio
+}
+
+/// A repository of `n` files, committed in five commits (every object
+/// loose): sources under `src/` (protected), one Markdown file in eight
+/// with three broken links and a code-span path to a missing file, one
+/// file in fifty with CRLF, one in a hundred with a BOM; after the commits,
+/// one protected file in two hundred edited in the work tree and a
+/// `* text=auto` file checked out with CRLF. Returns the bytes written.
+fn generate_findings(root: &Path, n: usize) -> u64 {
+    fs::create_dir_all(root).expect("mkdir");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args([
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@waypost.invalid",
+            ])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "--quiet"]);
+    git(&["config", "gc.auto", "0"]);
+    let mut total = 0u64;
+    let line = "let value = compute(input, 42); // a line of ordinary source text\n";
+    let mut write = |relative: &str, bytes: &[u8]| {
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(path, bytes).expect("write");
+        total += bytes.len() as u64;
+    };
+    write(".gitattributes", b"*.txt text=auto\n");
+    write("notes.txt", b"one\ntwo\n");
+    let batch = n.div_ceil(5);
+    for i in 0..n {
+        let folder = format!("src/pkg{:02}/mod{:03}", i / 1000, (i / 50) % 20);
+        let (name, content) = if i % 8 == 0 {
+            (
+                format!("{folder}/doc{i}.md"),
+                format!(
+                    "# Doc {i}\n\nSee [a](gone{i}.md), [b](../gone{i}.md) and [c](<old {i}.md>).\n\nThe entry point is `src/pkg00/mod000/main{i}.rs`.\n"
+                ),
+            )
+        } else {
+            // Unique content: one blob per file, as in a real history.
+            let mut content = format!("// file {i}\n");
+            for _ in 0..(5 + i % 120) {
+                content.push_str(line);
+            }
+            if i % 50 == 1 {
+                content.push_str("windows line\r\n");
+            }
+            (format!("{folder}/file{i}.rs"), content)
+        };
+        let mut bytes = content.into_bytes();
+        if i % 100 == 3 {
+            bytes.splice(0..0, [0xEF, 0xBB, 0xBF]);
+        }
+        write(&name, &bytes);
+        if (i + 1) % batch == 0 || i + 1 == n {
+            git(&["add", "--all"]);
+            git(&["commit", "--quiet", "-m", &format!("batch {}", i / batch)]);
+        }
+    }
+    for i in (2..n).step_by(200) {
+        if i % 8 != 0 {
+            let folder = format!("src/pkg{:02}/mod{:03}", i / 1000, (i / 50) % 20);
+            fs::write(root.join(format!("{folder}/file{i}.rs")), "edited\n").expect("edit");
+        }
+    }
+    // Checked out with CRLF, as on Windows: git calls it clean.
+    fs::remove_file(root.join("notes.txt")).expect("rm");
+    git(&["-c", "core.eol=crlf", "checkout", "--", "notes.txt"]);
+    total
 }
 
 /// Writes `n` files in folders of 100: sizes from about 150 B to 20 KiB,

@@ -129,39 +129,74 @@ pub fn scan_with_progress(
         .map(AsRef::as_ref)
         .filter(|d| !config.disabled.iter().any(|id| id == d.id()))
         .collect();
-    let repo = repo::read(root, &|path| {
-        detectors.iter().any(|d| d.keeps_index_entry(path))
-    })
-    .map_err(|reason| ScanError::Repository {
+    // The repository is opened and its state read once for the whole scan.
+    let repository_error = |reason| ScanError::Repository {
         path: root.to_owned(),
         reason,
-    })?;
-    let commits = match &config.range {
-        Some(range) => repo::commits_in_range(root, range).map_err(|reason| ScanError::Range {
-            range: range.clone(),
-            reason,
-        })?,
-        None => Vec::new(),
     };
-    let ctx = ScanContext {
-        repo: repo.as_ref(),
-        now: &context.now,
-        root,
-        commits: &commits,
+    let keep = |path: &str| detectors.iter().any(|d| d.keeps_index_entry(path));
+    let git = repo::open(root).map_err(repository_error)?;
+    let commits = match (&config.range, &git) {
+        (Some(range), Some(git)) => {
+            repo::commits_in_range(git, range).map_err(|reason| ScanError::Range {
+                range: range.clone(),
+                reason,
+            })?
+        }
+        (Some(range), None) => {
+            return Err(ScanError::Range {
+                range: range.clone(),
+                reason: "the folder is not a git repository".into(),
+            });
+        }
+        (None, _) => Vec::new(),
+    };
+    let (mut repo, pending) = match git {
+        Some(git) => {
+            let (state, pending) = repo::read(root, git, &keep).map_err(repository_error)?;
+            (Some(state), pending)
+        }
+        None => (None, None),
     };
 
     let (mut walk, refused) = walker(root).map_err(|reason| ScanError::Root {
         path: root.to_owned(),
         reason,
     })?;
-    let mut totals = walk_and_check(
-        &mut walk,
+    // What git says changed is worked out while the tree is walked: the
+    // walk needs only the index, and the changes are judged in `finish`.
+    let (mut totals, changes) = std::thread::scope(|scope| {
+        let changes = pending.map(|pending| scope.spawn(|| pending.run(&keep)));
+        let ctx = ScanContext {
+            repo: repo.as_ref(),
+            now: &context.now,
+            root,
+            commits: &commits,
+        };
+        let totals = walk_and_check(
+            &mut walk,
+            root,
+            &detectors,
+            &ctx,
+            config.max_file_bytes,
+            progress,
+        );
+        let changes = changes.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err("comparing the work tree with the index failed".into()))
+        });
+        (totals, changes)
+    });
+    if let (Some(state), Some(changes)) = (&mut repo, changes) {
+        state.changes = changes.map_err(repository_error)?;
+    }
+    let ctx = ScanContext {
+        repo: repo.as_ref(),
+        now: &context.now,
         root,
-        &detectors,
-        &ctx,
-        config.max_file_bytes,
-        progress,
-    );
+        commits: &commits,
+    };
     totals.skipped.refused_folders = refused.take();
     let Totals {
         mut findings,

@@ -64,6 +64,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod changes;
 mod detector;
 pub mod detectors;
 mod engine;
@@ -71,6 +72,7 @@ pub mod generated;
 pub mod output;
 mod repo;
 
+pub use changes::{Change, ChangeKind, git_changes};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};
 pub use engine::{ReportContext, ScanError, ScanOutcome, Skipped, scan, scan_with_progress};
 pub use repo::{CommitInfo, RepoState};

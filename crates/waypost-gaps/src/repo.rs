@@ -24,9 +24,13 @@ pub struct RepoState {
     /// (path, blob id hex, stage), sorted. Not every entry: a large
     /// repository's index is not held through the scan.
     pub index: Vec<(String, String, u32)>,
-    /// The git mode (`0o100644`, `0o100755`, `0o120000`, ...) of each kept
-    /// stage-0 entry.
-    pub modes: std::collections::BTreeMap<String, u32>,
+    /// The changes `git status` reports for the kept paths (staged and in
+    /// the work tree; untracked files are the walk's to find), sorted by
+    /// path.
+    pub changes: Vec<crate::changes::Change>,
+    /// The index's submodule entries (gitlinks): their contents belong to
+    /// another repository, so files below them are not untracked here.
+    pub submodules: Vec<String>,
 }
 
 impl RepoState {
@@ -37,6 +41,57 @@ impl RepoState {
         let start = self.index.partition_point(|(p, _, _)| p.as_str() < path);
         self.index.get(start).is_some_and(|(p, _, _)| p == path)
     }
+
+    /// The changes reported for `path` (kept paths only).
+    pub fn changes_of(&self, path: &str) -> &[crate::changes::Change] {
+        let start = self.changes.partition_point(|c| c.path.as_str() < path);
+        let end = start + self.changes[start..].partition_point(|c| c.path == path);
+        &self.changes[start..end]
+    }
+
+    /// Whether `path` lies inside a submodule's folder.
+    pub fn in_submodule(&self, path: &str) -> bool {
+        let start = self.submodules.partition_point(|s| s.as_str() < path);
+        // A submodule `a` sorts before `a/x`; only the nearest smaller entry
+        // can be a prefix folder.
+        start
+            .checked_sub(1)
+            .and_then(|i| self.submodules.get(i))
+            .is_some_and(|s| {
+                path.strip_prefix(s.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+    }
+}
+
+/// How gix opens a repository for a scan: the configuration git itself
+/// would read for the same state (the repository's, the user's and the
+/// system's, so `core.autocrlf` or `core.fileMode` set anywhere count as
+/// they do for `git status`), but no environment variables and no
+/// `include` files, and no section trusted for commands: no filter driver,
+/// hook or helper named in configuration is ever run.
+pub(crate) fn open_options() -> gix::open::Options {
+    use gix::open::permissions::{Attributes, Config};
+    use gix::sec::Permission;
+    let mut permissions = gix::open::Permissions::isolated();
+    permissions.config = Config {
+        git_binary: false,
+        system: true,
+        git: true,
+        user: true,
+        env: false,
+        includes: false,
+    };
+    permissions.attributes = Attributes {
+        git_binary: false,
+        system: true,
+        git: true,
+    };
+    permissions.env.home = Permission::Allow;
+    permissions.env.xdg_config_home = Permission::Allow;
+    gix::open::Options::isolated()
+        .permissions(permissions)
+        .filter_config_section(|_| false)
 }
 
 /// Where the repository's git directory is, read safely: `.git` itself, or
@@ -129,17 +184,50 @@ pub(crate) fn exclude_file(root: &Path) -> Result<Option<PathBuf>, String> {
         .then_some(exclude))
 }
 
-/// Reads `root`'s repository, or `None` when it is not one, keeping the
-/// index entries whose path `keep` accepts (and conflicted ones). `Err`
-/// carries gix's message for a repository that cannot be read.
-pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<RepoState>, String> {
+/// Opens `root`'s repository once for the whole scan, or `None` when it is
+/// not one. `Err` names what cannot be read.
+pub(crate) fn open(root: &Path) -> Result<Option<gix::Repository>, String> {
     let Some(git_dir) = git_dir(root)? else {
         return Ok(None);
     };
     // gix reads these without a bound and would wait on a FIFO forever.
     check_git_files(&git_dir)?;
-    // Isolated: no user or system configuration changes what is read.
-    let repo = gix::open_opts(root, gix::open::Options::isolated()).map_err(|e| e.to_string())?;
+    gix::open_opts(root, open_options())
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// What is left to learn after [`read`]: what `git status` says changed
+/// about the kept paths. Run it (on another thread, while the tree is
+/// walked) and put the result in [`RepoState::changes`].
+pub(crate) struct PendingChanges {
+    /// The work tree: gix's handle is for one thread, so the job opens its
+    /// own (its git files were checked when the scan opened it).
+    root: std::path::PathBuf,
+    index: gix::index::File,
+    head_tree: Option<gix::ObjectId>,
+}
+
+impl PendingChanges {
+    /// The changes of the paths `keep` accepts (the same `keep` as [`read`]).
+    pub(crate) fn run(
+        self,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<crate::changes::Change>, String> {
+        let repo = gix::open_opts(&self.root, open_options()).map_err(|e| e.to_string())?;
+        crate::changes::changes(&repo, &self.index, self.head_tree, keep)
+    }
+}
+
+/// Reads the repository's state, keeping the index entries whose path
+/// `keep` accepts (and conflicted ones). What changed about them is left
+/// to the returned job (`None` when no entry is kept). `Err` carries
+/// gix's message for a repository that cannot be read.
+pub(crate) fn read(
+    root: &Path,
+    repo: gix::Repository,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<(RepoState, Option<PendingChanges>), String> {
     let mut state = RepoState {
         git_dir: repo.git_dir().to_owned(),
         ..RepoState::default()
@@ -172,9 +260,10 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
         }
     }
     let mut digest = Sha256::new();
-    if let Ok(index) = repo.index_or_empty() {
+    let index = repo.index_or_empty().ok();
+    if let Some(index) = &index {
         for entry in index.entries() {
-            let path = entry.path(&index);
+            let path = entry.path(index);
             let stage = entry.stage_raw();
             digest.update(stage.to_le_bytes());
             digest.update(entry.id.as_bytes());
@@ -183,10 +272,10 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
             // Only kept entries are turned into owned strings; a name that
             // is not UTF-8 is escaped as the walk shows it.
             let path = waypost_schemas::paths::escape_name(path.as_ref());
+            if entry.mode == gix::index::entry::Mode::COMMIT {
+                state.submodules.push(path.to_string());
+            }
             if stage != 0 || keep(&path) {
-                if stage == 0 {
-                    state.modes.insert(path.to_string(), entry.mode.bits());
-                }
                 state
                     .index
                     .push((path.into_owned(), entry.id.to_string(), stage));
@@ -195,7 +284,70 @@ pub(crate) fn read(root: &Path, keep: &dyn Fn(&str) -> bool) -> Result<Option<Re
     }
     state.index_digest = waypost_schemas::canonical::hex(&digest.finalize());
     state.index.sort();
-    Ok(Some(state))
+    state.submodules.sort();
+    let Some(index) = index else {
+        return Ok((state, None));
+    };
+    let kept: Vec<&str> = state
+        .index
+        .iter()
+        .filter(|(_, _, stage)| *stage == 0)
+        .map(|(p, _, _)| p.as_str())
+        .collect();
+    if kept.is_empty() {
+        return Ok((state, None));
+    }
+    check_attribute_files(root, &state.git_dir, &kept)?;
+    // A HEAD that cannot be read has no tree to compare the index with:
+    // another detector reports it, and nothing is judged staged.
+    let head_tree = if state.head_missing {
+        None
+    } else {
+        repo.head_tree_id_or_empty().ok().map(|id| id.detach())
+    };
+    Ok((
+        state,
+        Some(PendingChanges {
+            root: root.to_owned(),
+            index: (**index).clone(),
+            head_tree,
+        }),
+    ))
+}
+
+/// The `.gitattributes` and `.gitignore` files gix reads to compare the kept
+/// paths (in each folder above one) and `info/attributes`, checked first:
+/// each one that exists must be a small regular file, or the scan stops
+/// with an error naming it rather than wait on a FIFO.
+fn check_attribute_files(root: &Path, git_dir: &Path, kept: &[&str]) -> Result<(), String> {
+    let cap = waypost_schemas::io::MAX_CONFIG_BYTES;
+    let check = |path: &Path| -> Result<(), String> {
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if !meta.is_file() => Err(format!("{} is not a regular file", path.display())),
+            Ok(meta) if meta.len() > cap => {
+                Err(format!("{} is larger than {cap} bytes", path.display()))
+            }
+            _ => Ok(()),
+        }
+    };
+    check(&git_dir.join("info/attributes"))?;
+    let mut folders: Vec<&str> = vec![""];
+    for path in kept {
+        let mut rest = *path;
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            folders.push(parent);
+            rest = parent;
+        }
+    }
+    folders.sort_unstable();
+    folders.dedup();
+    for folder in folders {
+        let dir = waypost_schemas::paths::on_disk(root, folder);
+        for name in [".gitattributes", ".gitignore"] {
+            check(&dir.join(name))?;
+        }
+    }
+    Ok(())
 }
 
 /// A small text file of the git directory, read without blocking or
@@ -221,115 +373,6 @@ fn loose_or_packed(git_dir: &Path, name: &str) -> Option<String> {
     })
 }
 
-/// Largest work-tree file whose blob id is computed to compare it with the
-/// index; a larger one counts as changed.
-const MAX_COMPARED_BYTES: u64 = 64 * 1024 * 1024;
-
-/// What is at a tracked path in the work tree, as git would hash it.
-pub(crate) enum WorkTree {
-    /// Nothing there.
-    Missing,
-    /// Its blob id (a file's content, or a symlink's target path: git
-    /// stores links that way; the link is never read through) and its git
-    /// mode (`0o120000` link, `0o100755` executable, `0o100644` file).
-    Blob(String, u32),
-    /// Something git cannot compare (a FIFO, a device, a file over the cap).
-    Other,
-}
-
-/// The work-tree state of the tracked path `shown` under `root`.
-pub(crate) fn work_tree_blob(root: &Path, shown: &str) -> WorkTree {
-    let path = waypost_schemas::paths::on_disk(root, shown);
-    // A folder above it replaced by a link: git sees the path as gone.
-    if let Some(parent) = shown.rsplit_once('/').map(|(p, _)| p)
-        && let Ok(reach) = waypost_schemas::paths::resolve(root, parent)
-        && (reach.through_symlink() || reach.outside.is_some())
-    {
-        return WorkTree::Other;
-    }
-    let Ok(meta) = std::fs::symlink_metadata(&path) else {
-        return WorkTree::Missing;
-    };
-    let mode = if meta.file_type().is_symlink() {
-        0o120_000
-    } else if is_executable(&meta) {
-        0o100_755
-    } else {
-        0o100_644
-    };
-    let bytes = if meta.file_type().is_symlink() {
-        match std::fs::read_link(&path) {
-            Ok(target) => link_bytes(&target),
-            Err(_) => return WorkTree::Other,
-        }
-    } else {
-        match waypost_schemas::io::read_file(
-            &path,
-            MAX_COMPARED_BYTES,
-            waypost_schemas::io::Links::Refuse,
-        ) {
-            Ok(bytes) => bytes,
-            Err(_) => return WorkTree::Other,
-        }
-    };
-    blob_id(&bytes).map_or(WorkTree::Other, |id| WorkTree::Blob(id, mode))
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
-    false
-}
-
-/// A link target's bytes as git stores them.
-fn link_bytes(target: &Path) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        target.as_os_str().as_bytes().to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        target.to_string_lossy().replace('\\', "/").into_bytes()
-    }
-}
-
-/// Git's blob id (SHA-1, hex) of `data`, as `git hash-object` computes it.
-pub(crate) fn blob_id(data: &[u8]) -> Option<String> {
-    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, data)
-        .ok()
-        .map(|id| id.to_string())
-}
-
-/// The blob id of each of `paths` in HEAD's tree (`None`: not in HEAD).
-pub(crate) fn head_blobs(
-    root: &Path,
-    paths: &[&str],
-) -> std::collections::BTreeMap<String, Option<String>> {
-    let repo = gix::open_opts(root, gix::open::Options::isolated()).ok();
-    paths
-        .iter()
-        .map(|path| {
-            let id = repo.as_ref().and_then(|repo| {
-                let tree = repo.head_tree().ok()?;
-                // Shown names are escaped; the tree holds the bytes.
-                let bytes = waypost_schemas::paths::unescape_name(path);
-                let entry = tree
-                    .lookup_entry(bytes.split(|b| *b == b'/'))
-                    .ok()
-                    .flatten()?;
-                Some(entry.object_id().to_string())
-            });
-            ((*path).to_owned(), id)
-        })
-        .collect()
-}
-
 /// One commit of a range: its id, message, and the paths it changed
 /// against its first parent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,12 +386,14 @@ pub struct CommitInfo {
 }
 
 /// The commits in `BASE..TIP` (TIP defaults to HEAD), newest first.
-pub(crate) fn commits_in_range(root: &Path, range: &str) -> Result<Vec<CommitInfo>, String> {
+pub(crate) fn commits_in_range(
+    repo: &gix::Repository,
+    range: &str,
+) -> Result<Vec<CommitInfo>, String> {
     let (base, tip) = range
         .split_once("..")
         .ok_or_else(|| format!("`{range}` is not a range (expected BASE..HEAD)"))?;
     let tip = if tip.is_empty() { "HEAD" } else { tip };
-    let repo = gix::open_opts(root, gix::open::Options::isolated()).map_err(|e| e.to_string())?;
     let resolve = |spec: &str| {
         repo.rev_parse_single(spec)
             .map(|id| id.detach())
@@ -371,7 +416,7 @@ pub(crate) fn commits_in_range(root: &Path, range: &str) -> Result<Vec<CommitInf
             .and_then(|p| repo.find_commit(p).ok())
             .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
         let mut changed = Vec::new();
-        diff_trees(&repo, parent_tree, Some(tree), "", &mut changed);
+        diff_trees(repo, parent_tree, Some(tree), "", &mut changed);
         changed.sort();
         out.push(CommitInfo {
             id: info.id.to_string(),

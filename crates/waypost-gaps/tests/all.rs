@@ -2,6 +2,7 @@
 
 mod detectors;
 mod engine;
+mod git_status;
 mod output;
 mod paths;
 mod support;

@@ -11,7 +11,6 @@ use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 use crate::detectors::memory_budget_cap_issue::{files_below, run_dirs};
-use crate::repo::{WorkTree, head_blobs, work_tree_blob};
 
 /// Whether `path` is a test or lint baseline.
 fn is_baseline(path: &str) -> bool {
@@ -63,30 +62,20 @@ impl Detector for BaselineChangedWithoutApproval {
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let mut changed: Vec<(String, String)> = Vec::new();
         if let Some(repo) = ctx.repo {
-            let tracked: Vec<&(String, String, u32)> = repo
-                .index
+            // As `git status` sees them; one entry per baseline.
+            let mut paths: Vec<&str> = repo
+                .changes
                 .iter()
-                .filter(|(p, _, s)| *s == 0 && is_baseline(p))
+                .filter(|c| is_baseline(&c.path))
+                .map(|c| c.path.as_str())
                 .collect();
-            let head = head_blobs(
-                ctx.root,
-                &tracked
-                    .iter()
-                    .map(|(p, _, _)| p.as_str())
-                    .collect::<Vec<_>>(),
-            );
-            for (path, index_id, _) in tracked {
-                let work = match work_tree_blob(ctx.root, path) {
-                    WorkTree::Blob(id, _) => Some(id),
-                    WorkTree::Missing | WorkTree::Other => None,
-                };
-                if work.as_deref() != Some(index_id.as_str())
-                    || head.get(path.as_str()).cloned().flatten().as_deref()
-                        != Some(index_id.as_str())
-                {
-                    changed.push((path.clone(), "changed in the work tree or the index".into()));
-                }
-            }
+            paths.dedup();
+            changed.extend(paths.into_iter().map(|p| {
+                (
+                    p.to_owned(),
+                    "changed in the work tree or the index".to_owned(),
+                )
+            }));
         }
         for commit in ctx.commits {
             for path in commit.changed.iter().filter(|p| is_baseline(p)) {

@@ -3,8 +3,8 @@
 use waypost_schemas::paths::{PathKey, PathPattern, PatternSet};
 use waypost_schemas::{GapType, RiskLevel};
 
+use crate::changes::ChangeKind;
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::repo::{WorkTree, head_blobs, work_tree_blob};
 
 /// Work-tree or staged changes, and untracked files, under protected paths.
 pub(crate) struct ProtectedPathChange {
@@ -58,6 +58,7 @@ impl Detector for ProtectedPathChange {
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if let Some(repo) = ctx.repo
             && !repo.tracks(file.path)
+            && !repo.in_submodule(file.path)
         {
             out.push(self.finding(file.path, "is a new, untracked file"));
         }
@@ -68,6 +69,7 @@ impl Detector for ProtectedPathChange {
         if let Some(repo) = ctx.repo
             && self.protected(path)
             && !repo.tracks(path)
+            && !repo.in_submodule(path)
         {
             let what =
                 match std::fs::symlink_metadata(waypost_schemas::paths::on_disk(ctx.root, path)) {
@@ -79,53 +81,24 @@ impl Detector for ProtectedPathChange {
             out.push(self.finding(path, what));
         }
     }
-    /// Index entries under protected paths changed in the work tree or
-    /// against HEAD.
+    /// Index entries under protected paths that `git status` reports as
+    /// changed, staged or in the work tree.
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(repo) = ctx.repo else { return };
         if self.patterns.is_empty() {
             return;
         }
-        let indexed: Vec<&(String, String, u32)> = repo
-            .index
-            .iter()
-            .filter(|(p, _, stage)| *stage == 0 && self.protected(p))
-            .collect();
-        let in_head = head_blobs(
-            ctx.root,
-            &indexed
-                .iter()
-                .map(|(p, _, _)| p.as_str())
-                .collect::<Vec<_>>(),
-        );
-        let mut report = |path: &str, what: &str| out.push(self.finding(path, what));
-        for (path, index_id, _) in &indexed {
-            // Compared as git compares: content and mode (a link by its
-            // target path, never by reading through it; a file turned into a
-            // link, or made executable, is a change).
-            let index_mode = repo.modes.get(path.as_str()).copied();
-            match work_tree_blob(ctx.root, path) {
-                WorkTree::Missing => report(path, "was deleted in the work tree"),
-                WorkTree::Blob(id, mode)
-                    if id == *index_id && index_mode.is_none_or(|m| same_mode(m, mode)) => {}
-                WorkTree::Blob(id, _) if id == *index_id => {
-                    report(path, "changed its type or mode (file, link, executable)");
+        for change in repo.changes.iter().filter(|c| self.protected(&c.path)) {
+            let finding = self.finding(&change.path, &change.kind.describe());
+            out.push(match change.kind {
+                // Not known to be a change: reviewed, but not a blocker.
+                ChangeKind::Unknown { .. } => {
+                    let mut finding = finding.blocking(false);
+                    finding.risk = RiskLevel::Medium;
+                    finding
                 }
-                WorkTree::Blob(..) => report(path, "has unstaged changes"),
-                WorkTree::Other => report(
-                    path,
-                    "was replaced by something git cannot compare (not a regular file, or too large)",
-                ),
-            }
-            if in_head.get(path.as_str()).cloned().flatten().as_deref() != Some(index_id.as_str()) {
-                report(path, "has staged changes");
-            }
+                _ => finding,
+            });
         }
     }
-}
-
-/// Whether two git modes are the same, as this platform can tell: without
-/// an executable bit (not Unix) only the kind (file, link) counts.
-fn same_mode(index: u32, work: u32) -> bool {
-    index == work || (!cfg!(unix) && index & 0o170_000 == work & 0o170_000)
 }
