@@ -3,6 +3,7 @@
 mod detectors;
 mod engine;
 mod git_status;
+mod markdown_links;
 mod output;
 mod paths;
 mod support;

@@ -31,7 +31,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(windows_encoding_issue::WindowsInvalidName),
         Box::new(windows_encoding_issue::CaseCollision),
         Box::new(windows_encoding_issue::PathTooLong),
-        Box::new(doc_drift::BrokenMarkdownLink),
+        Box::new(doc_drift::BrokenMarkdownLink::default()),
         Box::new(doc_drift::StaleGeneratedFile::new(&config.generated)),
         Box::new(root_clutter::RootClutter::new(&config.root_allowlist)),
         Box::new(memory_budget_cap_issue::FileOverBudget {

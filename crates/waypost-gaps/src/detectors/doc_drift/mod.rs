@@ -3,12 +3,18 @@
 //! are tested but not documented, and source files in critical folders that
 //! do not declare their feature intent.
 
+mod links;
+mod lookup;
+mod markdown;
+
+pub(crate) use links::BrokenMarkdownLink;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use waypost_schemas::io::{Links, MAX_ARTIFACT_BYTES, ReadError, read_file};
-use waypost_schemas::paths::{PatternSet, RepoPath, on_disk};
+use waypost_schemas::paths::{PatternSet, on_disk};
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
@@ -16,126 +22,6 @@ use crate::generated::{
     GeneratedFile, InputsDigest, MARKER_PREFIX, content_digest, file_digest, is_input, marker,
     recorded_digest,
 };
-
-/// `[text](target)` links, and code spans that look like repository paths.
-static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\[[^\]\n]*\]\(([^)\s]+)(?:\s+\x22[^\x22]*\x22)?\)").expect("literal")
-});
-static CODE_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"`((?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+\.[A-Za-z0-9]{1,8})`").expect("literal")
-});
-
-/// Markdown links and code-span paths to files that do not exist.
-pub(crate) struct BrokenMarkdownLink;
-
-impl Detector for BrokenMarkdownLink {
-    fn id(&self) -> &'static str {
-        "broken_markdown_link"
-    }
-    fn gap_type(&self) -> GapType {
-        GapType::DocDrift
-    }
-    fn description(&self) -> &'static str {
-        "a Markdown link or a path in a code span points at a file that does not exist"
-    }
-    fn wants(&self, path: &str) -> bool {
-        path.ends_with(".md")
-    }
-    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
-            return;
-        };
-        // A document under a name shown escaped (not UTF-8, or holding a
-        // backslash): links relative to it cannot be resolved as written,
-        // so none is judged rather than all reported missing.
-        if file.path.contains('\\') {
-            return;
-        }
-        let dir = file.path.rsplit_once('/').map_or("", |(d, _)| d);
-        let mut in_fence = false;
-        for (i, line) in text.lines().enumerate() {
-            if line.trim_start().starts_with("```") {
-                in_fence = !in_fence;
-                continue;
-            }
-            if in_fence {
-                continue;
-            }
-            let links = LINK.captures_iter(line).map(|c| (c[1].to_owned(), true));
-            let spans = CODE_PATH
-                .captures_iter(line)
-                .map(|c| (c[1].to_owned(), false));
-            for (target, is_link) in links.chain(spans) {
-                if is_link
-                    && (target.contains("://")
-                        || target.starts_with('#')
-                        || target.starts_with("mailto:"))
-                {
-                    continue;
-                }
-                let target = target.split(['#', '?']).next().unwrap_or_default();
-                if target.is_empty() {
-                    continue;
-                }
-                // Links resolve from the document's folder (`/x` from the
-                // root). A code span is a repository path only if it exists
-                // from the root or the document's folder, or if its first
-                // folder exists there (then it names a real place and the
-                // file is missing); anything else is not a path here.
-                let from_dir = |t: &str| {
-                    if dir.is_empty() {
-                        t.to_owned()
-                    } else {
-                        format!("{dir}/{t}")
-                    }
-                };
-                let normal = if is_link {
-                    let resolved = match target.strip_prefix('/') {
-                        Some(rooted) => rooted.to_owned(),
-                        None => from_dir(target),
-                    };
-                    let Some(normal) = normalise(&resolved) else {
-                        continue;
-                    };
-                    normal
-                } else {
-                    let candidates: Vec<String> = [target.to_owned(), from_dir(target)]
-                        .into_iter()
-                        .filter_map(|c| normalise(&c))
-                        .collect();
-                    if candidates.iter().any(|c| file.root.join(c).exists()) {
-                        continue;
-                    }
-                    let first = target.split('/').next().unwrap_or_default();
-                    let claims_a_folder = [first.to_owned(), from_dir(first)]
-                        .iter()
-                        .any(|d| file.root.join(d).is_dir());
-                    if !claims_a_folder {
-                        continue;
-                    }
-                    let Some(normal) = candidates.into_iter().next() else {
-                        continue;
-                    };
-                    normal
-                };
-                if !file.root.join(&normal).exists() {
-                    let what = if is_link { "links to" } else { "names" };
-                    out.push(
-                        Finding::of(self, RiskLevel::Low, file.path, format!("{} {what} `{target}`, which does not exist", file.path))
-                            .describe(format!("`{normal}` is not in the repository: the documentation no longer matches the code."))
-                            .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
-                            .remedy("fix the path or remove the reference", false),
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// `a/./b/../c` -> `a/c`; `None` if it is not a path inside the repository.
-fn normalise(path: &str) -> Option<String> {
-    RepoPath::new(path).ok().map(|p| p.as_str().to_owned())
-}
 
 /// Declared generated files whose inputs changed since they were generated.
 /// Keeps one content digest per declared input (and the outputs' recorded

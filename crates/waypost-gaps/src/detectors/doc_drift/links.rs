@@ -1,0 +1,451 @@
+//! `broken_markdown_link`: Markdown references to files that do not exist.
+//!
+//! During the walk each document is parsed as CommonMark
+//! ([`super::markdown`]) and every reference is resolved with one `stat`;
+//! only the ones that miss are kept. After the walk, and only if some
+//! missed, the repository is asked two things about them
+//! ([`super::lookup`]): whether git ignores the location (then it is a
+//! build output or a run artifact, not drift), and whether a file of that
+//! name exists exactly once elsewhere (then the gap says where it probably
+//! moved). Memory follows the findings, not the tree.
+
+use std::cell::OnceCell;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{LazyLock, Mutex};
+
+use regex::Regex;
+use serde_json::Value;
+use waypost_schemas::paths::RepoPath;
+use waypost_schemas::{GapType, RiskLevel};
+
+use super::lookup::{IgnoreRules, unique_by_name};
+use super::markdown::{Kind, Reference, references};
+use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+
+/// A code span that looks like a repository path: folders, then a file
+/// name with an extension.
+static CODE_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+\.[A-Za-z0-9]{1,8}$").expect("literal")
+});
+
+/// Files whose presence makes a folder the root of a package, where a
+/// reader also looks for the paths its documents name.
+const MANIFESTS: [&str; 9] = [
+    "Cargo.toml",
+    "pyproject.toml",
+    "setup.py",
+    "package.json",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "Gemfile",
+    "composer.json",
+];
+
+/// Markdown links and code-span paths to files that do not exist.
+/// Keeps the references that miss until the walk ends.
+#[derive(Default)]
+pub(crate) struct BrokenMarkdownLink {
+    missing: Mutex<Vec<Missing>>,
+}
+
+/// A reference whose target is not on disk, judged after the walk.
+#[derive(Debug)]
+struct Missing {
+    /// The document (repository-relative).
+    doc: String,
+    line: u32,
+    column: u32,
+    /// The document's line, for the excerpt.
+    line_text: String,
+    code_span: bool,
+    /// The path as written: without angle brackets, `#fragment` or
+    /// `?query`, not percent-decoded. Replacing exactly this text at
+    /// `line`:`column` rewrites the reference.
+    written: String,
+    /// Where a reader would look (repository-relative, normalised), the
+    /// first one reported: one place for a link; for a code span each of
+    /// the document's folder, its package root and the repository root
+    /// whose first folder exists.
+    resolved: Vec<String>,
+    /// Written with a trailing `/`.
+    is_dir: bool,
+}
+
+impl Detector for BrokenMarkdownLink {
+    fn id(&self) -> &'static str {
+        "broken_markdown_link"
+    }
+    fn gap_type(&self) -> GapType {
+        GapType::DocDrift
+    }
+    fn description(&self) -> &'static str {
+        "a Markdown link or a path in a code span points at a file that does not exist"
+    }
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with(".md")
+    }
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
+        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+            return;
+        };
+        // A document under a name shown escaped (not UTF-8, or holding a
+        // backslash): links relative to it cannot be resolved as written,
+        // so none is judged rather than all reported missing.
+        if file.path.contains('\\') {
+            return;
+        }
+        let doc = Document::new(file.root, file.path, text);
+        let missing: Vec<Missing> = references(text)
+            .iter()
+            .filter_map(|r| match r.kind {
+                Kind::CodeSpan => doc.code_span(r),
+                Kind::Link | Kind::Image | Kind::Definition | Kind::Html => doc.link(r),
+            })
+            .collect();
+        if !missing.is_empty() {
+            self.missing
+                .lock()
+                .expect("no panics while locked")
+                .extend(missing);
+        }
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        // Take the state, so a detector value reused for another scan starts empty.
+        let missing = std::mem::take(&mut *self.missing.lock().expect("no panics while locked"));
+        if missing.is_empty() {
+            return;
+        }
+        // Opened only when the scan read the repository, so the git files
+        // gix reads have been checked (see the engine); isolated, so no
+        // user configuration changes what is read.
+        let repo = ctx
+            .repo
+            .and_then(|_| gix::open_opts(ctx.root, gix::open::Options::isolated()).ok());
+        let exclude = repo.as_ref().map(|r| r.common_dir().join("info/exclude"));
+        let mut ignore = IgnoreRules::new(ctx.root, exclude.as_deref());
+        // A reference into a git-ignored location (a build output, a run
+        // artifact) names something that is made, not something lost.
+        let missing: Vec<Missing> = missing
+            .into_iter()
+            .filter(|m| !m.resolved.iter().any(|p| ignore.ignores(p, m.is_dir)))
+            .collect();
+        let names: BTreeSet<&str> = missing
+            .iter()
+            .filter(|m| !m.is_dir)
+            .filter_map(|m| m.resolved.first().map(|p| file_name(p)))
+            .collect();
+        let moved = match &repo {
+            Some(repo) if !names.is_empty() => unique_by_name(repo, ctx.root, &names),
+            _ => Default::default(),
+        };
+        for m in &missing {
+            let moved_to = (!m.is_dir)
+                .then(|| m.resolved.first().and_then(|p| moved.get(file_name(p))))
+                .flatten();
+            out.push(self.finding(m, moved_to.map(String::as_str)));
+        }
+    }
+}
+
+impl BrokenMarkdownLink {
+    fn finding(&self, m: &Missing, moved_to: Option<&str>) -> Finding {
+        let verb = if m.code_span { "names" } else { "links to" };
+        let written = &m.written;
+        let resolved = m.resolved.first().map_or("", String::as_str);
+        let mut title = format!("{} {verb} `{written}`, which does not exist", m.doc);
+        let mut description = format!(
+            "`{resolved}` is not in the repository: the documentation no longer matches the code."
+        );
+        if let Some(to) = moved_to {
+            title.push_str(&format!("; did you mean `{to}`?"));
+            description.push_str(&format!(
+                " The only file of that name is `{to}`: it probably moved there."
+            ));
+        }
+        let approach = match moved_to {
+            Some(to) => format!("replace `{written}` with the path to `{to}`"),
+            None => "fix the path or remove the reference".to_owned(),
+        };
+        let mut finding = Finding::of(self, RiskLevel::Low, &m.doc, title)
+            .describe(description)
+            .at_line(m.line, &m.line_text)
+            .remedy(&approach, false);
+        if let Some(location) = finding.locations.first_mut() {
+            location.start_column = Some(m.column);
+        }
+        // What a plan needs to rewrite exactly this reference: the text to
+        // replace (at the location) and, when known, where the file went.
+        // Carried in the remediation's open fields, the only part of a
+        // finding that has them.
+        if let Some(remediation) = finding.remediation.as_mut() {
+            remediation
+                .extra
+                .insert("written_as".to_owned(), Value::String(written.clone()));
+            if let Some(to) = moved_to {
+                remediation
+                    .extra
+                    .insert("moved_to".to_owned(), Value::String(to.to_owned()));
+            }
+        }
+        finding
+    }
+}
+
+/// One document being checked, with what is worked out about it only
+/// when a reference needs it.
+struct Document<'a> {
+    root: &'a Path,
+    path: &'a str,
+    /// Its folder (repository-relative, `""` at the root).
+    dir: &'a str,
+    text: &'a str,
+    line_starts: OnceCell<Vec<usize>>,
+    /// The nearest folder from the document's up that holds a manifest.
+    package: OnceCell<Option<String>>,
+}
+
+impl<'a> Document<'a> {
+    fn new(root: &'a Path, path: &'a str, text: &'a str) -> Self {
+        Self {
+            root,
+            path,
+            dir: path.rsplit_once('/').map_or("", |(d, _)| d),
+            text,
+            line_starts: OnceCell::new(),
+            package: OnceCell::new(),
+        }
+    }
+
+    /// A link, image, definition or HTML reference: resolved from the
+    /// document's folder (`/x` from the repository root), missing if
+    /// nothing is there.
+    fn link(&self, r: &Reference) -> Option<Missing> {
+        let target = target(&r.dest)?;
+        let joined = match target.strip_prefix('/') {
+            Some(rooted) => rooted.to_owned(),
+            None => join(self.dir, &target),
+        };
+        let normal = normalise(&joined)?;
+        if self.exists(&normal) {
+            return None;
+        }
+        let written = match &r.written {
+            Some(range) => strip_suffixes(&self.text[range.clone()]).to_owned(),
+            None => strip_suffixes(&r.dest).to_owned(),
+        };
+        let at = r.written.as_ref().map_or(r.start, |w| w.start);
+        Some(self.missing(at, false, written, vec![normal], target.ends_with('/')))
+    }
+
+    /// A code span that looks like a path: a reader looks for it from the
+    /// document's folder, its package root and the repository root. It is
+    /// missing if it is in none of them, and it names a repository path at
+    /// all only if its first folder exists in one of them (otherwise it is
+    /// prose about another project).
+    fn code_span(&self, r: &Reference) -> Option<Missing> {
+        let content = r.dest.trim();
+        if !CODE_PATH.is_match(content) {
+            return None;
+        }
+        let mut bases = vec![self.dir];
+        if let Some(package) = self.package() {
+            bases.push(package);
+        }
+        bases.push("");
+        bases.dedup();
+        let mut resolved = Vec::new();
+        for base in bases {
+            let Some(normal) = normalise(&join(base, content)) else {
+                continue;
+            };
+            if self.exists(&normal) {
+                return None;
+            }
+            if self.names_a_folder(base, content) && !resolved.contains(&normal) {
+                resolved.push(normal);
+            }
+        }
+        if resolved.is_empty() {
+            return None;
+        }
+        let at = r.written.as_ref().map_or(r.start, |w| {
+            w.start + r.dest.find(content).unwrap_or_default()
+        });
+        Some(self.missing(at, true, content.to_owned(), resolved, false))
+    }
+
+    /// Whether the first folder `path` names below `base` (after any
+    /// leading `./` and `../`) exists.
+    fn names_a_folder(&self, base: &str, path: &str) -> bool {
+        let segments: Vec<&str> = path.split('/').collect();
+        let ups = segments
+            .iter()
+            .take_while(|s| matches!(**s, "." | ".."))
+            .count();
+        // At most the segment after the `./` and `../`, and never the file name.
+        let upto = (ups + 1).min(segments.len() - 1);
+        let folder = join(base, &segments[..upto].join("/"));
+        match normalise(&folder) {
+            Some(folder) => self.root.join(folder).is_dir(),
+            // The root itself.
+            None => folder.split('/').all(|s| matches!(s, "" | ".")),
+        }
+    }
+
+    fn package(&self) -> Option<&str> {
+        self.package
+            .get_or_init(|| {
+                let mut dir = self.dir;
+                loop {
+                    let here = self.root.join(dir);
+                    if MANIFESTS.iter().any(|m| here.join(m).exists()) {
+                        return Some(dir.to_owned());
+                    }
+                    if dir.is_empty() {
+                        return None;
+                    }
+                    dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+                }
+            })
+            .as_deref()
+    }
+
+    /// One `stat`; nothing is read.
+    fn exists(&self, normal: &str) -> bool {
+        self.root.join(normal).exists()
+    }
+
+    fn missing(
+        &self,
+        at: usize,
+        code_span: bool,
+        written: String,
+        resolved: Vec<String>,
+        is_dir: bool,
+    ) -> Missing {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= at).max(1);
+        let start = starts[line - 1];
+        let end = starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1)
+            .max(start);
+        let line_text = self.text[start..end].trim_end_matches('\r');
+        let column = self.text[start..at.max(start)].chars().count() + 1;
+        Missing {
+            doc: self.path.to_owned(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            line_text: line_text.to_owned(),
+            code_span,
+            written,
+            resolved,
+            is_dir,
+        }
+    }
+}
+
+/// The repository path a link destination names, percent-decoded, or
+/// `None` when it names none: a URL with a scheme (`https:`, `mailto:`,
+/// `file:`; CommonMark's scheme is a letter then 1 to 31 letters, digits,
+/// `+`, `.` or `-`), a network path (`//host/x`), a pure `#anchor` or
+/// `?query`, or text that is not UTF-8 once decoded.
+///
+/// Autolinks (`<https://…>`, `<me@example.org>`) always carry a scheme in
+/// CommonMark, so none names a repository file, and `<file:…>` is no
+/// exception: a `file:` URL names a place on the reader's machine, which
+/// the repository cannot vouch for. A relative file is linked with an
+/// inline link or a reference definition, never an autolink.
+fn target(dest: &str) -> Option<String> {
+    if has_scheme(dest) || dest.starts_with("//") {
+        return None;
+    }
+    let path = strip_suffixes(dest);
+    if path.is_empty() {
+        return None;
+    }
+    percent_decode(path)
+}
+
+fn has_scheme(dest: &str) -> bool {
+    let Some((scheme, _)) = dest.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && (2..=32).contains(&scheme.len())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
+/// `dest` without its `#fragment` and `?query`.
+fn strip_suffixes(dest: &str) -> &str {
+    dest.split(['#', '?']).next().unwrap_or_default()
+}
+
+/// `%XX` sequences decoded; a `%` not followed by two hex digits is kept.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |i: usize| bytes.get(i).and_then(|b| (*b as char).to_digit(16));
+        match (bytes[at], hex(at + 1), hex(at + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).expect("two hex digits fit a byte"));
+                at += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn join(base: &str, path: &str) -> String {
+    if base.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// `a/./b/../c` -> `a/c`; `None` if it is not a path inside the repository.
+fn normalise(path: &str) -> Option<String> {
+    RepoPath::new(path).ok().map(|p| p.as_str().to_owned())
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit_once('/').map_or(path, |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_skip_schemes_anchors_and_decode_percent_escapes() {
+        assert_eq!(target("https://example.org/x.md"), None);
+        assert_eq!(target("mailto:me@example.org"), None);
+        assert_eq!(target("file:///etc/passwd"), None);
+        assert_eq!(target("//example.org/x.md"), None);
+        assert_eq!(target("#anchor"), None);
+        assert_eq!(target("?q=1"), None);
+        assert_eq!(target("%FF.md"), None, "not UTF-8");
+        assert_eq!(target("my%20file.md#part").as_deref(), Some("my file.md"));
+        assert_eq!(target("a%2fb.md?x").as_deref(), Some("a/b.md"));
+        assert_eq!(target("100%.md").as_deref(), Some("100%.md"));
+        // One letter before a colon is a drive, not a scheme.
+        assert_eq!(target("c:x.md").as_deref(), Some("c:x.md"));
+    }
+}

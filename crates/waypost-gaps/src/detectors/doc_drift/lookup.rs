@@ -1,0 +1,148 @@
+//! What the broken-link detector asks about the repository after the walk,
+//! only for the targets it found missing: whether git ignores a location,
+//! and where a missing file probably moved.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+
+/// Git's ignore rules for the locations asked about: each folder's
+/// `.gitignore` is read (bounded, never through a link) the first time a
+/// path below it is asked about, so what is kept follows the questions,
+/// not the tree.
+pub(super) struct IgnoreRules<'a> {
+    root: &'a Path,
+    /// The repository's `info/exclude`, weaker than every `.gitignore`.
+    exclude: Option<Gitignore>,
+    /// Folder (repository-relative, `""` for the root) -> its `.gitignore`.
+    folders: BTreeMap<String, Option<Gitignore>>,
+}
+
+impl<'a> IgnoreRules<'a> {
+    /// Rules for the tree at `root`, with the repository's exclude file
+    /// when there is one.
+    pub(super) fn new(root: &'a Path, exclude_file: Option<&Path>) -> Self {
+        Self {
+            root,
+            exclude: exclude_file.and_then(|file| rules(root, file)),
+            folders: BTreeMap::new(),
+        }
+    }
+
+    /// Whether git ignores `path` (repository-relative, normalised), as it
+    /// decides: each folder on the way down first (nothing below an
+    /// ignored folder is looked at, so a rule cannot re-include it), then
+    /// the path itself; at each step the deepest `.gitignore` with a
+    /// matching rule decides, its last matching rule winning, and
+    /// `info/exclude` only when no `.gitignore` matches.
+    pub(super) fn ignores(&mut self, path: &str, is_dir: bool) -> bool {
+        let segments: Vec<&str> = path.split('/').collect();
+        (1..=segments.len()).any(|end| {
+            let step_is_dir = end < segments.len() || is_dir;
+            self.ignores_step(&segments[..end], step_is_dir)
+        })
+    }
+
+    fn ignores_step(&mut self, segments: &[&str], is_dir: bool) -> bool {
+        for depth in (0..segments.len()).rev() {
+            let folder = segments[..depth].join("/");
+            let below = segments[depth..].join("/");
+            if let Some(rules) = self.folder(&folder) {
+                match rules.matched(Path::new(&below), is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+        }
+        self.exclude
+            .as_ref()
+            .is_some_and(|rules| rules.matched(segments.join("/"), is_dir).is_ignore())
+    }
+
+    fn folder(&mut self, folder: &str) -> Option<&Gitignore> {
+        let root = self.root;
+        self.folders
+            .entry(folder.to_owned())
+            .or_insert_with(|| {
+                let base = if folder.is_empty() {
+                    root.to_path_buf()
+                } else {
+                    root.join(folder)
+                };
+                rules(&base, &base.join(".gitignore"))
+            })
+            .as_ref()
+    }
+}
+
+/// The rules in `file`, matched relative to `base`. A file that is absent
+/// or cannot be read safely (a FIFO, a link, too large: the walk refused
+/// it too) gives no rules.
+fn rules(base: &Path, file: &Path) -> Option<Gitignore> {
+    let text = read_text(file, MAX_CONFIG_BYTES, Links::Refuse).ok()?;
+    let mut builder = GitignoreBuilder::new(base);
+    for line in text.lines() {
+        // A line git cannot parse is one git ignores too.
+        let _ = builder.add_line(None, line);
+    }
+    builder.build().ok()
+}
+
+/// How many index entries of one file name are kept at most: past this the
+/// name is too common to say where a file went.
+const MAX_SAME_NAME: usize = 8;
+
+/// For each of `names` that exactly one file in the repository's index has
+/// (as its last path segment) and that file exists in the work tree: that
+/// file (repository-relative). One pass over the index, keeping only the
+/// entries whose name is asked for.
+pub(super) fn unique_by_name(
+    repo: &gix::Repository,
+    root: &Path,
+    names: &BTreeSet<&str>,
+) -> BTreeMap<String, String> {
+    let Ok(index) = repo.index_or_empty() else {
+        return BTreeMap::new();
+    };
+    let mut found: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut previous: Option<&[u8]> = None;
+    for entry in index.entries() {
+        let path: &[u8] = entry.path(&index);
+        // A conflicted path has an entry per stage, one after the other.
+        if previous == Some(path) {
+            continue;
+        }
+        previous = Some(path);
+        let name = memchr::memrchr(b'/', path).map_or(path, |slash| &path[slash + 1..]);
+        let Ok(name) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if let Some(&wanted) = names.get(name) {
+            let paths = found.entry(wanted).or_default();
+            if paths.len() <= MAX_SAME_NAME
+                && let Ok(path) = std::str::from_utf8(path)
+            {
+                paths.push(path.to_owned());
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(name, paths)| {
+            if paths.len() > MAX_SAME_NAME {
+                return None;
+            }
+            // An entry whose file is gone from the work tree is not where
+            // the file went (it may be the missing target itself).
+            let mut present = paths.into_iter().filter(|p| root.join(p).is_file());
+            match (present.next(), present.next()) {
+                (Some(only), None) => Some((name.to_owned(), only)),
+                _ => None,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,235 @@
+//! `broken_markdown_link` on documents that mix every kind of reference,
+//! with the expected findings written out by hand.
+
+use waypost_schemas::GapReportV1;
+use waypost_test_support::TestRepo;
+
+use crate::support::scan_dir;
+
+/// One finding as the test states it: document, line, column, the path as
+/// written, and where the file probably moved.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Broken {
+    doc: String,
+    line: u32,
+    column: u32,
+    written: String,
+    moved_to: Option<String>,
+}
+
+fn broken(doc: &str, line: u32, column: u32, written: &str, moved_to: Option<&str>) -> Broken {
+    Broken {
+        doc: doc.to_owned(),
+        line,
+        column,
+        written: written.to_owned(),
+        moved_to: moved_to.map(str::to_owned),
+    }
+}
+
+/// Every `broken_markdown_link` gap of `report`, sorted.
+fn found(report: &GapReportV1) -> Vec<Broken> {
+    let mut all: Vec<Broken> = report
+        .gaps
+        .iter()
+        .filter(|g| g.detector.as_deref() == Some("broken_markdown_link"))
+        .map(|g| {
+            let location = &g.evidence.as_ref().expect("evidence").locations[0];
+            let extra = &g.safe_remediation.as_ref().expect("remediation").extra;
+            let text = |key: &str| extra.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+            Broken {
+                doc: location.path.clone(),
+                line: location.start_line,
+                column: location.start_column.expect("a column"),
+                written: text("written_as").expect("written_as"),
+                moved_to: text("moved_to"),
+            }
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Links of every CommonMark kind, HTML, code, ignored locations and moved
+/// files. Line numbers are on the left in the comments of the test below.
+const INDEX: &str = r#"# Index
+
+[one](gone-a.md) and [two](gone-b.md#part) and [fine](here.md) ![pic](img/missing.png)
+[spaced](<my file.md>) and [spaced gone](<no such file.md>) and [encoded](my%20file.md) and [encoded gone](no%20such.md?x=1)
+[anchor](#top) [web](https://example.org/gone.md) [mail](mailto:me@example.org) <https://example.org/x.md> [rooted](/src/lib.rs) [rooted gone](/src/gone.rs)
+
+Used [ref][r1] and [ref gone][r2].
+
+[r1]: here.md
+[r2]: <gone ref.md> "title"
+[unused]: unused-gone.md
+
+<p>An <a href="here.md">ok</a> and <a href="gone-html.md#x">gone</a> and <img src="img/gone.png"></p>
+
+<div>
+<a href="gone-block.md">block</a>
+<!-- <a href="commented-out.md"> -->
+</div>
+
+```
+[fenced](fenced-gone.md) <a href="fenced.md">
+```
+
+    [indented](indented-gone.md)
+
+Inline `[code](code-gone.md)` is code.
+
+Built: [report](../build/report.html), [deps](../node_modules/x/index.js), [scratch](../scratch/notes.md), [nested](../services/api/generated/out.md)
+Moved: [plan](old/design-plan.md) and [twice](old/setup-guide.md) and `design/design-plan.md`.
+"#;
+
+/// Code spans read from the document's folder, its package root
+/// (`services/api`, which has a `pyproject.toml`) and the repository root.
+const GUIDE: &str = r#"# API guide
+
+From the folder `local/notes.py`, from the package `app/main.py`, from the root `src/lib.rs`.
+Missing: `app/gone.py` and `local/gone.py` and `src/gone.rs`, three on a line.
+Not ours: `django/contrib/admin.py`; `generated/schema.py` is built.
+In a link: [main](../app/main.py) and [gone](../app/missing.py).
+"#;
+
+fn fixture() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "/build/\nnode_modules/\n")
+        .write("docs/index.md", INDEX)
+        .write("docs/here.md", "# Here\n")
+        .write("docs/my file.md", "# Spaces\n")
+        .write("docs/img/logo.png", "png\n")
+        .write("src/lib.rs", "pub fn f() {}\n")
+        .write("design/design-plan.md", "# Plan\n")
+        .write("one/setup-guide.md", "# One\n")
+        .write("two/setup-guide.md", "# Two\n")
+        .write("services/api/pyproject.toml", "[project]\nname = \"api\"\n")
+        .write("services/api/.gitignore", "generated/\n")
+        .write("services/api/app/main.py", "print()\n")
+        .write("services/api/docs/guide.md", GUIDE)
+        .write("services/api/docs/local/notes.py", "print()\n")
+        // Ignored, so not committed; its folder exists.
+        .write("services/api/generated/other.py", "print()\n")
+        .commit_all("fixture");
+    repo.write(".git/info/exclude", "scratch/\n");
+    repo
+}
+
+#[test]
+fn every_broken_reference_and_only_broken_ones() {
+    let repo = fixture();
+    let report = scan_dir(repo.path()).report;
+    let index = "docs/index.md";
+    let guide = "services/api/docs/guide.md";
+    let expected = vec![
+        // 3: two broken links and a broken image on one line; `here.md` exists.
+        broken(index, 3, 7, "gone-a.md", None),
+        broken(index, 3, 28, "gone-b.md", None),
+        broken(index, 3, 71, "img/missing.png", None),
+        // 4: angle brackets with a space, percent-encoding with a query;
+        // `my file.md` exists, written either way.
+        broken(index, 4, 43, "no such file.md", None),
+        broken(index, 4, 108, "no%20such.md", None),
+        // 5: anchors, schemes and autolinks are skipped; `/` is the root.
+        broken(index, 5, 144, "/src/gone.rs", None),
+        // 7 uses the definitions: checked once, at 9 to 11, used or not.
+        broken(index, 10, 8, "gone ref.md", None),
+        broken(index, 11, 11, "unused-gone.md", None),
+        // 13: inline HTML; 16: an HTML block; 17 is a comment.
+        broken(index, 13, 45, "gone-html.md", None),
+        broken(index, 13, 84, "img/gone.png", None),
+        broken(index, 16, 10, "gone-block.md", None),
+        // 20 to 26: fenced, indented and inline code are not links.
+        // 28: git-ignored locations (root .gitignore, a pattern without a
+        // slash, info/exclude, a nested .gitignore) are not drift.
+        // 29: one file of that name elsewhere, and one that exists twice.
+        broken(
+            index,
+            29,
+            15,
+            "old/design-plan.md",
+            Some("design/design-plan.md"),
+        ),
+        broken(index, 29, 47, "old/setup-guide.md", None),
+        // Code spans: found from the folder, the package and the root on
+        // line 3; missing from each on line 4; line 5 is another project
+        // and an ignored folder.
+        broken(guide, 4, 11, "app/gone.py", None),
+        broken(guide, 4, 29, "local/gone.py", None),
+        broken(guide, 4, 49, "src/gone.rs", None),
+        broken(guide, 6, 46, "../app/missing.py", None),
+    ];
+    assert_eq!(found(&report), expected);
+
+    // What a reader and a plan see of the moved one and of a spaced one.
+    let gap = |written: &str| {
+        report
+            .gaps
+            .iter()
+            .find(|g| {
+                g.safe_remediation
+                    .as_ref()
+                    .and_then(|r| r.extra.get("written_as"))
+                    .and_then(|v| v.as_str())
+                    == Some(written)
+            })
+            .expect("the gap")
+    };
+    let moved = gap("old/design-plan.md");
+    assert_eq!(
+        moved.title.as_deref(),
+        Some(
+            "docs/index.md links to `old/design-plan.md`, which does not exist; did you mean `design/design-plan.md`?"
+        )
+    );
+    assert_eq!(
+        moved
+            .safe_remediation
+            .as_ref()
+            .and_then(|r| r.approach.as_deref()),
+        Some("replace `old/design-plan.md` with the path to `design/design-plan.md`")
+    );
+    let spaced = gap("no such file.md");
+    assert!(
+        spaced
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("`docs/no such file.md` is not in the repository")),
+        "{:?}",
+        spaced.description
+    );
+    let code = gap("app/gone.py");
+    assert_eq!(
+        code.title.as_deref(),
+        Some("services/api/docs/guide.md names `app/gone.py`, which does not exist")
+    );
+    assert!(
+        code.description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("`services/api/app/gone.py` ")),
+        "{:?}",
+        code.description
+    );
+}
+
+#[test]
+fn without_git_ignore_files_still_count_and_nothing_is_said_to_have_moved() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+        std::fs::write(path, text).expect("write");
+    };
+    write(".gitignore", "out/\n");
+    write(
+        "README.md",
+        "[built](out/site.html) [gone](docs/plan.md) [there](README.md)\n",
+    );
+    write("archive/plan.md", "# Plan\n");
+    let report = scan_dir(dir.path()).report;
+    assert_eq!(
+        found(&report),
+        [broken("README.md", 1, 31, "docs/plan.md", None)]
+    );
+}
