@@ -111,6 +111,9 @@ pub struct Finding {
     pub excerpts: Vec<Excerpt>,
     /// What would fix it.
     pub remediation: Option<SafeRemediation>,
+    /// Further evidence by name (for example `moved_to`), kept in the gap's
+    /// evidence next to its paths and locations. Part of the gap's identity.
+    pub evidence: waypost_schemas::Extra,
 }
 
 impl Finding {
@@ -133,6 +136,7 @@ impl Finding {
             locations: Vec::new(),
             excerpts: Vec::new(),
             remediation: None,
+            evidence: waypost_schemas::Extra::new(),
         }
     }
 
@@ -150,6 +154,12 @@ impl Finding {
     #[must_use]
     pub fn describe(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
+        self
+    }
+
+    /// Adds a named piece of evidence (`moved_to`, `written_as`, ...).
+    pub fn with_evidence(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.evidence.insert(name.to_owned(), value.into());
         self
     }
 

@@ -592,7 +592,7 @@ fn to_gap(f: Finding) -> Gap {
             test_names: Vec::new(),
             excerpts: f.excerpts,
             locations: f.locations,
-            extra: Default::default(),
+            extra: f.evidence,
         }),
         risk_classification: f.risk,
         blocks_autopilot: f.blocks_autopilot,

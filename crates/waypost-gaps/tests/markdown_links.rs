@@ -34,8 +34,9 @@ fn found(report: &GapReportV1) -> Vec<Broken> {
         .iter()
         .filter(|g| g.detector.as_deref() == Some("broken_markdown_link"))
         .map(|g| {
-            let location = &g.evidence.as_ref().expect("evidence").locations[0];
-            let extra = &g.safe_remediation.as_ref().expect("remediation").extra;
+            let evidence = g.evidence.as_ref().expect("evidence");
+            let location = &evidence.locations[0];
+            let extra = &evidence.extra;
             let text = |key: &str| extra.get(key).and_then(|v| v.as_str()).map(str::to_owned);
             Broken {
                 doc: location.path.clone(),
@@ -168,9 +169,9 @@ fn every_broken_reference_and_only_broken_ones() {
             .gaps
             .iter()
             .find(|g| {
-                g.safe_remediation
+                g.evidence
                     .as_ref()
-                    .and_then(|r| r.extra.get("written_as"))
+                    .and_then(|e| e.extra.get("written_as"))
                     .and_then(|v| v.as_str())
                     == Some(written)
             })

@@ -15,7 +15,6 @@ use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use serde_json::Value;
 use waypost_schemas::paths::RepoPath;
 use waypost_schemas::{GapType, RiskLevel};
 
@@ -177,19 +176,11 @@ impl BrokenMarkdownLink {
         }
         // What a plan needs to rewrite exactly this reference: the text to
         // replace (at the location) and, when known, where the file went.
-        // Carried in the remediation's open fields, the only part of a
-        // finding that has them.
-        if let Some(remediation) = finding.remediation.as_mut() {
-            remediation
-                .extra
-                .insert("written_as".to_owned(), Value::String(written.clone()));
-            if let Some(to) = moved_to {
-                remediation
-                    .extra
-                    .insert("moved_to".to_owned(), Value::String(to.to_owned()));
-            }
+        let finding = finding.with_evidence("written_as", written.as_str());
+        match moved_to {
+            Some(to) => finding.with_evidence("moved_to", to),
+            None => finding,
         }
-        finding
     }
 }
 
