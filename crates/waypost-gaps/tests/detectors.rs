@@ -178,25 +178,50 @@ fn root_clutter_and_secrets_at_the_root() {
     let repo = clean_repo();
     repo.write("debug.log", "x\n")
         .write("scratch.py", "print(1)\n")
-        .write(".env", "TOKEN=abc\n");
+        .write(".env", "TOKEN=abc\n")
+        .write(".env.local", "TOKEN=abc\n")
+        .write(".env.production", "TOKEN=abc\n")
+        .write(".env.bak.1", "TOKEN=abc\n")
+        .write(".env.example", "TOKEN=\n")
+        .write(".env.sample", "TOKEN=\n")
+        .write(".env.template", "TOKEN=\n");
     let report = scan_dir(repo.path()).report;
     let got = fired(&report);
-    for path in ["debug.log", "scratch.py", ".env"] {
+    for path in [
+        "debug.log",
+        "scratch.py",
+        ".env",
+        ".env.local",
+        ".env.production",
+        ".env.bak.1",
+    ] {
         assert!(
             got.contains(&("root_file_outside_allowlist".into(), path.into())),
             "{path}: {got:?}"
         );
     }
-    let env = report
-        .gaps
-        .iter()
-        .find(|g| {
-            g.evidence
-                .as_ref()
-                .is_some_and(|e| e.file_paths == [".env"])
-        })
-        .expect(".env gap");
-    assert_eq!(env.risk_classification, waypost_schemas::RiskLevel::High);
+    let risk_of = |path: &str| {
+        report
+            .gaps
+            .iter()
+            .find(|g| g.evidence.as_ref().is_some_and(|e| e.file_paths == [path]))
+            .unwrap_or_else(|| panic!("{path} gap"))
+            .risk_classification
+    };
+    for secret in [".env", ".env.local", ".env.production", ".env.bak.1"] {
+        assert_eq!(
+            risk_of(secret),
+            waypost_schemas::RiskLevel::High,
+            "{secret}"
+        );
+    }
+    assert_eq!(risk_of("debug.log"), waypost_schemas::RiskLevel::Low);
+    for template in [".env.example", ".env.sample", ".env.template"] {
+        assert!(
+            !got.iter().any(|(_, p)| p == template),
+            "{template} is a conventional root file: {got:?}"
+        );
+    }
     assert!(
         !got.iter()
             .any(|(_, p)| p == "Cargo.toml" || p == "README.md"),

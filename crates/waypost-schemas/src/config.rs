@@ -129,6 +129,10 @@ pub const DEFAULT_ROOT_ALLOWLIST: &[&str] = &[
     ".python-version",
     ".tool-versions",
     ".pre-commit-config.yaml",
+    // Templates that document the variables a `.env` needs, without values.
+    ".env.example",
+    ".env.sample",
+    ".env.template",
     "*.md",
 ];
 
