@@ -396,7 +396,7 @@ macro_rules! artifact_kinds {
 
 use crate::{
     ApprovalRecordV1, AuditEvidenceV1, AutopilotSessionV1, ClaimRecordV1, ContractSnapshotV1,
-    GapReportV1, IntentionAnchorV2, JobSnapshotV1, PlanProposalV1,
+    GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, PlanProposalV1,
 };
 
 artifact_kinds! {
@@ -413,6 +413,7 @@ artifact_kinds! {
         ContractSnapshotV1,
         JobSnapshotV1,
         AuditEvidenceV1,
+        GapBaselineV1,
     }
 }
 
@@ -521,6 +522,7 @@ mod tests {
             ContractSnapshotV1,
             JobSnapshotV1,
             AuditEvidenceV1,
+            GapBaselineV1,
             ThrowawayV1,
         }
     }

@@ -36,6 +36,7 @@ mod common;
 pub mod config;
 mod excerpt;
 mod gap;
+mod gap_baseline;
 mod governance;
 pub mod io;
 mod kind;
@@ -65,6 +66,7 @@ pub use gap::{
     Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, RiskLevel,
     SafeRemediation, SourceLocation,
 };
+pub use gap_baseline::{GapBaselineEntry, GapBaselineV1};
 pub use governance::{
     AuditEvidenceV1, AuditVerdict, ContractSnapshotV1, ContractStatus, GENESIS_HASH,
     HealthSnapshot, HistoryEntry, JobSnapshotV1, JobStatus, JobStep, ProposedChange, StepResult,

@@ -40,6 +40,9 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::AuditEvidenceV1 => {
                 round_trip::<waypost_schemas::AuditEvidenceV1>(&file, &value)
             }
+            ArtifactKind::GapBaselineV1 => {
+                round_trip::<waypost_schemas::GapBaselineV1>(&file, &value)
+            }
             other => panic!("no round trip for {other}"),
         }
     }
