@@ -6,6 +6,7 @@
 
 use std::process::ExitCode;
 
+use waypost::gaps::baseline::BaselineError;
 use waypost::gaps::{ConfigError, ScanError};
 use waypost::intention::AnchorError;
 use waypost::schemas::TimestampError;
@@ -132,6 +133,22 @@ bad_input_from!(
     /// `SOURCE_DATE_EPOCH` is not a usable time.
     TimestampError,
 );
+
+/// A baseline that cannot be read or written is bad input (exit 2); one
+/// that is missing gets a hint on how to make it.
+impl From<BaselineError> for CommandError {
+    fn from(err: BaselineError) -> Self {
+        let missing = matches!(&err, BaselineError::Read(ReadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound);
+        let error = Self::bad_input(err.to_string());
+        if missing {
+            error.with_hint(
+                "`waypost scan --write-baseline FILE` records the current gaps as a baseline",
+            )
+        } else {
+            error
+        }
+    }
+}
 
 /// A hint naming the candidate nearest to `given`, if one is near enough to
 /// be what was meant (see [`nearest_name`]).

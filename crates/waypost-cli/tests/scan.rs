@@ -238,3 +238,342 @@ fn this_repository_scans_without_gaps_in_its_own_content() {
         .collect();
     assert!(content_gaps.is_empty(), "{content_gaps:#?}");
 }
+
+/// Four broken links in two folders, a stray log and a BOM: three detectors.
+fn repo_with_many_gaps() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n\n[guide](docs/missing.md)\n")
+        .write("Cargo.toml", "[package]\nname = \"demo\"\n")
+        .write("docs/a/one.md", "# one\n\n[x](gone1.md)\n")
+        .write("docs/a/two.md", "# two\n\n[x](gone2.md)\n")
+        .write("docs/b/three.md", "# three\n\n[x](gone3.md)\n")
+        .write("src/lib.rs", "\u{feff}pub fn f() {}\n")
+        .commit_all("initial");
+    repo.write("debug.log", "x\n");
+    repo
+}
+
+#[test]
+fn text_output_is_a_summary_then_findings_grouped_by_detector() {
+    let repo = repo_with_many_gaps();
+    let run = waypost_in(repo.path(), &["scan", "--quiet", "--limit", "2"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    // The limit cuts each detector's list, and says how many are left.
+    assert!(
+        run.stdout.contains(
+            "  low      docs/a/one.md:3 links to `gone1.md`, which does not exist\n  … and 2 more\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let all = waypost_in(repo.path(), &["scan", "--quiet", "--limit", "0"]);
+    assert!(!all.stdout.contains("… and"), "{}", all.stdout);
+    assert!(
+        all.stdout
+            .contains("  low      docs/b/three.md:3 links to `gone3.md`, which does not exist\n"),
+        "{}",
+        all.stdout
+    );
+    let default = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(
+        default.stdout, all.stdout,
+        "20 per detector is more than there are"
+    );
+    let markdown = waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--format", "markdown", "--limit", "1"],
+    );
+    assert!(
+        markdown
+            .stdout
+            .contains("\n…and 3 more (see the full report).\n"),
+        "{}",
+        markdown.stdout
+    );
+}
+
+#[test]
+fn a_baseline_reports_only_new_gaps_and_what_no_longer_occurs() {
+    let repo = repo_with_many_gaps();
+    let file = repo.path().join("waypost-baseline.json");
+    let file_arg = file.to_str().expect("UTF-8 path");
+    let write = waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--write-baseline", file_arg],
+    );
+    assert_eq!(
+        write.code, 0,
+        "writing a baseline accepts the gaps: {}",
+        write.stderr
+    );
+    assert!(
+        write.stderr.contains("6 gap(s) recorded"),
+        "{}",
+        write.stderr
+    );
+    let (kind, value) = waypost::schemas::io::read_any(&file, None).expect("a valid baseline");
+    assert_eq!(kind, waypost::schemas::ArtifactKind::GapBaselineV1);
+    assert_eq!(value["known_gaps"].as_array().expect("entries").len(), 6);
+    let first = std::fs::read(&file).expect("baseline");
+
+    // Nothing changed: nothing new, exit 0, and the file is rewritten
+    // byte for byte.
+    let same = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", file_arg]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert!(
+        same.stdout.starts_with(
+            "0 new gaps (0 critical, 0 high, 0 medium, 0 low), 0 blocking the autopilot\n\
+             baseline: 6 known gaps not listed, 0 entries no longer found\n"
+        ),
+        "{}",
+        same.stdout
+    );
+    waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--write-baseline", file_arg],
+    );
+    assert_eq!(
+        std::fs::read(&file).expect("baseline"),
+        first,
+        "byte-identical"
+    );
+
+    // One gap fixed, one new: exit 1 for the new one, the fixed one listed.
+    repo.write("docs/b/three.md", "# three\n")
+        .write("docs/c/four.md", "# four\n\n[x](gone4.md)\n");
+    let run = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", file_arg]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("1 new gap (0 critical, 0 high, 0 medium, 1 low)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("baseline: 5 known gaps not listed, 1 entry no longer found\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  low      docs/c/four.md:3 links to `gone4.md`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("docs/a/one.md"),
+        "known gaps are not listed: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("no longer found (1 entry the baseline can drop):\n  low      docs/b/three.md:3 links to `gone3.md`"),
+        "{}",
+        run.stdout
+    );
+
+    // JSON: a valid gap report of the new gap only.
+    let json = waypost_in(
+        repo.path(),
+        &[
+            "scan",
+            "--quiet",
+            "--format",
+            "json",
+            "--baseline",
+            file_arg,
+        ],
+    );
+    assert_eq!(json.code, 1);
+    let report: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    waypost::schemas::validate::validate_value(
+        waypost::schemas::ArtifactKind::GapReportV1,
+        &report,
+    )
+    .expect("a valid gap report");
+    assert_eq!(report["gaps"].as_array().expect("gaps").len(), 1);
+    assert_eq!(report["summary"]["total_gaps"], 1);
+    assert!(
+        json.stderr
+            .contains("5 known gap(s) not reported as new, 1 entry no longer found"),
+        "{}",
+        json.stderr
+    );
+
+    // SARIF: every current gap, marked.
+    let sarif = waypost_in(
+        repo.path(),
+        &[
+            "scan",
+            "--quiet",
+            "--format",
+            "sarif",
+            "--baseline",
+            file_arg,
+        ],
+    );
+    let sarif: Value = serde_json::from_str(&sarif.stdout).expect("SARIF");
+    let mut states: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["baselineState"].as_str().expect("baselineState"))
+        .collect();
+    states.sort_unstable();
+    assert_eq!(
+        states,
+        [
+            "new",
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "unchanged",
+            "unchanged"
+        ]
+    );
+
+    // Both flags: compare with the old file, then rewrite it; exit 0.
+    let both = waypost_in(
+        repo.path(),
+        &[
+            "scan",
+            "--quiet",
+            "--baseline",
+            file_arg,
+            "--write-baseline",
+            file_arg,
+        ],
+    );
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(
+        both.stdout.starts_with("1 new gap"),
+        "compared with the old file: {}",
+        both.stdout
+    );
+    let after = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", file_arg]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+    assert!(
+        after
+            .stdout
+            .contains("baseline: 6 known gaps not listed, 0 entries no longer found\n"),
+        "{}",
+        after.stdout
+    );
+}
+
+#[test]
+fn the_same_state_gives_the_same_output_with_a_baseline() {
+    let repo = repo_with_many_gaps();
+    let file = repo.path().join("waypost-baseline.json");
+    let file_arg = file.to_str().expect("UTF-8 path");
+    waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--write-baseline", file_arg],
+    );
+    repo.write("docs/c/four.md", "# four\n\n[x](gone4.md)\n")
+        .write("docs/a/one.md", "# one\n");
+    for format in ["json", "text", "markdown", "sarif"] {
+        let args = [
+            "scan",
+            "--quiet",
+            "--limit",
+            "1",
+            "--format",
+            format,
+            "--baseline",
+            file_arg,
+        ];
+        let one = waypost_in(repo.path(), &args);
+        let two = waypost_in(repo.path(), &args);
+        assert_eq!(one.code, 1, "{format}: {}", one.stderr);
+        assert_eq!(one.stdout, two.stdout, "{format}: byte-identical");
+        assert!(one.stdout.contains("gone4.md"), "{format}: {}", one.stdout);
+    }
+}
+
+#[test]
+fn a_bad_baseline_is_refused_before_the_scan_naming_the_file() {
+    let repo = repo_with_many_gaps();
+    let missing = waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--baseline", "no-such.json"],
+    );
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stdout.is_empty(),
+        "no scan output: {}",
+        missing.stdout
+    );
+    assert!(
+        missing.stderr.contains("cannot read no-such.json"),
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing
+            .stderr
+            .contains("hint: `waypost scan --write-baseline FILE`"),
+        "{}",
+        missing.stderr
+    );
+
+    repo.write(
+        "torn.json",
+        "{\"format_version\": \"v1\", \"known_gaps\": [",
+    );
+    let torn = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "torn.json"]);
+    assert_eq!(torn.code, 2);
+    assert!(
+        torn.stderr.contains("baseline torn.json:1:"),
+        "{}",
+        torn.stderr
+    );
+    assert!(torn.stderr.contains("not valid JSON"), "{}", torn.stderr);
+
+    repo.write(
+        "bad.json",
+        "{\"format_version\": \"v1\", \"known_gaps\": [{\"gap_id\": \"\"}]}",
+    );
+    let bad = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "bad.json"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("baseline bad.json: gap_baseline_v1:"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("/known_gaps/0"), "{}", bad.stderr);
+
+    let report = waypost_in(repo.path(), &["scan", "--quiet", "--format", "json"]);
+    repo.write("report.json", &report.stdout);
+    let wrong = waypost_in(
+        repo.path(),
+        &["scan", "--quiet", "--baseline", "report.json"],
+    );
+    assert_eq!(wrong.code, 2);
+    assert!(
+        wrong
+            .stderr
+            .contains("baseline report.json: this is a gap_report_v1, not a gap_baseline_v1"),
+        "{}",
+        wrong.stderr
+    );
+
+    #[cfg(unix)]
+    {
+        waypost_in(
+            repo.path(),
+            &["scan", "--quiet", "--write-baseline", "real.json"],
+        );
+        std::os::unix::fs::symlink("real.json", repo.path().join("link.json")).expect("link");
+        let link = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "link.json"]);
+        assert_eq!(link.code, 2);
+        assert!(
+            link.stderr.contains("link.json: it is a symbolic link"),
+            "{}",
+            link.stderr
+        );
+        let real = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "real.json"]);
+        assert_ne!(real.code, 2, "the file itself is fine: {}", real.stderr);
+    }
+}

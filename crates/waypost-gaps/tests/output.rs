@@ -74,10 +74,10 @@ fn sarif_output_is_valid_sarif_2_1_0() {
 fn markdown_for_a_pull_request() {
     let repo = findings_repo();
     let report = scan_dir(repo.path()).report;
-    insta::assert_snapshot!(output::markdown(&report));
+    insta::assert_snapshot!(output::markdown(&report, &output::Listing::default()));
     let clean = scan_dir(clean_repo().path()).report;
     assert_eq!(
-        output::markdown(&clean),
+        output::markdown(&clean, &output::Listing::default()),
         "### waypost gap scan\n\nNo gaps found.\n"
     );
 }

@@ -119,6 +119,7 @@ pub const DEFAULT_ROOT_ALLOWLIST: &[&str] = &[
     "justfile",
     "intention.toml",
     "waypost.toml",
+    "waypost-baseline.json",
     ".gitignore",
     ".gitattributes",
     ".gitmodules",

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use waypost::gaps::baseline::{self, Comparison};
+use waypost::gaps::output::Listing;
 use waypost::gaps::{Detector, ReportContext, ScanConfig, detectors, output, scan_with_progress};
 use waypost::intention::resolve_anchor;
-use waypost::schemas::RunLayout;
 use waypost::schemas::io::{to_pretty_json, write_artifact};
 use waypost::schemas::layout::new_run_id;
+use waypost::schemas::{GapBaselineV1, RunLayout};
 
 use crate::clock;
 use crate::error::{CommandError, did_you_mean};
@@ -37,6 +39,33 @@ pub(crate) struct Args {
     /// the ids are what `[scan] disabled` takes.
     #[arg(long)]
     list_detectors: bool,
+    /// List at most N findings of each detector in text and Markdown (0:
+    /// all), with a count of the rest; JSON and SARIF always hold every gap.
+    #[arg(long, value_name = "N", default_value_t = output::DEFAULT_LIMIT)]
+    limit: usize,
+    /// Report only the gaps this baseline does not record, and list its
+    /// entries that no longer occur (so the file can shrink).
+    ///
+    /// FILE is a gap_baseline_v1 written by --write-baseline; a symbolic
+    /// link is refused. The exit code is 1 only for new gaps (0 when every
+    /// gap is in the baseline). Gaps are matched by id, and a gap's id
+    /// includes its line numbers: a gap whose lines move shows as new, and
+    /// its old entry as no longer found. With --format json the output is a
+    /// gap_report_v1 of the new gaps only; with sarif every result carries
+    /// baselineState new or unchanged (entries no longer found are not
+    /// emitted: code-scanning services show every result as an open alert);
+    /// text and markdown list the new gaps and the entries no longer found.
+    /// --write still stores the full report.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every gap of this scan in FILE (a gap_baseline_v1) and exit 0.
+    ///
+    /// The file is sorted and holds no time, so the same gaps give the same
+    /// bytes, and it is replaced atomically. With --baseline as well, the
+    /// output compares with the old file first, then FILE is rewritten to
+    /// the current gaps (the two may name the same file).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 /// What `--format` prints. The `--format` help says what each is; the
@@ -77,6 +106,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // A bad baseline is reported before the scan, not after it.
+    let accepted = args.baseline.as_deref().map(baseline::read).transpose()?;
     let clock = clock()?;
     let anchor = resolve_anchor(root, None, &clock)?.anchor;
     let project_id = anchor.project_id.clone();
@@ -112,6 +143,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         bar.finish_and_clear();
     }
     let report = &outcome.report;
+    let comparison = accepted.as_ref().map(|b| baseline::compare(report, b));
 
     if args.write {
         let layout = RunLayout::new(root, &project_id, &run_id)?;
@@ -131,30 +163,88 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         write_artifact(&path, report).with_context(|| format!("write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    match args.format {
-        ScanFormat::Json => print!("{}", to_pretty_json(report)),
-        ScanFormat::Sarif => {
-            let text = serde_json::to_string_pretty(&output::sarif(report, &detectors))
-                .context("serialize SARIF")?;
-            println!("{text}");
+    if let Some(path) = &args.write_baseline {
+        let current = GapBaselineV1::of(report);
+        baseline::write(path, &current)?;
+        eprintln!(
+            "wrote {}: {} gap(s) recorded",
+            path.display(),
+            current.known_gaps.len()
+        );
+    }
+    print_report(args, report, &detectors, comparison.as_ref())?;
+    if args.format == ScanFormat::Text {
+        if !outcome.skipped.too_large.is_empty() {
+            eprintln!(
+                "note: {} file(s) over the {}-byte cap were not read: {}",
+                outcome.skipped.too_large.len(),
+                config.max_file_bytes,
+                outcome.skipped.too_large.join(", ")
+            );
         }
-        ScanFormat::Markdown => print!("{}", output::markdown(report)),
-        ScanFormat::Text => {
-            print!("{}", output::text(report));
-            if !outcome.skipped.too_large.is_empty() {
-                eprintln!(
-                    "note: {} file(s) over the {}-byte cap were not read: {}",
-                    outcome.skipped.too_large.len(),
-                    config.max_file_bytes,
-                    outcome.skipped.too_large.join(", ")
-                );
-            }
-            for why in &outcome.skipped.refused_folders {
-                eprintln!("note: a folder was not scanned: {why}");
-            }
+        for why in &outcome.skipped.refused_folders {
+            eprintln!("note: a folder was not scanned: {why}");
         }
     }
-    Ok(ExitCode::from(if report.gaps.is_empty() { 0 } else { 1 }))
+    // Findings are the gaps the baseline does not record; writing a
+    // baseline accepts every gap there is.
+    let findings = match &comparison {
+        _ if args.write_baseline.is_some() => false,
+        Some(c) => !c.new.is_empty(),
+        None => !report.gaps.is_empty(),
+    };
+    Ok(ExitCode::from(u8::from(findings)))
+}
+
+/// Prints `report` in the chosen format, set against the baseline if one
+/// was given.
+fn print_report(
+    args: &Args,
+    report: &waypost::schemas::GapReportV1,
+    detectors: &[Box<dyn Detector>],
+    comparison: Option<&Comparison>,
+) -> Result<(), CommandError> {
+    let limit = (args.limit > 0).then_some(args.limit);
+    let listing = match comparison {
+        Some(c) => Listing::limited(limit).with_baseline(c),
+        None => Listing::limited(limit),
+    };
+    // JSON and SARIF readers get the baseline's counts on standard error;
+    // text and Markdown carry them.
+    let note = |c: &Comparison| {
+        if let Some(path) = &args.baseline {
+            eprintln!(
+                "baseline {}: {} known gap(s) not reported as new, {} entr{} no longer found",
+                path.display(),
+                c.unchanged.len(),
+                c.absent.len(),
+                if c.absent.len() == 1 { "y" } else { "ies" }
+            );
+        }
+    };
+    match args.format {
+        ScanFormat::Json => match comparison {
+            Some(c) => {
+                print!("{}", to_pretty_json(&c.new_gaps_report(report)));
+                note(c);
+            }
+            None => print!("{}", to_pretty_json(report)),
+        },
+        ScanFormat::Sarif => {
+            let document = match comparison {
+                Some(c) => {
+                    note(c);
+                    output::sarif_with_baseline(report, detectors, c)
+                }
+                None => output::sarif(report, detectors),
+            };
+            let text = serde_json::to_string_pretty(&document).context("serialize SARIF")?;
+            println!("{text}");
+        }
+        ScanFormat::Markdown => print!("{}", output::markdown(report, &listing)),
+        ScanFormat::Text => print!("{}", output::text(report, &listing)),
+    }
+    Ok(())
 }
 
 /// The CLI runs the built-in detectors only: an id in `[scan] disabled`
