@@ -47,6 +47,11 @@ const MANIFESTS: [&str; 9] = [
 #[derive(Default)]
 pub(crate) struct BrokenMarkdownLink {
     missing: Mutex<Vec<Missing>>,
+    /// Whether a folder holds a manifest, for each folder a document's
+    /// package root was looked for in: each folder is asked about once
+    /// however many documents sit below it (memory follows folders with
+    /// documents, not files).
+    manifests: Mutex<std::collections::HashMap<String, bool>>,
 }
 
 /// A reference whose target is not on disk, judged after the walk.
@@ -95,7 +100,7 @@ impl Detector for BrokenMarkdownLink {
         if file.path.contains('\\') {
             return;
         }
-        let doc = Document::new(file.root, file.path, text);
+        let doc = Document::new(file.root, file.path, text, &self.manifests);
         let missing: Vec<Missing> = references(text)
             .iter()
             .filter_map(|r| match r.kind {
@@ -113,6 +118,10 @@ impl Detector for BrokenMarkdownLink {
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         // Take the state, so a detector value reused for another scan starts empty.
         let missing = std::mem::take(&mut *self.missing.lock().expect("no panics while locked"));
+        self.manifests
+            .lock()
+            .expect("no panics while locked")
+            .clear();
         if missing.is_empty() {
             return;
         }
@@ -195,11 +204,19 @@ struct Document<'a> {
     line_starts: OnceCell<Vec<usize>>,
     /// The nearest folder from the document's up that holds a manifest.
     package: OnceCell<Option<String>>,
+    /// The detector's answers so far about which folders hold one.
+    manifests: &'a Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl<'a> Document<'a> {
-    fn new(root: &'a Path, path: &'a str, text: &'a str) -> Self {
+    fn new(
+        root: &'a Path,
+        path: &'a str,
+        text: &'a str,
+        manifests: &'a Mutex<std::collections::HashMap<String, bool>>,
+    ) -> Self {
         Self {
+            manifests,
             root,
             path,
             dir: path.rsplit_once('/').map_or("", |(d, _)| d),
@@ -290,8 +307,7 @@ impl<'a> Document<'a> {
             .get_or_init(|| {
                 let mut dir = self.dir;
                 loop {
-                    let here = self.root.join(dir);
-                    if MANIFESTS.iter().any(|m| here.join(m).exists()) {
+                    if self.holds_manifest(dir) {
                         return Some(dir.to_owned());
                     }
                     if dir.is_empty() {
@@ -301,6 +317,25 @@ impl<'a> Document<'a> {
                 }
             })
             .as_deref()
+    }
+
+    /// Whether `dir` holds a manifest, asked of the disk once per folder.
+    fn holds_manifest(&self, dir: &str) -> bool {
+        if let Some(known) = self
+            .manifests
+            .lock()
+            .expect("no panics while locked")
+            .get(dir)
+        {
+            return *known;
+        }
+        let here = self.root.join(dir);
+        let holds = MANIFESTS.iter().any(|m| here.join(m).exists());
+        self.manifests
+            .lock()
+            .expect("no panics while locked")
+            .insert(dir.to_owned(), holds);
+        holds
     }
 
     /// One `stat`; nothing is read.
