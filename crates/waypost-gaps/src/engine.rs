@@ -208,7 +208,7 @@ pub fn scan_with_progress(
         detector.finish(&ctx, &mut findings);
     }
 
-    let mut gaps: Vec<Gap> = findings.into_iter().map(to_gap).collect();
+    let mut gaps = to_gaps(findings);
     gaps.sort_by(Gap::report_order);
     gaps.dedup_by(|a, b| a.gap_id == b.gap_id);
     skipped.too_large.sort();
@@ -575,6 +575,32 @@ fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+/// The findings as gaps, their ids derived on every core: thousands of
+/// findings mean thousands of canonical forms and hashes.
+fn to_gaps(findings: Vec<Finding>) -> Vec<Gap> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || findings.len() < 256 {
+        return findings.into_iter().map(to_gap).collect();
+    }
+    let chunk = findings.len().div_ceil(threads);
+    let mut findings = findings.into_iter();
+    let chunks: Vec<Vec<Finding>> = std::iter::from_fn(|| {
+        let part: Vec<Finding> = findings.by_ref().take(chunk).collect();
+        (!part.is_empty()).then_some(part)
+    })
+    .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().map(to_gap).collect::<Vec<Gap>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("deriving an id does not panic"))
+            .collect()
+    })
 }
 
 fn to_gap(f: Finding) -> Gap {

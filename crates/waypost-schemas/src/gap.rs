@@ -337,10 +337,23 @@ impl Gap {
 
     /// The canonical bytes of the gap's identity fields.
     pub fn identity_bytes(&self) -> Vec<u8> {
-        let mut value = to_value(self);
-        if let Value::Object(map) = &mut value {
-            map.retain(|k, _| Self::IDENTITY.contains(&k.as_str()));
+        // Only the identity fields are serialized (as the whole gap would
+        // serialize them: absent options left out), not the prose around
+        // them: a report of thousands of gaps derives thousands of ids.
+        let mut map = serde_json::Map::new();
+        map.insert("gap_type".into(), to_value(&self.gap_type));
+        if let Some(detector) = &self.detector {
+            map.insert("detector".into(), Value::String(detector.clone()));
         }
+        map.insert(
+            "detection_signals".into(),
+            to_value(&self.detection_signals),
+        );
+        if let Some(evidence) = &self.evidence {
+            map.insert("evidence".into(), to_value(evidence));
+        }
+        debug_assert!(map.keys().all(|k| Self::IDENTITY.contains(&k.as_str())));
+        let value = Value::Object(map);
         canonical_with(
             &value,
             &[],

@@ -19,6 +19,8 @@ pub(super) struct IgnoreRules<'a> {
     exclude: Option<Gitignore>,
     /// Folder (repository-relative, `""` for the root) -> its `.gitignore`.
     folders: BTreeMap<String, Option<Gitignore>>,
+    /// Folder -> whether git ignores it, for the folders asked about.
+    ignored_folders: BTreeMap<String, bool>,
 }
 
 impl<'a> IgnoreRules<'a> {
@@ -29,6 +31,7 @@ impl<'a> IgnoreRules<'a> {
             root,
             exclude: exclude_file.and_then(|file| rules(root, file)),
             folders: BTreeMap::new(),
+            ignored_folders: BTreeMap::new(),
         }
     }
 
@@ -40,10 +43,23 @@ impl<'a> IgnoreRules<'a> {
     /// `info/exclude` only when no `.gitignore` matches.
     pub(super) fn ignores(&mut self, path: &str, is_dir: bool) -> bool {
         let segments: Vec<&str> = path.split('/').collect();
-        (1..=segments.len()).any(|end| {
-            let step_is_dir = end < segments.len() || is_dir;
-            self.ignores_step(&segments[..end], step_is_dir)
-        })
+        // The folders on the way, each answered once however many targets
+        // lie below it.
+        for end in 1..segments.len() {
+            let folder = segments[..end].join("/");
+            let ignored = match self.ignored_folders.get(&folder) {
+                Some(known) => *known,
+                None => {
+                    let ignored = self.ignores_step(&segments[..end], true);
+                    self.ignored_folders.insert(folder, ignored);
+                    ignored
+                }
+            };
+            if ignored {
+                return true;
+            }
+        }
+        self.ignores_step(&segments, is_dir)
     }
 
     fn ignores_step(&mut self, segments: &[&str], is_dir: bool) -> bool {
@@ -65,17 +81,16 @@ impl<'a> IgnoreRules<'a> {
 
     fn folder(&mut self, folder: &str) -> Option<&Gitignore> {
         let root = self.root;
-        self.folders
-            .entry(folder.to_owned())
-            .or_insert_with(|| {
-                let base = if folder.is_empty() {
-                    root.to_path_buf()
-                } else {
-                    root.join(folder)
-                };
-                rules(&base, &base.join(".gitignore"))
-            })
-            .as_ref()
+        if !self.folders.contains_key(folder) {
+            let base = if folder.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(folder)
+            };
+            let rules = rules(&base, &base.join(".gitignore"));
+            self.folders.insert(folder.to_owned(), rules);
+        }
+        self.folders.get(folder).and_then(Option::as_ref)
     }
 }
 
