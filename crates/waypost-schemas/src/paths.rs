@@ -460,6 +460,8 @@ pub struct PatternSet {
     /// Every folded glob (and folder form) of `patterns`, for a quick "no";
     /// `None` (every pattern is tried) if the set could not be built.
     folded: Option<GlobSet>,
+    /// For each glob of `folded`, the index of the pattern it belongs to.
+    owners: Vec<usize>,
 }
 
 impl PatternSet {
@@ -474,17 +476,21 @@ impl PatternSet {
 
     fn of(patterns: Vec<PathPattern>) -> Self {
         let mut builder = GlobSetBuilder::new();
-        for pattern in &patterns {
+        let mut owners = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
             if let PatternKind::Glob(g) = &pattern.kind {
                 builder.add(g.folded.clone());
                 builder.add(g.below.clone());
+                owners.extend([i, i]);
                 if let Some(folder) = &g.folder {
                     builder.add(folder.clone());
+                    owners.push(i);
                 }
             }
         }
         Self {
             folded: builder.build().ok(),
+            owners,
             patterns,
         }
     }
@@ -510,25 +516,28 @@ impl PatternSet {
     /// The first pattern that covers the path whose key is `key`.
     pub fn covering_key(&self, key: &PathKey<'_>) -> Option<&PathPattern> {
         let k = key.as_str();
-        // A quick "no" for the common case: no glob matches the path or a
-        // folder above it, and no pattern is a plain path or lies below it.
-        let maybe = match &self.folded {
-            None => true,
-            // One pass over the globs: the set holds each glob, its folder
-            // form and `<glob>/**`, so a match on a folder above the path
-            // shows too. Plain paths and "lies below" are string compares.
-            Some(set) => {
-                set.is_match(k)
-                    || self.patterns.iter().any(|p| {
-                        p.lies_below(k)
-                            || matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, k))
-                    })
-            }
+        let Some(set) = &self.folded else {
+            return self.patterns.iter().find(|p| p.covers_key(key));
         };
-        if !maybe {
-            return None;
+        // One pass over the globs picks the candidates: the set holds each
+        // glob, its folder form and `<glob>/**`, so a glob matching the
+        // path or a folder above it shows. Only those patterns (and plain
+        // paths, and patterns lying below the path: string compares) are
+        // asked in full, in the order given.
+        let mut candidate = vec![false; self.patterns.len()];
+        for i in set.matches(k) {
+            candidate[self.owners[i]] = true;
         }
-        self.patterns.iter().find(|p| p.covers_key(key))
+        self.patterns
+            .iter()
+            .enumerate()
+            .find(|(i, p)| {
+                (candidate[*i]
+                    || p.lies_below(k)
+                    || matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, k)))
+                    && p.covers_key(key)
+            })
+            .map(|(_, p)| p)
     }
 
     /// The first pattern that [matches](PathPattern::matches) `path`.
