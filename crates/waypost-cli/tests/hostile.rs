@@ -401,3 +401,19 @@ fn a_generated_output_that_is_not_a_file_is_named_as_such() {
     );
     assert!(stdout.contains("FIFO"), "{stdout}");
 }
+
+/// A document of one long line holding thousands of broken links: each
+/// finding keeps a window of the line, not a copy of it, so memory follows
+/// the findings (a copy each would take gigabytes here).
+#[test]
+fn one_long_line_of_links_keeps_memory_bounded() {
+    let repo = repo();
+    let line: String = (0..20_000).map(|i| format!("[a](gone{i}.md) ")).collect();
+    repo.write("docs/long.md", &format!("{line}\n"));
+    let (code, stdout, stderr, peak_kib) = measured(repo.path(), &["scan"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("20,000"), "{stdout}");
+    // About 300 KB of line: 20 000 copies would be 6 GB.
+    assert!(peak_kib < 400 * 1024, "peak {peak_kib} KiB");
+    eprintln!("20 000 links on one line: peak {peak_kib} KiB");
+}

@@ -36,8 +36,11 @@ pub enum ChangeKind {
     TypeChanged,
     /// Only its executable bit changed (seen only with `core.fileMode` on).
     ModeChanged,
-    /// A submodule checked out at another commit, or with changes inside.
+    /// A submodule checked out at another commit than the index records.
     SubmoduleChanged,
+    /// Added with `git add --intent-to-add`: in the index with no content
+    /// yet, new to git all the same.
+    IntentToAdd,
     /// Its bytes differ from the index, but git would pass it through the
     /// named clean filter driver first, which waypost does not run: whether
     /// git sees a change is not known.
@@ -69,8 +72,9 @@ impl ChangeKind {
             }
             Self::ModeChanged => "changed its executable bit".into(),
             Self::SubmoduleChanged => {
-                "is a submodule checked out at another commit or with changes inside".into()
+                "is a submodule checked out at another commit than the index records".into()
             }
+            Self::IntentToAdd => "is a new file, added with intent to add".into(),
             Self::Unknown { filter } => format!(
                 "may have changed: its bytes differ from the index, but git would compare it through the `{filter}` filter driver, which waypost does not run"
             ),
@@ -97,13 +101,13 @@ fn shown(path: &BStr) -> String {
 /// judged), work-tree ones for the stage-0 entries of `index`.
 pub(crate) fn changes(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    index: gix::index::File,
     head_tree: Option<gix::ObjectId>,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Change>, String> {
     let mut out = Vec::new();
     if let Some(tree) = head_tree {
-        staged(repo, index, tree, keep, &mut out)?;
+        staged(repo, &index, tree, keep, &mut out)?;
     }
     work_tree(repo, index, keep, &mut out)?;
     out.sort();
@@ -160,7 +164,7 @@ fn staged(
 /// The kept stage-0 entries of the index against the work tree.
 fn work_tree(
     repo: &gix::Repository,
-    index: &gix::index::File,
+    mut kept: gix::index::File,
     keep: &dyn Fn(&str) -> bool,
     out: &mut Vec<Change>,
 ) -> Result<(), String> {
@@ -169,7 +173,6 @@ fn work_tree(
 
     // Only the kept entries are compared: the status of a repository's
     // other files costs nothing.
-    let mut kept = index.clone();
     kept.remove_entries(|_, path, entry| entry.stage_raw() != 0 || !keep(&shown(path)));
     if kept.entries().is_empty() {
         return Ok(());
@@ -192,7 +195,13 @@ fn work_tree(
         .index(gix::worktree::IndexPersistedOrInMemory::InMemory(kept))
         .untracked_files(gix::status::UntrackedFiles::None)
         .index_worktree_rewrites(None)
-        .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true })
+        // A submodule is compared by the commit it is checked out at: its
+        // own work tree (its files, its untracked files) belongs to another
+        // repository, and walking it would read files no check has seen.
+        .index_worktree_submodules(gix::status::Submodule::Given {
+            ignore: gix::submodule::config::Ignore::Dirty,
+            check_dirty: false,
+        })
         .into_index_worktree_iter(Vec::new())
         .map_err(|e| format!("compare the index with the work tree: {e}"))?;
     for item in iter {
@@ -224,9 +233,9 @@ fn work_tree(
                     continue;
                 }
             }
+            EntryStatus::IntentToAdd => ChangeKind::IntentToAdd,
             EntryStatus::Change(WorkChange::Modification { .. })
             | EntryStatus::NeedsUpdate(_)
-            | EntryStatus::IntentToAdd
             | EntryStatus::Conflict { .. } => continue,
         };
         out.push(Change {

@@ -215,7 +215,7 @@ impl PendingChanges {
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<crate::changes::Change>, String> {
         let repo = gix::open_opts(&self.root, open_options()).map_err(|e| e.to_string())?;
-        crate::changes::changes(&repo, &self.index, self.head_tree, keep)
+        crate::changes::changes(&repo, self.index, self.head_tree, keep)
     }
 }
 
@@ -261,7 +261,11 @@ pub(crate) fn read(
     }
     let mut digest = Sha256::new();
     let index = repo.index_or_empty().ok();
+    // Which entries are kept, by position: the job comparing them gets
+    // only those.
+    let mut kept_at = Vec::new();
     if let Some(index) = &index {
+        kept_at.reserve(index.entries().len());
         for entry in index.entries() {
             let path = entry.path(index);
             let stage = entry.stage_raw();
@@ -275,7 +279,9 @@ pub(crate) fn read(
             if entry.mode == gix::index::entry::Mode::COMMIT {
                 state.submodules.push(path.to_string());
             }
-            if stage != 0 || keep(&path) {
+            let kept = keep(&path);
+            kept_at.push(kept);
+            if stage != 0 || kept {
                 state
                     .index
                     .push((path.into_owned(), entry.id.to_string(), stage));
@@ -298,6 +304,9 @@ pub(crate) fn read(
         return Ok((state, None));
     }
     check_attribute_files(root, &state.git_dir, &kept)?;
+    for submodule in state.submodules.iter().filter(|s| keep(s)) {
+        check_submodule(root, submodule)?;
+    }
     // A HEAD that cannot be read has no tree to compare the index with:
     // another detector reports it, and nothing is judged staged.
     let head_tree = if state.head_missing {
@@ -309,10 +318,26 @@ pub(crate) fn read(
         state,
         Some(PendingChanges {
             root: root.to_owned(),
-            index: (**index).clone(),
+            index: {
+                let mut kept = (**index).clone();
+                kept.remove_entries(|at, _, _| !kept_at.get(at).copied().unwrap_or(false));
+                kept
+            },
             head_tree,
         }),
     ))
+}
+
+/// A kept submodule is compared by the commit its HEAD names: the files of
+/// its git folder that gix reads for that are checked first, as the
+/// repository's own are. One that is not cloned (no `.git`) is fine.
+fn check_submodule(root: &Path, submodule: &str) -> Result<(), String> {
+    let folder = waypost_schemas::paths::on_disk(root, submodule);
+    match git_dir(&folder) {
+        Ok(Some(git_dir)) => check_git_files(&git_dir).map(|_| ()),
+        Ok(None) => Ok(()),
+        Err(why) => Err(format!("submodule {submodule}: {why}")),
+    }
 }
 
 /// The `.gitattributes` and `.gitignore` files gix reads to compare the kept
@@ -321,8 +346,11 @@ pub(crate) fn read(
 /// with an error naming it rather than wait on a FIFO.
 fn check_attribute_files(root: &Path, git_dir: &Path, kept: &[&str]) -> Result<(), String> {
     let cap = waypost_schemas::io::MAX_CONFIG_BYTES;
-    let check = |path: &Path| -> Result<(), String> {
+    let check = |path: &Path, in_tree: bool| -> Result<(), String> {
         match std::fs::symlink_metadata(path) {
+            // A link is not followed: git and gix ignore an in-tree
+            // `.gitattributes` or `.gitignore` that is a symbolic link.
+            Ok(meta) if in_tree && meta.file_type().is_symlink() => Ok(()),
             Ok(meta) if !meta.is_file() => Err(format!("{} is not a regular file", path.display())),
             Ok(meta) if meta.len() > cap => {
                 Err(format!("{} is larger than {cap} bytes", path.display()))
@@ -330,7 +358,7 @@ fn check_attribute_files(root: &Path, git_dir: &Path, kept: &[&str]) -> Result<(
             _ => Ok(()),
         }
     };
-    check(&git_dir.join("info/attributes"))?;
+    check(&git_dir.join("info/attributes"), false)?;
     let mut folders: Vec<&str> = vec![""];
     for path in kept {
         let mut rest = *path;
@@ -344,7 +372,7 @@ fn check_attribute_files(root: &Path, git_dir: &Path, kept: &[&str]) -> Result<(
     for folder in folders {
         let dir = waypost_schemas::paths::on_disk(root, folder);
         for name in [".gitattributes", ".gitignore"] {
-            check(&dir.join(name))?;
+            check(&dir.join(name), true)?;
         }
     }
     Ok(())

@@ -379,6 +379,14 @@ fn submodule_dirty() -> TestRepo {
     repo
 }
 
+fn intent_to_add() -> TestRepo {
+    let repo = base();
+    repo.commit_all("base");
+    repo.write("sneaky.txt", "new\n");
+    repo.git(&["add", "--intent-to-add", "sneaky.txt"]);
+    repo
+}
+
 fn staged_edit_and_delete() -> TestRepo {
     let repo = base();
     repo.write("a.txt", "a\n")
@@ -472,8 +480,8 @@ fn cases() -> Vec<Case> {
             git_reports_a_change: true,
         },
         Case {
-            name: "submodule with an edit inside",
-            build: submodule_dirty,
+            name: "a new file added with intent to add",
+            build: intent_to_add,
             git_reports_a_change: true,
         },
         Case {
@@ -675,4 +683,77 @@ fn reading_changes_writes_nothing() {
         modified
     );
     assert!(!repo.path().join(".git/index.lock").exists());
+}
+
+/// The one deliberate difference: a submodule is compared by the commit it
+/// is checked out at. Edits inside it belong to its own repository (and
+/// reading its work tree would read files no check has seen), so an edit
+/// git reports as a dirty submodule is not a change here; a new commit is.
+#[test]
+fn a_submodule_is_judged_by_its_commit_not_its_work_tree() {
+    let repo = submodule_dirty();
+    let (waypost, _) = waypost_status(repo.path());
+    let git = git_status(repo.path());
+    assert!(git.work_tree.contains("sub"), "{git:?}");
+    assert!(!waypost.work_tree.contains("sub"), "{waypost:?}");
+    let repo = submodule_new_commit();
+    let (waypost, _) = waypost_status(repo.path());
+    assert!(waypost.work_tree.contains("sub"), "{waypost:?}");
+}
+
+/// Runs `f` on another thread and fails the test if it has not finished
+/// within `seconds` (a scan that blocks on a FIFO never would).
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(f());
+    });
+    receive
+        .recv_timeout(Duration::from_secs(seconds))
+        .expect("finished in time")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+/// Files inside a protected submodule are never read (a FIFO there does
+/// not block the scan), and a hostile file of its git folder is refused by
+/// name before gix would wait on it.
+#[cfg(unix)]
+#[test]
+fn a_hostile_submodule_neither_blocks_nor_is_read() {
+    let repo = with_submodule();
+    std::fs::create_dir_all(repo.path().join("sub/d")).expect("mkdir");
+    mkfifo(&repo.path().join("sub/d/.gitignore"));
+    mkfifo(&repo.path().join("sub/d/x.txt"));
+    let root = repo.path().to_owned();
+    let changes = within(30, move || {
+        git_changes(&root).map(|c| c.unwrap_or_default())
+    });
+    assert!(changes.is_ok(), "{changes:?}");
+
+    let repo = with_submodule();
+    let head = repo.path().join(".git/modules/sub/HEAD");
+    std::fs::remove_file(&head).expect("rm");
+    mkfifo(&head);
+    let root = repo.path().to_owned();
+    let error = within(30, move || git_changes(&root)).expect_err("refused");
+    assert!(error.to_string().contains("modules/sub/HEAD"), "{error}");
+}
+
+/// An in-tree `.gitattributes` that is a symbolic link is ignored, as git
+/// ignores it; it does not stop the scan.
+#[cfg(unix)]
+#[test]
+fn a_linked_gitattributes_is_ignored_as_git_ignores_it() {
+    let repo = crlf_with_text_auto_touched();
+    std::fs::write(repo.path().join("elsewhere"), "* -text\n").expect("write");
+    std::fs::remove_file(repo.path().join(".gitattributes")).expect("rm");
+    std::os::unix::fs::symlink("elsewhere", repo.path().join(".gitattributes")).expect("link");
+    let (waypost, _) = waypost_status(repo.path());
+    let git = git_status(repo.path());
+    assert_eq!(waypost, git);
 }

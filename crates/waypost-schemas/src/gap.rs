@@ -17,7 +17,8 @@ use crate::layout::RunDir;
 /// intended state of a repository, with detection signals and evidence.
 ///
 /// `gaps` is sorted by risk (most severe first), then gap type, then first
-/// evidence path, then gap id; `GapReportV1::sort_gaps` applies that order.
+/// evidence path, then first line and column, then gap id;
+/// `GapReportV1::sort_gaps` applies that order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "Gap Report v1")]
 pub struct GapReportV1 {
@@ -77,7 +78,7 @@ impl Artifact for GapReportV1 {
 
 impl GapReportV1 {
     /// Sorts `gaps` into the documented order: risk (critical first), gap
-    /// type, first evidence path, gap id.
+    /// type, first evidence path, first line and column, gap id.
     pub fn sort_gaps(&mut self) {
         self.gaps.sort_by(Gap::report_order);
     }
@@ -129,12 +130,20 @@ impl Gap {
             .map(String::as_str)
     }
 
-    /// The documented report order: risk, gap type, first path, gap id.
+    /// The line and column of the first evidence location, if any.
+    fn first_position(&self) -> Option<(u32, Option<u32>)> {
+        let location = self.evidence.as_ref()?.locations.first()?;
+        Some((location.start_line, location.start_column))
+    }
+
+    /// The documented report order: risk, gap type, first path, first
+    /// line and column (so one file's findings read top to bottom), gap id.
     pub fn report_order(a: &Gap, b: &Gap) -> Ordering {
         a.risk_classification
             .cmp(&b.risk_classification)
             .then(a.gap_type.cmp(&b.gap_type))
             .then_with(|| a.first_path().cmp(&b.first_path()))
+            .then_with(|| a.first_position().cmp(&b.first_position()))
             .then_with(|| a.gap_id.cmp(&b.gap_id))
     }
 }

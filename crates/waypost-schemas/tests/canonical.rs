@@ -258,3 +258,31 @@ fn sorting_gaps_gives_the_documented_order_whatever_the_input_order() {
     expected.sort();
     assert_eq!(risks, expected, "most severe first");
 }
+
+#[test]
+fn one_files_gaps_sort_by_line_before_id() {
+    let base = report().gaps[2].clone();
+    let at = |line: u32, id: &str| {
+        let mut gap = base.clone();
+        let evidence = gap.evidence.get_or_insert_with(Default::default);
+        evidence.file_paths = vec!["doc.md".into()];
+        evidence.locations = vec![waypost_schemas::SourceLocation {
+            path: "doc.md".into(),
+            start_line: line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+        }];
+        gap.gap_id = id.into();
+        gap
+    };
+    let mut report = report();
+    report.gaps = vec![at(5, "gap-a"), at(1, "gap-c"), at(3, "gap-b")];
+    report.sort_gaps();
+    let lines: Vec<u32> = report
+        .gaps
+        .iter()
+        .map(|g| g.evidence.as_ref().expect("evidence").locations[0].start_line)
+        .collect();
+    assert_eq!(lines, [1, 3, 5]);
+}

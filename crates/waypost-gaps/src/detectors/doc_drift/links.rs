@@ -294,6 +294,11 @@ impl<'a> Document<'a> {
             .count();
         // At most the segment after the `./` and `../`, and never the file name.
         let upto = (ups + 1).min(segments.len() - 1);
+        // `./x.js`, `../x.js`: no folder is named, only where the document
+        // is; prose about some other project's files reads the same.
+        if upto <= ups {
+            return false;
+        }
         let folder = join(base, &segments[..upto].join("/"));
         match normalise(&folder) {
             Some(folder) => self.root.join(folder).is_dir(),
@@ -364,6 +369,13 @@ impl<'a> Document<'a> {
             .max(start);
         let line_text = self.text[start..end].trim_end_matches('\r');
         let column = self.text[start..at.max(start)].chars().count() + 1;
+        // The part of the line around the reference, not the whole line: a
+        // document of one long line holding thousands of links keeps a few
+        // hundred bytes per finding, not a copy of the line each.
+        let offset = at.max(start) - start;
+        let from = floor_char_boundary(line_text, offset.saturating_sub(EXCERPT_BEFORE));
+        let to = floor_char_boundary(line_text, offset.saturating_add(EXCERPT_AFTER));
+        let line_text = &line_text[from..to.max(from)];
         Missing {
             doc: self.path.to_owned(),
             line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -375,6 +387,21 @@ impl<'a> Document<'a> {
             is_dir,
         }
     }
+}
+
+/// How much of a long line a finding keeps before and after its reference
+/// (bytes): the excerpt shows 200 characters, and a secret starting in
+/// them is still seen whole by the redactor.
+const EXCERPT_BEFORE: usize = 120;
+const EXCERPT_AFTER: usize = 600;
+
+/// The largest char boundary of `text` at or before `at`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The repository path a link destination names, percent-decoded, or
@@ -389,7 +416,9 @@ impl<'a> Document<'a> {
 /// the repository cannot vouch for. A relative file is linked with an
 /// inline link or a reference definition, never an autolink.
 fn target(dest: &str) -> Option<String> {
-    if has_scheme(dest) || dest.starts_with("//") {
+    // A template placeholder (`{{ page.url }}`, `{% link x %}`) is filled in
+    // when the site is built, not a path.
+    if has_scheme(dest) || dest.starts_with("//") || dest.contains("{{") || dest.contains("{%") {
         return None;
     }
     let path = strip_suffixes(dest);
@@ -473,5 +502,21 @@ mod tests {
         assert_eq!(target("100%.md").as_deref(), Some("100%.md"));
         // One letter before a colon is a drive, not a scheme.
         assert_eq!(target("c:x.md").as_deref(), Some("c:x.md"));
+        // Template placeholders are filled in when a site is built.
+        assert_eq!(target("{{ user.url }}"), None);
+        assert_eq!(target("{% link guide.md %}"), None);
+    }
+
+    #[test]
+    fn a_code_span_that_names_no_folder_is_not_judged() {
+        let dir = tempfile::tempdir().expect("temp");
+        std::fs::create_dir_all(dir.path().join("docs/guide")).expect("mkdir");
+        let manifests = Mutex::default();
+        let doc = Document::new(dir.path(), "docs/a.md", "", &manifests);
+        assert!(!doc.names_a_folder("docs", "./Component.mjs"));
+        assert!(!doc.names_a_folder("docs", "../x.js"));
+        assert!(doc.names_a_folder("docs", "./guide/x.md"));
+        assert!(doc.names_a_folder("", "docs/x.md"));
+        assert!(!doc.names_a_folder("", "nowhere/x.md"));
     }
 }
