@@ -98,7 +98,9 @@ fn shown(path: &BStr) -> String {
 
 /// The changes of the paths `keep` accepts, sorted: staged ones against
 /// `head_tree` (`None` when HEAD cannot be read: no staged changes are
-/// judged), work-tree ones for the stage-0 entries of `index`.
+/// judged), work-tree ones for the stage-0 entries of `index`, which holds
+/// only entries `keep` accepts (any other would show as staged for
+/// deletion, and `keep` rules those out).
 pub(crate) fn changes(
     repo: &gix::Repository,
     index: gix::index::File,
@@ -109,7 +111,7 @@ pub(crate) fn changes(
     if let Some(tree) = head_tree {
         staged(repo, &index, tree, keep, &mut out)?;
     }
-    work_tree(repo, index, keep, &mut out)?;
+    work_tree(repo, index, &mut out)?;
     out.sort();
     out.dedup();
     Ok(out)
@@ -165,15 +167,15 @@ fn staged(
 fn work_tree(
     repo: &gix::Repository,
     mut kept: gix::index::File,
-    keep: &dyn Fn(&str) -> bool,
     out: &mut Vec<Change>,
 ) -> Result<(), String> {
     use gix::status::index_worktree::Item;
     use gix::status::plumbing::index_as_worktree::{Change as WorkChange, EntryStatus};
 
-    // Only the kept entries are compared: the status of a repository's
-    // other files costs nothing.
-    kept.remove_entries(|_, path, entry| entry.stage_raw() != 0 || !keep(&shown(path)));
+    // The index holds only the kept entries (see `changes`): the status of
+    // a repository's other files costs nothing. Conflicted ones are the
+    // unmerged-entries detector's.
+    kept.remove_entries(|_, _, entry| entry.stage_raw() != 0);
     if kept.entries().is_empty() {
         return Ok(());
     }

@@ -199,16 +199,17 @@ pub fn scan_with_progress(
     };
     totals.skipped.refused_folders = refused.take();
     let Totals {
-        mut findings,
+        mut gaps,
+        findings: _,
         mut skipped,
         files,
         file_digest_sum,
     } = totals;
+    let mut findings = Vec::new();
     for detector in &detectors {
         detector.finish(&ctx, &mut findings);
     }
-
-    let mut gaps = to_gaps(findings);
+    gaps.extend(to_gaps(findings));
     gaps.sort_by(Gap::report_order);
     gaps.dedup_by(|a, b| a.gap_id == b.gap_id);
     skipped.too_large.sort();
@@ -267,7 +268,11 @@ fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_su
 /// names of files over the size cap.
 #[derive(Default)]
 struct Totals {
+    /// A worker's findings, until it hands them over as gaps.
     findings: Vec<Finding>,
+    /// Findings turned into gaps (ids derived) by the worker that found
+    /// them, in parallel.
+    gaps: Vec<Gap>,
     skipped: Skipped,
     files: usize,
     file_digest_sum: u128,
@@ -275,7 +280,8 @@ struct Totals {
 
 impl Totals {
     fn absorb(&mut self, other: Totals) {
-        self.findings.extend(other.findings);
+        self.gaps.extend(other.gaps);
+        self.gaps.extend(other.findings.into_iter().map(to_gap));
         self.skipped.too_large.extend(other.skipped.too_large);
         self.skipped.binary += other.skipped.binary;
         self.files += other.files;
@@ -293,8 +299,13 @@ struct Worker<'a> {
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
+        // The ids are derived here, on the worker's thread, before the lock.
+        let mut totals = std::mem::take(&mut self.totals);
+        totals
+            .gaps
+            .extend(std::mem::take(&mut totals.findings).into_iter().map(to_gap));
         if let Ok(mut sink) = self.sink.lock() {
-            sink.absorb(std::mem::take(&mut self.totals));
+            sink.absorb(totals);
         }
     }
 }

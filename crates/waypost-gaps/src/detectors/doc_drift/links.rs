@@ -46,7 +46,9 @@ const MANIFESTS: [&str; 9] = [
 /// Keeps the references that miss until the walk ends.
 #[derive(Default)]
 pub(crate) struct BrokenMarkdownLink {
-    missing: Mutex<Vec<Missing>>,
+    /// Each missing reference with its finding, built on the walker's
+    /// thread; `finish` only drops ignored ones and adds `moved_to`.
+    missing: Mutex<Vec<(Missing, Finding)>>,
     /// Whether a folder holds a manifest, for each folder a document's
     /// package root was looked for in: each folder is asked about once
     /// however many documents sit below it (memory follows folders with
@@ -101,11 +103,17 @@ impl Detector for BrokenMarkdownLink {
             return;
         }
         let doc = Document::new(file.root, file.path, text, &self.manifests);
-        let missing: Vec<Missing> = references(text)
+        let missing: Vec<(Missing, Finding)> = references(text)
             .iter()
             .filter_map(|r| match r.kind {
                 Kind::CodeSpan => doc.code_span(r),
                 Kind::Link | Kind::Image | Kind::Definition | Kind::Html => doc.link(r),
+            })
+            .map(|mut m| {
+                let finding = self.finding(&m);
+                // The excerpt holds what is shown of the line now.
+                m.line_text = String::new();
+                (m, finding)
             })
             .collect();
         if !missing.is_empty() {
@@ -135,62 +143,68 @@ impl Detector for BrokenMarkdownLink {
         let mut ignore = IgnoreRules::new(ctx.root, exclude.as_deref());
         // A reference into a git-ignored location (a build output, a run
         // artifact) names something that is made, not something lost.
-        let missing: Vec<Missing> = missing
+        let missing: Vec<(Missing, Finding)> = missing
             .into_iter()
-            .filter(|m| !m.resolved.iter().any(|p| ignore.ignores(p, m.is_dir)))
+            .filter(|(m, _)| !m.resolved.iter().any(|p| ignore.ignores(p, m.is_dir)))
             .collect();
         let names: BTreeSet<&str> = missing
             .iter()
-            .filter(|m| !m.is_dir)
-            .filter_map(|m| m.resolved.first().map(|p| file_name(p)))
+            .filter(|(m, _)| !m.is_dir)
+            .filter_map(|(m, _)| m.resolved.first().map(|p| file_name(p)))
             .collect();
         let moved = match &repo {
             Some(repo) if !names.is_empty() => unique_by_name(repo, ctx.root, &names),
             _ => Default::default(),
         };
-        for m in &missing {
+        for (m, finding) in missing {
             let moved_to = (!m.is_dir)
                 .then(|| m.resolved.first().and_then(|p| moved.get(file_name(p))))
                 .flatten();
-            out.push(self.finding(m, moved_to.map(String::as_str)));
+            out.push(match moved_to {
+                Some(to) => with_moved_to(finding, &m.written, to),
+                None => finding,
+            });
         }
     }
 }
 
 impl BrokenMarkdownLink {
-    fn finding(&self, m: &Missing, moved_to: Option<&str>) -> Finding {
+    /// The finding for a missing reference, as if nothing of its name
+    /// existed elsewhere ([`with_moved_to`] adds where it probably went).
+    fn finding(&self, m: &Missing) -> Finding {
         let verb = if m.code_span { "names" } else { "links to" };
         let written = &m.written;
         let resolved = m.resolved.first().map_or("", String::as_str);
-        let mut title = format!("{} {verb} `{written}`, which does not exist", m.doc);
-        let mut description = format!(
+        let title = format!("{} {verb} `{written}`, which does not exist", m.doc);
+        let description = format!(
             "`{resolved}` is not in the repository: the documentation no longer matches the code."
         );
-        if let Some(to) = moved_to {
-            title.push_str(&format!("; did you mean `{to}`?"));
-            description.push_str(&format!(
-                " The only file of that name is `{to}`: it probably moved there."
-            ));
-        }
-        let approach = match moved_to {
-            Some(to) => format!("replace `{written}` with the path to `{to}`"),
-            None => "fix the path or remove the reference".to_owned(),
-        };
         let mut finding = Finding::of(self, RiskLevel::Low, &m.doc, title)
             .describe(description)
             .at_line(m.line, &m.line_text)
-            .remedy(&approach, false);
+            .remedy("fix the path or remove the reference", false);
         if let Some(location) = finding.locations.first_mut() {
             location.start_column = Some(m.column);
         }
         // What a plan needs to rewrite exactly this reference: the text to
         // replace (at the location) and, when known, where the file went.
-        let finding = finding.with_evidence("written_as", written.as_str());
-        match moved_to {
-            Some(to) => finding.with_evidence("moved_to", to),
-            None => finding,
-        }
+        finding.with_evidence("written_as", written.as_str())
     }
+}
+
+/// `finding` for a reference `written` whose file probably moved `to`:
+/// "did you mean", the remedy that rewrites it, and `moved_to`.
+fn with_moved_to(mut finding: Finding, written: &str, to: &str) -> Finding {
+    finding.title.push_str(&format!("; did you mean `{to}`?"));
+    finding.description.push_str(&format!(
+        " The only file of that name is `{to}`: it probably moved there."
+    ));
+    finding
+        .remedy(
+            &format!("replace `{written}` with the path to `{to}`"),
+            false,
+        )
+        .with_evidence("moved_to", to)
 }
 
 /// One document being checked, with what is worked out about it only
