@@ -407,7 +407,7 @@ impl<'a> Document<'a> {
 /// (bytes): the excerpt shows 200 characters, and a secret starting in
 /// them is still seen whole by the redactor.
 const EXCERPT_BEFORE: usize = 120;
-const EXCERPT_AFTER: usize = 600;
+const EXCERPT_AFTER: usize = 400;
 
 /// The largest char boundary of `text` at or before `at`.
 fn floor_char_boundary(text: &str, at: usize) -> usize {
