@@ -3,7 +3,7 @@
 use serde_json::Value;
 use waypost_test_support::TestRepo;
 
-use crate::support::waypost_in;
+use crate::support::{Run, waypost_in};
 
 fn repo_with_gaps() -> TestRepo {
     let repo = TestRepo::new();
@@ -293,15 +293,23 @@ fn text_output_is_a_summary_then_findings_grouped_by_detector() {
     );
 }
 
-#[test]
-fn a_baseline_reports_only_new_gaps_and_what_no_longer_occurs() {
-    let repo = repo_with_many_gaps();
+/// `waypost scan --write-baseline waypost-baseline.json` in `repo`: the
+/// file and the run.
+fn write_baseline(repo: &TestRepo) -> (std::path::PathBuf, Run) {
     let file = repo.path().join("waypost-baseline.json");
     let file_arg = file.to_str().expect("UTF-8 path");
-    let write = waypost_in(
+    let run = waypost_in(
         repo.path(),
         &["scan", "--quiet", "--write-baseline", file_arg],
     );
+    (file, run)
+}
+
+#[test]
+fn a_baseline_reports_only_new_gaps_and_what_no_longer_occurs() {
+    let repo = repo_with_many_gaps();
+    let (file, write) = write_baseline(&repo);
+    let file_arg = file.to_str().expect("UTF-8 path");
     assert_eq!(
         write.code, 0,
         "writing a baseline accepts the gaps: {}",
@@ -459,6 +467,48 @@ fn a_baseline_reports_only_new_gaps_and_what_no_longer_occurs() {
             .contains("baseline: 6 known gaps not listed, 0 entries no longer found\n"),
         "{}",
         after.stdout
+    );
+}
+
+/// Lines added above a known gap do not make it new; a second copy of a
+/// known gap is new, and so is the same link in another file.
+#[test]
+fn a_baseline_follows_gaps_whose_lines_move_and_counts_copies() {
+    let repo = repo_with_many_gaps();
+    let (file, write) = write_baseline(&repo);
+    let file_arg = file.to_str().expect("UTF-8 path");
+    assert_eq!(write.code, 0, "{}", write.stderr);
+
+    // Three lines above the broken link: the same gap, on another line.
+    repo.write(
+        "docs/a/one.md",
+        "# one\n\nan intro\nmore intro\neven more\n\n[x](gone1.md)\n",
+    );
+    let moved = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", file_arg]);
+    assert_eq!(moved.code, 0, "{}{}", moved.stdout, moved.stderr);
+    assert!(
+        moved
+            .stdout
+            .contains("baseline: 6 known gaps not listed, 0 entries no longer found\n"),
+        "{}",
+        moved.stdout
+    );
+
+    // The same broken link twice in that file: one is known, one is new.
+    repo.write(
+        "docs/a/one.md",
+        "# one\n\n[x](gone1.md)\n\nagain: [x](gone1.md)\n",
+    );
+    let copied = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", file_arg]);
+    assert_eq!(copied.code, 1, "{}", copied.stderr);
+    assert!(copied.stdout.starts_with("1 new gap"), "{}", copied.stdout);
+    // The one listed as new is the second, further down.
+    assert!(
+        copied
+            .stdout
+            .contains("docs/a/one.md:5 links to `gone1.md`"),
+        "{}",
+        copied.stdout
     );
 }
 

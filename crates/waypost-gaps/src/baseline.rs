@@ -4,9 +4,10 @@
 //! [`GapBaselineV1::of`] records every gap of a report; [`compare`] splits a
 //! later report into gaps that are new, gaps the baseline already records,
 //! and baseline entries that no longer occur (so the file can shrink).
-//! Gaps are matched by id alone. A gap's id covers its evidence, line
-//! numbers included, so a gap whose lines move gets a new id: it shows as
-//! new, and its old entry as no longer found.
+//! Gaps are matched by fingerprint ([`Gap::fingerprint`]: the gap's
+//! identity without lines and columns), counting identical ones: a gap
+//! whose lines move still matches its entry; a second copy of an accepted
+//! gap is new.
 //!
 //! ```
 //! use waypost_gaps::baseline::compare;
@@ -22,7 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use waypost_schemas::io::{
@@ -51,27 +52,44 @@ pub struct Comparison {
 // Why: a baseline lets a project adopt the scanner on a repository with thousands of
 //      known gaps and still fail on the next new one; a gap counted twice, or a new gap
 //      hidden by a near match, breaks that promise.
-// Enforced by: compare matches by gap id only and puts every gap in exactly one of
+// Enforced by: compare matches by fingerprint, each baseline entry at most once (so a
+//      second copy of an accepted gap is new), and puts every gap in exactly one of
 //      new / unchanged; the CLI's exit code reads `new` alone.
 /// Splits `report` against `baseline`: every gap is either new or
-/// unchanged, and every baseline entry whose id no gap has is absent.
+/// unchanged, and every baseline entry no gap matched is absent. Gaps are
+/// matched by fingerprint in report order, each entry once: with two
+/// entries of one fingerprint and three such gaps, the third is new.
 pub fn compare(report: &GapReportV1, baseline: &GapBaselineV1) -> Comparison {
-    let known: BTreeSet<&str> = baseline
-        .known_gaps
-        .iter()
-        .map(|e| e.gap_id.as_str())
-        .collect();
-    let found: BTreeSet<&str> = report.gaps.iter().map(|g| g.gap_id.as_str()).collect();
-    let (unchanged, new) = report
-        .gaps
-        .iter()
-        .cloned()
-        .partition(|g| known.contains(g.gap_id.as_str()));
-    let mut seen = BTreeSet::new();
+    let mut available: BTreeMap<&str, usize> = BTreeMap::new();
+    for entry in &baseline.known_gaps {
+        *available.entry(entry.fingerprint.as_str()).or_default() += 1;
+    }
+    let mut matched: BTreeMap<String, usize> = BTreeMap::new();
+    let mut new = Vec::new();
+    let mut unchanged = Vec::new();
+    for gap in &report.gaps {
+        let fingerprint = gap.fingerprint();
+        match available.get_mut(fingerprint.as_str()) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                *matched.entry(fingerprint).or_default() += 1;
+                unchanged.push(gap.clone());
+            }
+            _ => new.push(gap.clone()),
+        }
+    }
+    // The first entries of each fingerprint (in the baseline's order) are
+    // the matched ones; the rest no longer occur.
     let absent = baseline
         .known_gaps
         .iter()
-        .filter(|e| !found.contains(e.gap_id.as_str()) && seen.insert(e.gap_id.as_str()))
+        .filter(|entry| match matched.get_mut(entry.fingerprint.as_str()) {
+            Some(count) if *count > 0 => {
+                *count -= 1;
+                false
+            }
+            _ => true,
+        })
         .cloned()
         .collect();
     Comparison {

@@ -381,6 +381,33 @@ impl Gap {
     pub fn derive_gap_id(&self) -> String {
         content_id("gap", &self.identity_bytes())
     }
+
+    /// Where a gap is within its files (lines and columns) is left out of its
+    /// fingerprint.
+    const POSITIONS: [FieldPath; 5] = [
+        &["evidence", "locations", "*", "start_line"],
+        &["evidence", "locations", "*", "start_column"],
+        &["evidence", "locations", "*", "end_line"],
+        &["evidence", "locations", "*", "end_column"],
+        &["evidence", "excerpts", "*", "line"],
+    ];
+
+    /// `gapfp-<24 hex>`: the gap's identity without the lines and columns it
+    /// was found at, so the same gap keeps its fingerprint when lines above
+    /// it are added or removed. Two identical gaps in one file (the same
+    /// broken link twice) share it; a baseline counts them.
+    pub fn fingerprint(&self) -> String {
+        let identity: Value =
+            serde_json::from_slice(&self.identity_bytes()).expect("canonical bytes are JSON");
+        content_id(
+            "gapfp",
+            &canonical_with(
+                &identity,
+                &Self::POSITIONS,
+                &[&["evidence", "locations"], &["evidence", "excerpts"]],
+            ),
+        )
+    }
 }
 
 impl GapReportV1 {

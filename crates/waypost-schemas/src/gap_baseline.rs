@@ -1,13 +1,15 @@
 //! `GapBaselineV1`: the gaps a project knows about and has accepted for now,
 //! so that a scan reports only the gaps that are new.
 //!
-//! A baseline is matched by gap id only ([`Gap::derive_gap_id`]). The other
-//! fields of an entry are there for the people who review the file in a
-//! diff: what the gap is and where. Because a gap's id includes its evidence
-//! locations, a gap whose line moves gets a new id and shows as new (and its
-//! old entry as no longer found).
+//! A baseline is matched by fingerprint ([`Gap::fingerprint`]): the gap's
+//! identity without the lines and columns it was found at, so a gap whose
+//! lines move (a line added above it) still matches, while a gap with other
+//! evidence does not. Identical gaps in one file share a fingerprint and are
+//! counted: a baseline that records one broken link to `x.md` accepts one,
+//! and a second one is new. The other fields of an entry are there for the
+//! people who review the file in a diff: what the gap is and where it was.
 //!
-//! [`Gap::derive_gap_id`]: crate::Gap::derive_gap_id
+//! [`Gap::fingerprint`]: crate::Gap::fingerprint
 
 use std::cmp::Ordering;
 
@@ -64,7 +66,8 @@ impl GapBaselineV1 {
         baseline
     }
 
-    /// A baseline that accepts every gap of `report` (each id once).
+    /// A baseline that accepts every gap of `report` (each id once; gaps
+    /// that share a fingerprint each get an entry).
     pub fn of(report: &GapReportV1) -> Self {
         let mut entries: Vec<GapBaselineEntry> =
             report.gaps.iter().map(GapBaselineEntry::of).collect();
@@ -83,10 +86,14 @@ impl GapBaselineV1 {
 /// One accepted gap: its id, and enough to recognise it in a review.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GapBaselineEntry {
-    /// The gap's id in the report it was recorded from; the only field a
-    /// scan compares.
+    /// The gap's id in the report it was recorded from (it changes when
+    /// the gap's lines move; kept to find the gap in that report).
     #[schemars(length(min = 1))]
     pub gap_id: String,
+    /// The gap's fingerprint (`gapfp-` and 24 hex digits): its identity
+    /// without lines and columns. The field a scan compares.
+    #[schemars(regex(pattern = r"^gapfp-[a-f0-9]{24}$"))]
+    pub fingerprint: String,
     /// The gap's type.
     pub gap_type: GapType,
     /// The check that found it.
@@ -111,13 +118,14 @@ pub struct GapBaselineEntry {
 }
 
 impl GapBaselineEntry {
-    /// The entry that records `gap`: its id, type, detector, risk, first
-    /// evidence path and line, and title.
+    /// The entry that records `gap`: its id and fingerprint, type,
+    /// detector, risk, first evidence path and line, and title.
     pub fn of(gap: &Gap) -> Self {
         let evidence = gap.evidence.as_ref();
         let first_location = evidence.and_then(|e| e.locations.first());
         Self {
             gap_id: gap.gap_id.clone(),
+            fingerprint: gap.fingerprint(),
             gap_type: gap.gap_type,
             detector: gap.detector.clone(),
             risk_classification: gap.risk_classification,

@@ -286,3 +286,34 @@ fn one_files_gaps_sort_by_line_before_id() {
         .collect();
     assert_eq!(lines, [1, 3, 5]);
 }
+
+#[test]
+fn a_fingerprint_ignores_lines_and_columns_but_not_what_or_where() {
+    let gap = report()
+        .gaps
+        .into_iter()
+        .find(|g| g.evidence.as_ref().is_some_and(|e| !e.locations.is_empty()))
+        .expect("a gap with a location");
+    let mut moved = gap.clone();
+    for location in &mut moved.evidence.as_mut().expect("evidence").locations {
+        location.start_line += 3;
+        location.start_column = Some(7);
+    }
+    assert_ne!(
+        gap.derive_gap_id(),
+        moved.derive_gap_id(),
+        "the id follows lines"
+    );
+    assert_eq!(
+        gap.fingerprint(),
+        moved.fingerprint(),
+        "the fingerprint does not"
+    );
+    assert!(gap.fingerprint().starts_with("gapfp-"));
+    let mut elsewhere = gap.clone();
+    elsewhere.evidence.as_mut().expect("evidence").file_paths = vec!["OTHER.md".into()];
+    assert_ne!(gap.fingerprint(), elsewhere.fingerprint());
+    let mut reworded = gap.clone();
+    reworded.title = Some("another title".into());
+    assert_eq!(gap.fingerprint(), reworded.fingerprint());
+}

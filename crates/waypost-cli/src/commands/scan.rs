@@ -48,9 +48,10 @@ pub(crate) struct Args {
     ///
     /// FILE is a gap_baseline_v1 written by --write-baseline; a symbolic
     /// link is refused. The exit code is 1 only for new gaps (0 when every
-    /// gap is in the baseline). Gaps are matched by id, and a gap's id
-    /// includes its line numbers: a gap whose lines move shows as new, and
-    /// its old entry as no longer found. With --format json the output is a
+    /// gap is in the baseline). Gaps are matched by fingerprint (what the
+    /// gap is and in which files, not at which line): a gap whose lines
+    /// move still matches, and a second copy of an accepted gap is new.
+    /// With --format json the output is a
     /// gap_report_v1 of the new gaps only; with sarif every result carries
     /// baselineState new or unchanged (entries no longer found are not
     /// emitted: code-scanning services show every result as an open alert);
