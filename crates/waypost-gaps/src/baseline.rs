@@ -155,6 +155,20 @@ pub enum BaselineError {
     /// The file could not be written; the file at the path is unchanged.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The baseline would be larger than a reader accepts: written, it
+    /// could never be read back.
+    #[error(
+        "baseline {}: {bytes} bytes is more than the {cap}-byte cap a baseline is read within; fix or disable the noisiest detectors first (`[scan] disabled`)",
+        path.display()
+    )]
+    TooLarge {
+        /// The file that was not written.
+        path: PathBuf,
+        /// Its size as it would be written.
+        bytes: u64,
+        /// The read cap.
+        cap: u64,
+    },
 }
 
 /// Reads and validates the baseline at `path` (within the artifact size
@@ -188,6 +202,14 @@ pub fn read(path: &Path) -> Result<GapBaselineV1, BaselineError> {
 pub fn write(path: &Path, baseline: &GapBaselineV1) -> Result<(), BaselineError> {
     let mut sorted = baseline.clone();
     sorted.sort();
+    let bytes = waypost_schemas::io::to_pretty_json(&sorted).len() as u64;
+    if bytes > MAX_ARTIFACT_BYTES {
+        return Err(BaselineError::TooLarge {
+            path: path.to_owned(),
+            bytes,
+            cap: MAX_ARTIFACT_BYTES,
+        });
+    }
     Ok(write_artifact(path, &sorted)?)
 }
 
@@ -196,5 +218,40 @@ fn without_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use waypost_schemas::{GapType, RiskLevel};
+
+    /// A baseline a reader would refuse is not written, and an existing
+    /// file is left as it was.
+    #[test]
+    fn a_baseline_too_large_to_read_back_is_not_written() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("waypost-baseline.json");
+        write(&path, &GapBaselineV1::new(Vec::new())).expect("a small one is written");
+        let before = std::fs::read(&path).expect("written");
+        let entry = |i: usize| GapBaselineEntry {
+            gap_id: format!("gap-{i:024x}"),
+            fingerprint: format!("gapfp-{i:024x}"),
+            gap_type: GapType::DocDrift,
+            detector: None,
+            risk_classification: RiskLevel::Low,
+            path: None,
+            line: None,
+            title: Some("x".repeat(12 * 1024 * 1024)),
+            extra: Default::default(),
+        };
+        let huge = GapBaselineV1::new((0..3).map(entry).collect());
+        let error = write(&path, &huge).expect_err("too large");
+        assert!(matches!(error, BaselineError::TooLarge { .. }), "{error}");
+        assert!(
+            error.to_string().contains("waypost-baseline.json"),
+            "{error}"
+        );
+        assert_eq!(std::fs::read(&path).expect("still there"), before);
     }
 }

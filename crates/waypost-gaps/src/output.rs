@@ -220,6 +220,11 @@ impl<'a> Listing<'a> {
 }
 
 /// `1,234,567`.
+/// [`thousands`] of a count kept as `u64`.
+fn thousands_u64(n: u64) -> String {
+    thousands(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -375,7 +380,7 @@ fn summary_of(gaps: &[&Gap]) -> GapSummary {
 /// with `new` before `gaps` when set against a baseline.
 fn totals(gaps: &[&Gap], against_baseline: bool) -> String {
     let s = summary_of(gaps);
-    let n = |v: u64| thousands(usize::try_from(v).unwrap_or(usize::MAX));
+    let n = thousands_u64;
     format!(
         "{} {} ({} critical, {} high, {} medium, {} low), {} blocking the autopilot",
         n(s.total_gaps),
@@ -586,7 +591,10 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |\n",
-            s.critical_gaps, s.high_gaps, s.medium_gaps, s.low_gaps
+            thousands_u64(s.critical_gaps),
+            thousands_u64(s.high_gaps),
+            thousands_u64(s.medium_gaps),
+            thousands_u64(s.low_gaps)
         );
         let groups = groups(&gaps);
         out.push_str("| check | type | gaps |\n|---|---|---:|\n");
@@ -996,5 +1004,12 @@ mod tests {
             md.contains("| `broken_markdown_link` | doc_drift | 2,970 |"),
             "{md}"
         );
+        // The risk table counts the way the rest of the output does.
+        let risks = md
+            .lines()
+            .skip_while(|l| !l.starts_with("| critical |"))
+            .nth(2)
+            .unwrap_or_default();
+        assert!(risks.contains("2,9"), "{risks}");
     }
 }
