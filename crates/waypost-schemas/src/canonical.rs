@@ -68,7 +68,17 @@ pub(crate) fn canonical_with(
     drop: &[FieldPath],
     unordered: &[FieldPath],
 ) -> Vec<u8> {
-    let mut value = sorted_keys(value);
+    canonical_owned(sorted_keys(value), drop, unordered)
+}
+
+/// [`canonical_with`] of a value the caller no longer needs: its keys are
+/// sorted where it lies, without a copy.
+pub(crate) fn canonical_owned(
+    mut value: Value,
+    drop: &[FieldPath],
+    unordered: &[FieldPath],
+) -> Vec<u8> {
+    sort_keys_in_place(&mut value);
     for path in drop {
         remove_at(&mut value, path);
     }
@@ -98,6 +108,19 @@ fn sorted_keys(value: &Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.iter().map(sorted_keys).collect()),
         other => other.clone(),
+    }
+}
+
+/// Sorts every object's keys of `value` where it lies (a no-op for maps
+/// that keep keys sorted, as `serde_json`'s default map does).
+fn sort_keys_in_place(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys_in_place);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys_in_place),
+        _ => {}
     }
 }
 

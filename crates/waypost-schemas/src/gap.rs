@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical::{canonical_with, content_id, to_value};
+use crate::canonical::{canonical_owned, canonical_with, content_id, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
@@ -362,9 +362,8 @@ impl Gap {
             map.insert("evidence".into(), to_value(evidence));
         }
         debug_assert!(map.keys().all(|k| Self::IDENTITY.contains(&k.as_str())));
-        let value = Value::Object(map);
-        canonical_with(
-            &value,
+        canonical_owned(
+            Value::Object(map),
             &[],
             &[
                 &["detection_signals"],
