@@ -216,6 +216,8 @@ struct Document<'a> {
     dir: &'a str,
     text: &'a str,
     line_starts: OnceCell<Vec<usize>>,
+    /// The byte offset and 1-based column of the last reference placed.
+    last_column: std::cell::Cell<(usize, usize)>,
     /// The nearest folder from the document's up that holds a manifest.
     package: OnceCell<Option<String>>,
     /// The detector's answers so far about which folders hold one.
@@ -236,6 +238,7 @@ impl<'a> Document<'a> {
             dir: path.rsplit_once('/').map_or("", |(d, _)| d),
             text,
             line_starts: OnceCell::new(),
+            last_column: std::cell::Cell::new((0, 1)),
             package: OnceCell::new(),
         }
     }
@@ -382,7 +385,16 @@ impl<'a> Document<'a> {
             .map_or(self.text.len(), |next| next - 1)
             .max(start);
         let line_text = self.text[start..end].trim_end_matches('\r');
-        let column = self.text[start..at.max(start)].chars().count() + 1;
+        // Characters are counted from the last reference on the same line
+        // when it came before this one: references arrive in document
+        // order, so a line holding thousands costs one pass, not one each.
+        let at_or_start = at.max(start);
+        let (last_at, last_column) = match self.last_column.get() {
+            (last_at, column) if last_at >= start && last_at <= at_or_start => (last_at, column),
+            _ => (start, 1),
+        };
+        let column = last_column + self.text[last_at..at_or_start].chars().count();
+        self.last_column.set((at_or_start, column));
         // The part of the line around the reference, not the whole line: a
         // document of one long line holding thousands of links keeps a few
         // hundred bytes per finding, not a copy of the line each.
