@@ -568,46 +568,32 @@ fn a_bad_baseline_is_refused_before_the_scan_naming_the_file() {
         missing.stderr
     );
 
-    repo.write(
-        "torn.json",
-        "{\"format_version\": \"v1\", \"known_gaps\": [",
-    );
-    let torn = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "torn.json"]);
-    assert_eq!(torn.code, 2);
-    assert!(
-        torn.stderr.contains("baseline torn.json:1:"),
-        "{}",
-        torn.stderr
-    );
-    assert!(torn.stderr.contains("not valid JSON"), "{}", torn.stderr);
-
-    repo.write(
-        "bad.json",
-        "{\"format_version\": \"v1\", \"known_gaps\": [{\"gap_id\": \"\"}]}",
-    );
-    let bad = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", "bad.json"]);
-    assert_eq!(bad.code, 2);
-    assert!(
-        bad.stderr.contains("baseline bad.json: gap_baseline_v1:"),
-        "{}",
-        bad.stderr
-    );
-    assert!(bad.stderr.contains("/known_gaps/0"), "{}", bad.stderr);
-
+    // Each bad file: refused (exit 2) with the file and what is wrong.
     let report = waypost_in(repo.path(), &["scan", "--quiet", "--format", "json"]);
-    repo.write("report.json", &report.stdout);
-    let wrong = waypost_in(
-        repo.path(),
-        &["scan", "--quiet", "--baseline", "report.json"],
-    );
-    assert_eq!(wrong.code, 2);
-    assert!(
-        wrong
-            .stderr
-            .contains("baseline report.json: this is a gap_report_v1, not a gap_baseline_v1"),
-        "{}",
-        wrong.stderr
-    );
+    for (name, content, expected) in [
+        (
+            "torn.json",
+            "{\"format_version\": \"v1\", \"known_gaps\": [",
+            &["baseline torn.json:1:", "not valid JSON"][..],
+        ),
+        (
+            "bad.json",
+            "{\"format_version\": \"v1\", \"known_gaps\": [{\"gap_id\": \"\"}]}",
+            &["baseline bad.json: gap_baseline_v1:", "/known_gaps/0"][..],
+        ),
+        (
+            "report.json",
+            report.stdout.as_str(),
+            &["baseline report.json: this is a gap_report_v1, not a gap_baseline_v1"][..],
+        ),
+    ] {
+        repo.write(name, content);
+        let run = waypost_in(repo.path(), &["scan", "--quiet", "--baseline", name]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        for fragment in expected {
+            assert!(run.stderr.contains(fragment), "{name}: {}", run.stderr);
+        }
+    }
 
     #[cfg(unix)]
     {

@@ -358,28 +358,10 @@ fn title_of(gap: &Gap) -> &str {
         .unwrap_or(gap.gap_type.as_str())
 }
 
-/// Counts by risk of `gaps` (as [`GapSummary::of`], without copying them).
-fn summary_of(gaps: &[&Gap]) -> GapSummary {
-    let count = |level: RiskLevel| {
-        gaps.iter()
-            .filter(|g| g.risk_classification == level)
-            .count() as u64
-    };
-    GapSummary {
-        total_gaps: gaps.len() as u64,
-        critical_gaps: count(RiskLevel::Critical),
-        high_gaps: count(RiskLevel::High),
-        medium_gaps: count(RiskLevel::Medium),
-        low_gaps: count(RiskLevel::Low),
-        autopilot_blockers: gaps.iter().filter(|g| g.blocks_autopilot).count() as u64,
-        extra: Default::default(),
-    }
-}
-
 /// `N gaps (a critical, b high, c medium, d low), e blocking the autopilot`,
 /// with `new` before `gaps` when set against a baseline.
 fn totals(gaps: &[&Gap], against_baseline: bool) -> String {
-    let s = summary_of(gaps);
+    let s = GapSummary::of(gaps.iter().copied());
     let n = thousands_u64;
     format!(
         "{} {} ({} critical, {} high, {} medium, {} low), {} blocking the autopilot",
@@ -567,7 +549,7 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
         });
         return out;
     }
-    let s = summary_of(&gaps);
+    let s = GapSummary::of(gaps.iter().copied());
     let _ = writeln!(
         out,
         "**{}**, {} blocking the autopilot.\n",

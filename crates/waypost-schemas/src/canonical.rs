@@ -12,7 +12,7 @@
 //! bytes>`: 96 bits, short enough to read and to use as a file name.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::kind::{FieldPath, Kind};
@@ -68,7 +68,7 @@ pub(crate) fn canonical_with(
     drop: &[FieldPath],
     unordered: &[FieldPath],
 ) -> Vec<u8> {
-    canonical_owned(sorted_keys(value), drop, unordered)
+    canonical_owned(value.clone(), drop, unordered)
 }
 
 /// [`canonical_with`] of a value the caller no longer needs: its keys are
@@ -90,25 +90,6 @@ pub(crate) fn canonical_owned(
         sort_at(&mut value, path);
     }
     serde_json::to_vec(&value).expect("serializing a serde_json::Value cannot fail")
-}
-
-/// `value` with every object's keys in sorted order, whatever the map
-/// implementation `serde_json` was built with.
-fn sorted_keys(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sorted_keys(v)))
-                    .collect::<Map<String, Value>>(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted_keys).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Sorts every object's keys of `value` where it lies (a no-op for maps

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical::{canonical_owned, canonical_with, content_id, to_value};
+use crate::canonical::{canonical_owned, content_id, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
@@ -305,22 +305,29 @@ pub struct GapSummary {
 }
 
 impl GapSummary {
-    /// Counts `gaps`.
-    pub fn of(gaps: &[Gap]) -> Self {
-        let count = |level: RiskLevel| {
-            gaps.iter()
-                .filter(|g| g.risk_classification == level)
-                .count() as u64
-        };
-        Self {
-            total_gaps: gaps.len() as u64,
-            critical_gaps: count(RiskLevel::Critical),
-            high_gaps: count(RiskLevel::High),
-            medium_gaps: count(RiskLevel::Medium),
-            low_gaps: count(RiskLevel::Low),
-            autopilot_blockers: gaps.iter().filter(|g| g.blocks_autopilot).count() as u64,
+    /// Counts `gaps` (a slice of gaps, or of references to them).
+    pub fn of<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> Self {
+        let mut summary = Self {
+            total_gaps: 0,
+            critical_gaps: 0,
+            high_gaps: 0,
+            medium_gaps: 0,
+            low_gaps: 0,
+            autopilot_blockers: 0,
             extra: Extra::new(),
+        };
+        for gap in gaps {
+            summary.total_gaps += 1;
+            match gap.risk_classification {
+                RiskLevel::Critical => summary.critical_gaps += 1,
+                RiskLevel::High => summary.high_gaps += 1,
+                RiskLevel::Medium => summary.medium_gaps += 1,
+                RiskLevel::Low => summary.low_gaps += 1,
+                RiskLevel::Info => {}
+            }
+            summary.autopilot_blockers += u64::from(gap.blocks_autopilot);
         }
+        summary
     }
 }
 
@@ -344,11 +351,19 @@ impl Gap {
     /// reclassified without the gap becoming a different one.
     const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
 
-    /// The canonical bytes of the gap's identity fields.
-    pub fn identity_bytes(&self) -> Vec<u8> {
-        // Only the identity fields are serialized (as the whole gap would
-        // serialize them: absent options left out), not the prose around
-        // them: a report of thousands of gaps derives thousands of ids.
+    /// The arrays of a gap's identity whose order carries no meaning.
+    const UNORDERED: [FieldPath; 5] = [
+        &["detection_signals"],
+        &["evidence", "file_paths"],
+        &["evidence", "test_names"],
+        &["evidence", "excerpts"],
+        &["evidence", "locations"],
+    ];
+
+    /// The gap's identity fields as JSON, serialized as the whole gap would
+    /// serialize them (absent options left out), without the prose around
+    /// them: a report of thousands of gaps derives thousands of ids.
+    fn identity_value(&self) -> Value {
         let mut map = serde_json::Map::new();
         map.insert("gap_type".into(), to_value(&self.gap_type));
         if let Some(detector) = &self.detector {
@@ -362,17 +377,12 @@ impl Gap {
             map.insert("evidence".into(), to_value(evidence));
         }
         debug_assert!(map.keys().all(|k| Self::IDENTITY.contains(&k.as_str())));
-        canonical_owned(
-            Value::Object(map),
-            &[],
-            &[
-                &["detection_signals"],
-                &["evidence", "file_paths"],
-                &["evidence", "test_names"],
-                &["evidence", "excerpts"],
-                &["evidence", "locations"],
-            ],
-        )
+        Value::Object(map)
+    }
+
+    /// The canonical bytes of the gap's identity fields.
+    pub fn identity_bytes(&self) -> Vec<u8> {
+        canonical_owned(self.identity_value(), &[], &Self::UNORDERED)
     }
 
     /// `gap-<24 hex>`: stable for the same gap in the same state, whatever
@@ -396,15 +406,9 @@ impl Gap {
     /// it are added or removed. Two identical gaps in one file (the same
     /// broken link twice) share it; a baseline counts them.
     pub fn fingerprint(&self) -> String {
-        let identity: Value =
-            serde_json::from_slice(&self.identity_bytes()).expect("canonical bytes are JSON");
         content_id(
             "gapfp",
-            &canonical_with(
-                &identity,
-                &Self::POSITIONS,
-                &[&["evidence", "locations"], &["evidence", "excerpts"]],
-            ),
+            &canonical_owned(self.identity_value(), &Self::POSITIONS, &Self::UNORDERED),
         )
     }
 }
