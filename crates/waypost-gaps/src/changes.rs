@@ -59,6 +59,23 @@ impl ChangeKind {
         )
     }
 
+    /// A short stable name (`staged_deleted`, `modified`, …), recorded in
+    /// a finding's evidence: two changes of one path are two findings.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::StagedAdded => "staged_added",
+            Self::StagedDeleted => "staged_deleted",
+            Self::StagedModified => "staged_modified",
+            Self::Deleted => "deleted",
+            Self::Modified => "modified",
+            Self::TypeChanged => "type_changed",
+            Self::ModeChanged => "mode_changed",
+            Self::SubmoduleChanged => "submodule_changed",
+            Self::IntentToAdd => "intent_to_add",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+
     /// How a report says it: "`path` …".
     pub fn describe(&self) -> String {
         match self {
@@ -96,25 +113,92 @@ fn shown(path: &BStr) -> String {
     waypost_schemas::paths::escape_name(path.as_ref()).into_owned()
 }
 
-/// The changes of the paths `keep` accepts, sorted: staged ones against
-/// `head_tree` (`None` when HEAD cannot be read: no staged changes are
-/// judged), work-tree ones for the stage-0 entries of `index`, which holds
-/// only entries `keep` accepts (any other would show as staged for
-/// deletion, and `keep` rules those out).
-pub(crate) fn changes(
+/// What the walk learnt of a kept file: its path (as the walk shows it) and
+/// the metadata of the file it opened (one `fstat`, no second lookup).
+pub(crate) type Seen = (String, gix::index::fs::Metadata);
+
+/// The staged changes of the paths `keep` accepts: HEAD's `tree` against
+/// `index`.
+pub(crate) fn staged_changes(
     repo: &gix::Repository,
-    index: gix::index::File,
-    head_tree: Option<gix::ObjectId>,
+    index: &gix::index::File,
+    tree: gix::ObjectId,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Change>, String> {
     let mut out = Vec::new();
-    if let Some(tree) = head_tree {
-        staged(repo, &index, tree, keep, &mut out)?;
-    }
-    work_tree(repo, index, &mut out)?;
-    out.sort();
-    out.dedup();
+    staged(repo, index, tree, keep, &mut out)?;
     Ok(out)
+}
+
+/// The work-tree changes of the stage-0 entries of `kept` (which holds
+/// only the kept entries: any other would be missing from the work tree's
+/// view). An entry whose file the walk opened (`seen`, sorted by path) is
+/// settled by that file's stat data where gix's own rules settle it
+/// without reading: same type and executable bit, stat data matching the
+/// index, not racily clean. gix's status judges the rest.
+pub(crate) fn work_tree_changes(
+    repo: &gix::Repository,
+    mut kept: gix::index::File,
+    seen: &[Seen],
+) -> Result<Vec<Change>, String> {
+    if !seen.is_empty() {
+        let stat = repo
+            .stat_options()
+            .map_err(|e| format!("read core.checkStat and core.trustCTime: {e}"))?;
+        let fs = repo
+            .filesystem_options()
+            .map_err(|e| format!("read core.fileMode and core.symlinks: {e}"))?;
+        let timestamp = kept.timestamp();
+        kept.remove_entries(|_, path, entry| {
+            let path = shown(path);
+            let Ok(at) = seen.binary_search_by(|(p, _)| p.as_str().cmp(&path)) else {
+                return false;
+            };
+            // Racily clean (changed within the index's own second): stat
+            // cannot settle it, gix reads it.
+            stat_unchanged(entry, &seen[at].1, stat, fs)
+                .is_some_and(|now| !now.is_racy(timestamp, stat))
+        });
+    }
+    let mut out = Vec::new();
+    work_tree(repo, kept, &mut out)?;
+    Ok(out)
+}
+
+/// The file's stat data when `metadata` (of the file at `entry`'s path,
+/// reached through real folders) shows the entry unchanged by stat data
+/// alone, as gix's status decides before it would read the file: the same
+/// checks, in the same order, through gix's own functions. `None` when
+/// stat cannot tell.
+fn stat_unchanged(
+    entry: &gix::index::Entry,
+    metadata: &gix::index::fs::Metadata,
+    stat: gix::index::entry::stat::Options,
+    fs: gix::fs::Capabilities,
+) -> Option<gix::index::entry::Stat> {
+    use gix::index::entry::Flags;
+    // Entries gix's status treats specially (skipped, intent to add,
+    // conflicted, submodules) are left to it.
+    if entry.stage_raw() != 0
+        || entry.mode.is_submodule()
+        || entry.flags.intersects(
+            Flags::UPTODATE
+                | Flags::SKIP_WORKTREE
+                | Flags::ASSUME_VALID
+                | Flags::FSMONITOR_VALID
+                | Flags::INTENT_TO_ADD,
+        )
+        || metadata.is_dir()
+        || entry
+            .mode
+            .change_to_match_fs(metadata, fs.symlink, fs.executable_bit)
+            .is_some()
+    {
+        return None;
+    }
+    let now = gix::index::entry::Stat::from_fs(metadata).ok()?;
+    (now.matches(&entry.stat, stat) && (!entry.id.is_empty_blob() || entry.stat.size == 0))
+        .then_some(now)
 }
 
 /// HEAD's tree against the index, as `git diff --cached` without renames.
@@ -163,7 +247,8 @@ fn staged(
     Ok(())
 }
 
-/// The kept stage-0 entries of the index against the work tree.
+/// The kept stage-0 entries of the index against the work tree, through
+/// gix's status.
 fn work_tree(
     repo: &gix::Repository,
     mut kept: gix::index::File,
@@ -301,9 +386,13 @@ pub fn git_changes(root: &std::path::Path) -> Result<Option<Vec<Change>>, crate:
     let Some(repo) = crate::repo::open(root).map_err(error)? else {
         return Ok(None);
     };
-    let (_, pending) = crate::repo::read(root, repo, &|_| true).map_err(error)?;
-    match pending {
-        Some(pending) => pending.run(&|_| true).map(Some).map_err(error),
-        None => Ok(Some(Vec::new())),
-    }
+    let (_, pending) = crate::repo::read(root, &repo, &|_| true).map_err(error)?;
+    let Some(pending) = pending else {
+        return Ok(Some(Vec::new()));
+    };
+    let mut changes = pending.staged(&|_| true).map_err(error)?;
+    changes.extend(pending.work_tree(&repo, &[]).map_err(error)?);
+    changes.sort();
+    changes.dedup();
+    Ok(Some(changes))
 }

@@ -151,7 +151,7 @@ pub fn scan_with_progress(
         }
         (None, _) => Vec::new(),
     };
-    let (mut repo, pending) = match git {
+    let (mut repo, pending) = match &git {
         Some(git) => {
             let (state, pending) = repo::read(root, git, &keep).map_err(repository_error)?;
             (Some(state), pending)
@@ -163,10 +163,13 @@ pub fn scan_with_progress(
         path: root.to_owned(),
         reason,
     })?;
-    // What git says changed is worked out while the tree is walked: the
-    // walk needs only the index, and the changes are judged in `finish`.
-    let (mut totals, changes) = std::thread::scope(|scope| {
-        let changes = pending.map(|pending| scope.spawn(|| pending.run(&keep)));
+    // What git says is staged is worked out while the tree is walked (it
+    // needs only git's files); what changed in the work tree, after it:
+    // the walk's own stat of each kept file settles most of them.
+    let (mut totals, staged) = std::thread::scope(|scope| {
+        let staged = pending
+            .as_ref()
+            .map(|pending| scope.spawn(|| pending.staged(&keep)));
         let ctx = ScanContext {
             repo: repo.as_ref(),
             now: &context.now,
@@ -181,15 +184,23 @@ pub fn scan_with_progress(
             config.max_file_bytes,
             progress,
         );
-        let changes = changes.map(|handle| {
+        let staged = staged.map(|handle| {
             handle
                 .join()
-                .unwrap_or_else(|_| Err("comparing the work tree with the index failed".into()))
+                .unwrap_or_else(|_| Err("comparing HEAD with the index failed".into()))
         });
-        (totals, changes)
+        (totals, staged)
     });
-    if let (Some(state), Some(changes)) = (&mut repo, changes) {
-        state.changes = changes.map_err(repository_error)?;
+    if let (Some(state), Some(pending), Some(staged), Some(git)) =
+        (&mut repo, pending, staged, &git)
+    {
+        let mut seen = std::mem::take(&mut totals.seen);
+        seen.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut changes = staged.map_err(repository_error)?;
+        changes.extend(pending.work_tree(git, &seen).map_err(repository_error)?);
+        changes.sort();
+        changes.dedup();
+        state.changes = changes;
     }
     let ctx = ScanContext {
         repo: repo.as_ref(),
@@ -201,6 +212,7 @@ pub fn scan_with_progress(
     let Totals {
         mut gaps,
         findings: _,
+        seen: _,
         mut skipped,
         files,
         file_digest_sum,
@@ -264,8 +276,9 @@ fn workspace_digest(repo: Option<&repo::RepoState>, files: usize, file_digest_su
 
 /// What the walk gathered: the findings of per-file and per-folder checks,
 /// the files it could not read, and the order-independent file digest.
-/// Nothing here grows with the number of files except findings and the
-/// names of files over the size cap.
+/// Nothing here grows with the number of files except findings, the
+/// names of files over the size cap, and what was seen of the files whose
+/// index entries the repository state keeps (it holds those entries too).
 #[derive(Default)]
 struct Totals {
     /// A worker's findings, until it hands them over as gaps.
@@ -276,6 +289,9 @@ struct Totals {
     skipped: Skipped,
     files: usize,
     file_digest_sum: u128,
+    /// The metadata of each file opened whose index entry is kept, to
+    /// settle by stat data whether it changed.
+    seen: Vec<crate::changes::Seen>,
 }
 
 impl Totals {
@@ -286,6 +302,7 @@ impl Totals {
         self.skipped.binary += other.skipped.binary;
         self.files += other.files;
         self.file_digest_sum = self.file_digest_sum.wrapping_add(other.file_digest_sum);
+        self.seen.extend(other.seen);
     }
 }
 
@@ -532,6 +549,13 @@ fn check_file(
         // Vanished, unreadable or not a regular file: nothing to read.
         return check(0, None, 0, totals);
     };
+    // A kept index entry's file: its stat data, from the open file (no
+    // second path lookup), tells the change check most of what it needs.
+    if ctx.repo.is_some_and(|r| r.tracks(path))
+        && let Ok(metadata) = gix::index::fs::Metadata::from_file(&file)
+    {
+        totals.seen.push((path.to_owned(), metadata));
+    }
     if size > cap {
         totals.skipped.too_large.push(path.to_owned());
         return check(size, None, 0, totals);

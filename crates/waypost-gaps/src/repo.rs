@@ -198,24 +198,46 @@ pub(crate) fn open(root: &Path) -> Result<Option<gix::Repository>, String> {
 }
 
 /// What is left to learn after [`read`]: what `git status` says changed
-/// about the kept paths. Run it (on another thread, while the tree is
-/// walked) and put the result in [`RepoState::changes`].
+/// about the kept paths, in two parts. The staged part needs only git's
+/// own files: run it (on another thread, while the tree is walked) with
+/// [`PendingChanges::staged`]. The work-tree part settles most files by
+/// the stat data the walk saw when it opened them: run it after the walk
+/// with [`PendingChanges::work_tree`]. Put both in [`RepoState::changes`].
 pub(crate) struct PendingChanges {
-    /// The work tree: gix's handle is for one thread, so the job opens its
-    /// own (its git files were checked when the scan opened it).
+    /// The work tree: gix's handle is for one thread, so the staged part
+    /// opens its own (its git files were checked when the scan opened it).
     root: std::path::PathBuf,
     index: gix::index::File,
+    /// HEAD's tree, when staged changes are possible: `None` when HEAD
+    /// cannot be read (another detector reports that) or when the index's
+    /// own record of its tree (the cache-tree, valid) names HEAD's tree, so
+    /// index and HEAD hold the same files, as git concludes too.
     head_tree: Option<gix::ObjectId>,
 }
 
 impl PendingChanges {
-    /// The changes of the paths `keep` accepts (the same `keep` as [`read`]).
-    pub(crate) fn run(
-        self,
+    /// The staged changes of the paths `keep` accepts (the same `keep` as
+    /// [`read`]).
+    pub(crate) fn staged(
+        &self,
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<crate::changes::Change>, String> {
+        let Some(tree) = self.head_tree else {
+            return Ok(Vec::new());
+        };
         let repo = gix::open_opts(&self.root, open_options()).map_err(|e| e.to_string())?;
-        crate::changes::changes(&repo, self.index, self.head_tree, keep)
+        crate::changes::staged_changes(&repo, &self.index, tree, keep)
+    }
+
+    /// The work-tree changes of the kept paths, `seen` holding what the
+    /// walk saw of the kept files it opened, sorted by path (see
+    /// [`crate::changes::work_tree_changes`]).
+    pub(crate) fn work_tree(
+        self,
+        repo: &gix::Repository,
+        seen: &[crate::changes::Seen],
+    ) -> Result<Vec<crate::changes::Change>, String> {
+        crate::changes::work_tree_changes(repo, self.index, seen)
     }
 }
 
@@ -225,7 +247,7 @@ impl PendingChanges {
 /// gix's message for a repository that cannot be read.
 pub(crate) fn read(
     root: &Path,
-    repo: gix::Repository,
+    repo: &gix::Repository,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<(RepoState, Option<PendingChanges>), String> {
     let mut state = RepoState {
@@ -308,11 +330,20 @@ pub(crate) fn read(
         check_submodule(root, submodule)?;
     }
     // A HEAD that cannot be read has no tree to compare the index with:
-    // another detector reports it, and nothing is judged staged.
+    // another detector reports it, and nothing is judged staged. A valid
+    // cache-tree naming HEAD's tree settles it without reading a tree: git
+    // trusts it the same way (it is the tree `git commit` would write).
     let head_tree = if state.head_missing {
         None
     } else {
-        repo.head_tree_id_or_empty().ok().map(|id| id.detach())
+        repo.head_tree_id_or_empty()
+            .ok()
+            .map(|id| id.detach())
+            .filter(|tree| {
+                !index
+                    .tree()
+                    .is_some_and(|cache| cache.num_entries.is_some() && cache.id == *tree)
+            })
     };
     Ok((
         state,

@@ -73,8 +73,11 @@ fn git_status(root: &Path) -> Status {
 }
 
 /// waypost's judgement, split the way git's is; paths whose change
-/// waypost cannot judge (an unrun filter driver) come back separately.
-fn waypost_status(root: &Path) -> (Status, BTreeSet<String>) {
+/// waypost cannot judge (an unrun filter driver) come back separately, and
+/// so do the tracked paths a scan protecting every path reports as changed
+/// (a scan settles most files by the stat data its walk saw, not by gix's
+/// status alone: both must agree with git).
+fn waypost_status(root: &Path) -> (Status, BTreeSet<String>, BTreeSet<String>) {
     let changes = git_changes(root).expect("read").expect("a repository");
     let mut status = Status::default();
     let mut unknown = BTreeSet::new();
@@ -98,18 +101,23 @@ fn waypost_status(root: &Path) -> (Status, BTreeSet<String>) {
         ..ScanConfig::default()
     };
     let report = scan_config(root, &config, &context()).report;
+    let mut scanned_changes = BTreeSet::new();
     for gap in &report.gaps {
-        if gap.detector.as_deref() == Some("protected_path_modified")
-            && gap
-                .title
-                .as_deref()
-                .is_some_and(|t| t.contains("untracked"))
+        if gap.detector.as_deref() != Some("protected_path_modified") {
+            continue;
+        }
+        let path = gap.evidence.as_ref().expect("evidence").file_paths[0].clone();
+        if gap
+            .title
+            .as_deref()
+            .is_some_and(|t| t.contains("untracked"))
         {
-            let evidence = gap.evidence.as_ref().expect("evidence");
-            status.untracked.insert(evidence.file_paths[0].clone());
+            status.untracked.insert(path);
+        } else {
+            scanned_changes.insert(path);
         }
     }
-    (status, unknown)
+    (status, unknown, scanned_changes)
 }
 
 fn set_mtime(path: &Path, when: SystemTime) {
@@ -403,6 +411,17 @@ fn staged_edit_and_delete() -> TestRepo {
     repo
 }
 
+/// A staged edit whose index records its own tree (the cache-tree, valid
+/// after `git write-tree`), which is not HEAD's: still a staged change.
+fn staged_edit_with_cache_tree() -> TestRepo {
+    let repo = base();
+    repo.write("a.txt", "a\n").commit_all("a");
+    repo.write("a.txt", "a2\n");
+    repo.git(&["add", "a.txt"]);
+    repo.git(&["write-tree"]);
+    repo
+}
+
 fn staged_then_edited_back() -> TestRepo {
     let repo = base();
     repo.write("a.txt", "a\n").commit_all("a");
@@ -495,6 +514,11 @@ fn cases() -> Vec<Case> {
             git_reports_a_change: true,
         },
         Case {
+            name: "staged edit, cache-tree written",
+            build: staged_edit_with_cache_tree,
+            git_reports_a_change: true,
+        },
+        Case {
             name: "staged edit, work tree back to HEAD",
             build: staged_then_edited_back,
             git_reports_a_change: true,
@@ -537,8 +561,15 @@ fn changed_paths_agree_with_git_status() {
     for case in cases() {
         let repo = (case.build)();
         // waypost first: it must not depend on anything git status does.
-        let (waypost, unknown) = waypost_status(repo.path());
+        let (waypost, unknown, scanned) = waypost_status(repo.path());
         let git = git_status(repo.path());
+        let git_tracked: BTreeSet<String> = git.staged.union(&git.work_tree).cloned().collect();
+        if scanned != git_tracked {
+            failures.push(format!(
+                "{}: the scan's changed paths differ\n  git     {git_tracked:?}\n  scan    {scanned:?}",
+                case.name
+            ));
+        }
         let git_changed =
             !(git.staged.is_empty() && git.work_tree.is_empty() && git.untracked.is_empty());
         if git_changed != case.git_reports_a_change {
@@ -692,12 +723,12 @@ fn reading_changes_writes_nothing() {
 #[test]
 fn a_submodule_is_judged_by_its_commit_not_its_work_tree() {
     let repo = submodule_dirty();
-    let (waypost, _) = waypost_status(repo.path());
+    let (waypost, _, _) = waypost_status(repo.path());
     let git = git_status(repo.path());
     assert!(git.work_tree.contains("sub"), "{git:?}");
     assert!(!waypost.work_tree.contains("sub"), "{waypost:?}");
     let repo = submodule_new_commit();
-    let (waypost, _) = waypost_status(repo.path());
+    let (waypost, _, _) = waypost_status(repo.path());
     assert!(waypost.work_tree.contains("sub"), "{waypost:?}");
 }
 
@@ -753,7 +784,7 @@ fn a_linked_gitattributes_is_ignored_as_git_ignores_it() {
     std::fs::write(repo.path().join("elsewhere"), "* -text\n").expect("write");
     std::fs::remove_file(repo.path().join(".gitattributes")).expect("rm");
     std::os::unix::fs::symlink("elsewhere", repo.path().join(".gitattributes")).expect("link");
-    let (waypost, _) = waypost_status(repo.path());
+    let (waypost, _, _) = waypost_status(repo.path());
     let git = git_status(repo.path());
     assert_eq!(waypost, git);
 }

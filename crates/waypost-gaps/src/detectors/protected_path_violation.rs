@@ -23,8 +23,11 @@ impl ProtectedPathChange {
         }
     }
 
-    fn finding(&self, path: &str, what: &str) -> Finding {
+    /// The finding for one change (`change` names it in the evidence: a
+    /// path both staged for deletion and untracked has two).
+    fn finding(&self, path: &str, change: &str, what: &str) -> Finding {
         Finding::of(self, RiskLevel::High, path, format!("{path} is protected and {what}"))
+            .with_evidence("change", change)
             .describe("The anchor protects this path: no agent may change it, and a change that is already there must be reviewed by a human before agents run.")
             .blocking(true)
             .remedy("a human reviews the change and either reverts it or commits it deliberately", true)
@@ -60,7 +63,7 @@ impl Detector for ProtectedPathChange {
             && !repo.tracks(file.path)
             && !repo.in_submodule(file.path)
         {
-            out.push(self.finding(file.path, "is a new, untracked file"));
+            out.push(self.finding(file.path, "untracked", "is a new, untracked file"));
         }
     }
     /// A symbolic link (or FIFO, socket, device) under a protected path that
@@ -78,7 +81,7 @@ impl Detector for ProtectedPathChange {
                     }
                     _ => "is a new, untracked special file (FIFO, socket or device)",
                 };
-            out.push(self.finding(path, what));
+            out.push(self.finding(path, "untracked", what));
         }
     }
     /// Index entries under protected paths that `git status` reports as
@@ -89,7 +92,7 @@ impl Detector for ProtectedPathChange {
             return;
         }
         for change in repo.changes.iter().filter(|c| self.protected(&c.path)) {
-            let finding = self.finding(&change.path, &change.kind.describe());
+            let finding = self.finding(&change.path, change.kind.id(), &change.kind.describe());
             out.push(match change.kind {
                 // Not known to be a change: reviewed, but not a blocker.
                 ChangeKind::Unknown { .. } => {
