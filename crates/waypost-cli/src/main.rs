@@ -43,8 +43,8 @@ enum Command {
     /// Scan a repository for gaps: what is wrong with it right now.
     ///
     /// Read-only: nothing in the repository is changed, unless --write stores
-    /// the report in the run directory. Exit: 0 no gaps, 1 gaps found, 2 bad
-    /// input.
+    /// the report in the run directory. Exit: 0 no gaps, 1 gaps found (only
+    /// certain ones count unless --all), 2 bad input.
     Scan(commands::scan::Args),
     /// Print the marker line a declared generated file carries: the digest
     /// of its inputs as they are now.

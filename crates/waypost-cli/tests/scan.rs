@@ -613,3 +613,41 @@ fn a_bad_baseline_is_refused_before_the_scan_naming_the_file() {
         assert_ne!(real.code, 2, "the file itself is fine: {}", real.stderr);
     }
 }
+
+/// A likely gap (a code span naming a file that is not there: it may be
+/// one the reader is to create) is counted, not listed, and does not fail
+/// the scan; `--all` lists it and fails. JSON holds it either way, marked.
+#[test]
+fn likely_gaps_are_counted_unless_all_are_asked_for() {
+    let repo = TestRepo::new();
+    repo.write(
+        "README.md",
+        "# demo\n\nCreate `src/generated.rs` before you build.\n",
+    )
+    .write("Cargo.toml", "[package]\nname = \"demo\"\n")
+    .write("src/lib.rs", "pub fn f() {}\n")
+    .commit_all("initial");
+    let text = waypost_in(repo.path(), &["scan", "--quiet"]);
+    assert_eq!(text.code, 0, "{}{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout
+            .contains("1 likely gap not listed (not certain: `waypost scan --all` lists them)"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("src/generated.rs"), "{}", text.stdout);
+    let all = waypost_in(repo.path(), &["scan", "--quiet", "--all"]);
+    assert_eq!(all.code, 1, "{}{}", all.stdout, all.stderr);
+    assert!(all.stdout.contains("src/generated.rs"), "{}", all.stdout);
+    assert!(!all.stdout.contains("likely gap"), "{}", all.stdout);
+    let json = waypost_in(repo.path(), &["scan", "--quiet", "--format", "json"]);
+    assert_eq!(json.code, 0);
+    let report: Value = serde_json::from_str(&json.stdout).expect("json");
+    let signals = &report["gaps"][0]["detection_signals"];
+    assert!(
+        signals
+            .as_array()
+            .is_some_and(|s| s.iter().any(|v| v == "confidence:likely")),
+        "{signals}"
+    );
+}

@@ -114,6 +114,8 @@ pub struct Finding {
     /// Further evidence by name (for example `moved_to`), kept in the gap's
     /// evidence next to its paths and locations. Part of the gap's identity.
     pub evidence: waypost_schemas::Extra,
+    /// Likely but not certain (see [`waypost_schemas::LIKELY_SIGNAL`]).
+    pub likely: bool,
 }
 
 impl Finding {
@@ -137,6 +139,7 @@ impl Finding {
             excerpts: Vec::new(),
             remediation: None,
             evidence: waypost_schemas::Extra::new(),
+            likely: false,
         }
     }
 
@@ -154,6 +157,14 @@ impl Finding {
     #[must_use]
     pub fn describe(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
+        self
+    }
+
+    /// Likely rather than certain when `likely` holds: the detector could
+    /// not rule out a reading under which nothing is wrong.
+    #[must_use]
+    pub fn likely_if(mut self, likely: bool) -> Self {
+        self.likely = likely;
         self
     }
 

@@ -641,6 +641,9 @@ fn to_gaps(findings: Vec<Finding>) -> Vec<Gap> {
 fn to_gap(f: Finding) -> Gap {
     let mut signals = f.paths.clone();
     signals.sort();
+    if f.likely {
+        signals.push(waypost_schemas::LIKELY_SIGNAL.to_owned());
+    }
     let mut gap = Gap {
         gap_id: String::new(),
         gap_type: f.gap_type,

@@ -72,6 +72,7 @@ mod engine;
 pub mod generated;
 pub mod output;
 mod repo;
+mod resolve;
 
 pub use changes::{Change, ChangeKind, git_changes};
 pub use detector::{Detector, Finding, ScanContext, ScannedFile};

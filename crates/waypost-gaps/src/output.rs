@@ -177,6 +177,10 @@ pub struct Listing<'a> {
     /// counted, the known ones are counted, and entries no longer found are
     /// listed.
     pub baseline: Option<&'a Comparison>,
+    /// Likely gaps (see [`waypost_schemas::LIKELY_SIGNAL`]) are listed and
+    /// counted too; by default only certain ones are, and the likely ones
+    /// are counted in one line.
+    pub likely: bool,
 }
 
 impl Default for Listing<'_> {
@@ -191,7 +195,13 @@ impl<'a> Listing<'a> {
         Self {
             per_detector,
             baseline: None,
+            likely: false,
         }
+    }
+
+    /// The same listing, with likely gaps listed too when `likely` holds.
+    pub fn with_likely(self, likely: bool) -> Self {
+        Self { likely, ..self }
     }
 
     /// The same listing, of the new gaps of `comparison` only.
@@ -202,8 +212,20 @@ impl<'a> Listing<'a> {
         }
     }
 
-    /// The gaps listed: the new ones with a baseline, else all.
+    /// The gaps listed: the new ones with a baseline, else all; only the
+    /// certain ones unless [`Listing::likely`].
     fn gaps<'r>(&self, report: &'r GapReportV1) -> Vec<&'r Gap>
+    where
+        'a: 'r,
+    {
+        self.candidates(report)
+            .into_iter()
+            .filter(|g| self.likely || g.is_certain())
+            .collect()
+    }
+
+    /// The gaps listed before likely ones are left out.
+    fn candidates<'r>(&self, report: &'r GapReportV1) -> Vec<&'r Gap>
     where
         'a: 'r,
     {
@@ -211,6 +233,25 @@ impl<'a> Listing<'a> {
             Some(c) => c.new.iter().collect(),
             None => report.gaps.iter().collect(),
         }
+    }
+
+    /// How many likely gaps are left out: `N likely gaps not listed …`, or
+    /// `None` when none is.
+    fn hidden_line(&self, report: &GapReportV1) -> Option<String> {
+        if self.likely {
+            return None;
+        }
+        let hidden = self
+            .candidates(report)
+            .iter()
+            .filter(|g| !g.is_certain())
+            .count();
+        (hidden > 0).then(|| {
+            format!(
+                "{} not listed (not certain: `waypost scan --all` lists them)",
+                count(hidden, "likely gap", "likely gaps")
+            )
+        })
     }
 
     /// How many of `total` are listed.
@@ -428,7 +469,11 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
     let against = listing.baseline.is_some();
     let mut out = String::new();
     let totals = totals(&gaps, against);
+    let hidden = listing.hidden_line(report);
     let _ = writeln!(out, "{totals}");
+    if let Some(hidden) = &hidden {
+        let _ = writeln!(out, "{hidden}");
+    }
     if let Some(c) = listing.baseline {
         let _ = writeln!(out, "{}", baseline_line(c));
     }
@@ -540,6 +585,9 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
     let absent = listing.baseline.map_or(&[][..], |c| c.absent.as_slice());
     if let Some(c) = listing.baseline {
         let _ = writeln!(out, "{}.\n", baseline_line(c));
+    }
+    if let Some(hidden) = listing.hidden_line(report) {
+        let _ = writeln!(out, "{hidden}.\n");
     }
     if gaps.is_empty() && absent.is_empty() {
         out.push_str(if listing.baseline.is_some() {

@@ -1,5 +1,6 @@
 //! Integration tests of waypost-gaps: one test binary.
 
+mod consumers;
 mod detectors;
 mod engine;
 mod git_status;

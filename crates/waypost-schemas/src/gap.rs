@@ -119,7 +119,18 @@ pub struct Gap {
     pub extra: Extra,
 }
 
+/// The detection signal of a gap that is likely but not certain: the
+/// detector could not rule out a reading of the evidence under which
+/// nothing is wrong. A gap without it is certain.
+pub const LIKELY_SIGNAL: &str = "confidence:likely";
+
 impl Gap {
+    /// Whether the detector is sure (no [`LIKELY_SIGNAL`] among the
+    /// signals). Text output shows only certain gaps unless asked for all.
+    pub fn is_certain(&self) -> bool {
+        !self.detection_signals.iter().any(|s| s == LIKELY_SIGNAL)
+    }
+
     /// The first evidence path, if any: the third sort key of a report.
     pub fn first_path(&self) -> Option<&str> {
         let evidence = self.evidence.as_ref()?;

@@ -63,8 +63,8 @@ pub use command::{
 pub use common::{Clock, Extra, FormatV1, FormatV2, Timestamp, TimestampError};
 pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
 pub use gap::{
-    Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, RiskLevel,
-    SafeRemediation, SourceLocation,
+    Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, LIKELY_SIGNAL,
+    RiskLevel, SafeRemediation, SourceLocation,
 };
 pub use gap_baseline::{GapBaselineEntry, GapBaselineV1};
 pub use governance::{

@@ -43,6 +43,14 @@ pub(crate) struct Args {
     /// all), with a count of the rest; JSON and SARIF always hold every gap.
     #[arg(long, value_name = "N", default_value_t = output::DEFAULT_LIMIT)]
     limit: usize,
+    /// Also list likely gaps in text and Markdown, and let them set the
+    /// exit code. A likely gap is one its detector cannot be sure of (a
+    /// string that may not be used as a path, a path in a code span that
+    /// may be meant for the reader to create); by default they are only
+    /// counted. JSON and SARIF always hold every gap, marked with the
+    /// signal `confidence:likely`.
+    #[arg(long)]
+    all: bool,
     /// Report only the gaps this baseline does not record, and list its
     /// entries that no longer occur (so the file can shrink).
     ///
@@ -189,10 +197,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     }
     // Findings are the gaps the baseline does not record; writing a
     // baseline accepts every gap there is.
+    // Only certain gaps count, unless --all.
+    let counts = |gaps: &[waypost::schemas::Gap]| gaps.iter().any(|g| args.all || g.is_certain());
     let findings = match &comparison {
         _ if args.write_baseline.is_some() => false,
-        Some(c) => !c.new.is_empty(),
-        None => !report.gaps.is_empty(),
+        Some(c) => counts(&c.new),
+        None => counts(&report.gaps),
     };
     Ok(ExitCode::from(u8::from(findings)))
 }
@@ -209,7 +219,8 @@ fn print_report(
     let listing = match comparison {
         Some(c) => Listing::limited(limit).with_baseline(c),
         None => Listing::limited(limit),
-    };
+    }
+    .with_likely(args.all);
     // JSON and SARIF readers get the baseline's counts on standard error;
     // text and Markdown carry them.
     let note = |c: &Comparison| {

@@ -49,7 +49,7 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         }),
         Box::new(test_infra_drift::TestFileNotInTarget::default()),
         Box::new(test_infra_drift::InvariantTestSkipped),
-        Box::new(test_infra_drift::MissingTestFixture),
+        Box::new(test_infra_drift::MissingTestFixture::default()),
         Box::new(test_infra_drift::MissingTestPath),
         Box::new(doc_drift::InvariantUndocumented::default()),
         Box::new(test_infra_drift::TestFixUnclassified),

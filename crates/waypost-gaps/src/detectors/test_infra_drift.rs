@@ -8,7 +8,9 @@ use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
 use waypost_schemas::paths::on_disk;
 use waypost_schemas::{GapType, RiskLevel};
 
+use super::doc_drift::lookup::{after_walk, tracked_somewhere};
 use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
+use crate::resolve::{CodeUse, FolderCache, Folders, code_places, pytest, rust};
 
 static MOD_DECL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z0-9_]+)\s*;").expect("literal")
@@ -165,8 +167,41 @@ impl Detector for InvariantTestSkipped {
     }
 }
 
-/// String literals in tests that point at fixtures that do not exist.
-pub(crate) struct MissingTestFixture;
+/// String literals in tests that point at fixtures that do not exist where
+/// the test runner looks for them ([`crate::resolve::code_places`]).
+///
+/// During the walk each literal is resolved with a `stat` per place; the
+/// ones found nowhere are kept. After the walk they are dropped when git
+/// ignores the place (a file the tests make) or when the repository holds
+/// a path ending in the literal (it is joined to a folder the line does
+/// not show). A literal read by a call on its own line (`fs::read("…")`,
+/// `open("…")`) or compiled in (`include_str!`) is certain; any other is
+/// likely: how the string is used is not known.
+#[derive(Default)]
+pub(crate) struct MissingTestFixture {
+    folders: FolderCache,
+    missing: Mutex<Vec<(UnresolvedFixture, Finding)>>,
+}
+
+/// A literal found in none of the places its reader looks.
+struct UnresolvedFixture {
+    /// The literal, without a trailing `/`.
+    written: String,
+    /// The first place looked in (reported; asked whether git ignores it).
+    place: String,
+}
+
+/// A call that reads the path given as its first argument, ending where
+/// the literal starts.
+static READ_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\b(?:read|read_to_string|read_dir|open|load|File::open|Path::new|PathBuf::from|readFileSync|readFile|existsSync)|include_str!|include_bytes!)\(\s*[rb]?$")
+        .expect("literal")
+});
+/// A line that makes the file rather than reading it.
+static WRITES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)write|create|mkdir|makedirs|save|dump|to_file|touch|"w"|'w'"#)
+        .expect("literal")
+});
 
 impl Detector for MissingTestFixture {
     fn id(&self) -> &'static str {
@@ -176,14 +211,26 @@ impl Detector for MissingTestFixture {
         GapType::TestInfraDrift
     }
     fn description(&self) -> &'static str {
-        "a test refers to a fixture path that exists neither from the repository root nor from its crate"
+        "a test refers to a fixture path that is in none of the places its test runner looks"
     }
+    /// Test code: Rust below a `tests` folder; Python `test_*.py` and
+    /// `*_test.py`; JavaScript and TypeScript `*.test.*`, `*.spec.*` and
+    /// files below `__tests__`.
     fn wants(&self, path: &str) -> bool {
-        path.ends_with(".rs") && path.split('/').any(|c| c == "tests")
-            || path.ends_with("_test.py")
-            || path.contains("/test_")
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+        match extension {
+            "rs" => path.split('/').any(|c| c == "tests"),
+            "py" => stem.starts_with("test_") || stem.ends_with("_test"),
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => {
+                stem.ends_with(".test")
+                    || stem.ends_with(".spec")
+                    || path.split('/').any(|c| c == "__tests__")
+            }
+            _ => false,
+        }
     }
-    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+    fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
         let has_fixture_path = file.text.is_some_and(|t| {
             [
                 &b"fixtures/"[..],
@@ -200,23 +247,68 @@ impl Detector for MissingTestFixture {
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
             return;
         };
-        // The crate (or package) folder: everything before `tests/`.
-        let base = file.path.find("tests/").map_or("", |i| &file.path[..i]);
+        let folders = Folders::new(file.root, &self.folders);
+        let mut missing = Vec::new();
         for (i, line) in text.lines().enumerate() {
             for c in FIXTURE_PATH.captures_iter(line) {
-                let target = &c[1];
-                let found = [target.to_owned(), format!("{base}{target}")]
-                    .iter()
-                    .any(|p| ctx_exists(file, p));
-                if !found {
-                    out.push(
-                        Finding::of(self, RiskLevel::Medium, file.path, format!("{} refers to missing `{target}`", file.path))
-                            .describe("The fixture is not in the repository: the test fails, or silently tests nothing.")
-                            .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
-                            .remedy("restore the fixture or fix the path", false),
-                    );
+                let literal = c.get(1).expect("group 1");
+                let written = literal.as_str().trim_end_matches('/');
+                // A line that writes the file: it is the test's output.
+                if WRITES.is_match(line) {
+                    continue;
                 }
+                let usage = if file.path.ends_with(".rs") {
+                    rust::usage(line)
+                } else {
+                    CodeUse::Runtime
+                };
+                let places = code_places(&folders, file.path, written, usage);
+                if places.is_empty() || places.iter().any(|p| folders.exists(p)) {
+                    continue;
+                }
+                // The opening quote is one byte before the literal.
+                let before = &line[..literal.start().saturating_sub(1)];
+                let certain = usage != CodeUse::Runtime || READ_CALL.is_match(before);
+                let finding = Finding::of(self, RiskLevel::Medium, file.path, format!("{} refers to missing `{written}`", file.path))
+                    .describe(format!("The fixture is not at `{}`, where the test runner looks for it, nor anywhere else in the repository: the test fails, or silently tests nothing.", places[0]))
+                    .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
+                    .remedy("restore the fixture or fix the path", false)
+                    .likely_if(!certain)
+                    .with_evidence("written_as", written)
+                    .with_evidence("reference", "string_literal");
+                missing.push((
+                    UnresolvedFixture {
+                        written: written.to_owned(),
+                        place: places[0].clone(),
+                    },
+                    finding,
+                ));
             }
+        }
+        if !missing.is_empty() {
+            self.missing
+                .lock()
+                .expect("no panics while locked")
+                .extend(missing);
+        }
+    }
+    fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
+        let missing = std::mem::take(&mut *self.missing.lock().expect("no panics while locked"));
+        self.folders.clear();
+        if missing.is_empty() {
+            return;
+        }
+        let (repo, mut ignore) = after_walk(ctx);
+        let written: BTreeSet<&str> = missing.iter().map(|(m, _)| m.written.as_str()).collect();
+        let elsewhere = repo
+            .as_ref()
+            .map(|repo| tracked_somewhere(repo, &written))
+            .unwrap_or_default();
+        for (m, finding) in missing {
+            if elsewhere.contains(&m.written) || ignore.ignores(&m.place, false) {
+                continue;
+            }
+            out.push(finding);
         }
     }
 }
@@ -265,24 +357,9 @@ impl Detector for MissingTestPath {
                         .collect()
                 })
                 .unwrap_or_default(),
-            "pyproject.toml" => text
-                .parse::<toml::Table>()
-                .ok()
-                .and_then(|t| {
-                    let paths = t
-                        .get("tool")?
-                        .get("pytest")?
-                        .get("ini_options")?
-                        .get("testpaths")?
-                        .as_array()?
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect();
-                    Some(paths)
-                })
-                .unwrap_or_default(),
-            "setup.cfg" => ini_testpaths(text, "tool:pytest"),
-            _ => ini_testpaths(text, "pytest"),
+            // pytest's own files: the `testpaths` of the one that
+            // configures it.
+            _ => pytest::configures(name, text).unwrap_or_default(),
         };
         for target in named {
             let relative = if dir.is_empty() {
@@ -319,40 +396,6 @@ fn target_paths<'t>(table: &'t toml::Table, kinds: &[&str]) -> Vec<&'t str> {
         .flatten()
         .filter_map(|t| t.get("path").and_then(toml::Value::as_str))
         .collect()
-}
-
-/// pytest's `testpaths` in an INI file's `[section]`: whitespace-separated,
-/// continued on indented lines.
-fn ini_testpaths(text: &str, section: &str) -> Vec<String> {
-    let mut in_section = false;
-    let mut in_value = false;
-    let mut paths = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            in_section = trimmed == format!("[{section}]");
-            in_value = false;
-            continue;
-        }
-        if !in_section || trimmed.starts_with(['#', ';']) {
-            continue;
-        }
-        let continued = in_value && line.starts_with([' ', '\t']) && !trimmed.is_empty();
-        let value = if continued {
-            Some(trimmed)
-        } else {
-            in_value = false;
-            trimmed
-                .split_once(['=', ':'])
-                .filter(|(key, _)| key.trim() == "testpaths")
-                .map(|(_, value)| value.trim())
-        };
-        if let Some(value) = value {
-            in_value = true;
-            paths.extend(value.split_whitespace().map(str::to_owned));
-        }
-    }
-    paths
 }
 
 fn ctx_exists(file: &ScannedFile<'_>, relative: &str) -> bool {

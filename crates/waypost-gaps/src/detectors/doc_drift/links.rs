@@ -11,36 +11,21 @@
 
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use waypost_schemas::paths::RepoPath;
 use waypost_schemas::{GapType, RiskLevel};
 
-use super::lookup::{IgnoreRules, unique_by_name};
+use super::lookup::{after_walk, unique_by_name};
 use super::markdown::{Kind, Reference, references};
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
+use crate::resolve::{FolderCache, Folders, doc_places, join, normalise};
 
 /// A code span that looks like a repository path: folders, then a file
 /// name with an extension.
 static CODE_PATH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+\.[A-Za-z0-9]{1,8}$").expect("literal")
 });
-
-/// Files whose presence makes a folder the root of a package, where a
-/// reader also looks for the paths its documents name.
-const MANIFESTS: [&str; 9] = [
-    "Cargo.toml",
-    "pyproject.toml",
-    "setup.py",
-    "package.json",
-    "go.mod",
-    "pom.xml",
-    "build.gradle",
-    "Gemfile",
-    "composer.json",
-];
 
 /// Markdown links and code-span paths to files that do not exist.
 /// Keeps the references that miss until the walk ends.
@@ -49,11 +34,10 @@ pub(crate) struct BrokenMarkdownLink {
     /// Each missing reference with its finding, built on the walker's
     /// thread; `finish` only drops ignored ones and adds `moved_to`.
     missing: Mutex<Vec<(Missing, Finding)>>,
-    /// Whether a folder holds a manifest, for each folder a document's
-    /// package root was looked for in: each folder is asked about once
-    /// however many documents sit below it (memory follows folders with
-    /// documents, not files).
-    manifests: Mutex<std::collections::HashMap<String, bool>>,
+    /// What the folders above documents hold (manifests, site generator
+    /// configuration): each folder is read once however many documents
+    /// sit below it (memory follows folders with documents, not files).
+    folders: FolderCache,
 }
 
 /// A reference whose target is not on disk, judged after the walk.
@@ -65,15 +49,19 @@ struct Missing {
     column: u32,
     /// The document's line, for the excerpt.
     line_text: String,
+    /// What kind of reference it is (`link`, `image`, `definition`,
+    /// `html`, `code_span`).
+    reference: &'static str,
     code_span: bool,
     /// The path as written: without angle brackets, `#fragment` or
     /// `?query`, not percent-decoded. Replacing exactly this text at
     /// `line`:`column` rewrites the reference.
     written: String,
     /// Where a reader would look (repository-relative, normalised), the
-    /// first one reported: one place for a link; for a code span each of
-    /// the document's folder, its package root and the repository root
-    /// whose first folder exists.
+    /// first one reported: for a link, where a forge looks (a site
+    /// generator's places were looked in too, see [`crate::resolve`]); for
+    /// a code span each of the document's folder, its package root and the
+    /// repository root whose first folder exists.
     resolved: Vec<String>,
     /// Written with a trailing `/`.
     is_dir: bool,
@@ -102,7 +90,7 @@ impl Detector for BrokenMarkdownLink {
         if file.path.contains('\\') {
             return;
         }
-        let doc = Document::new(file.root, file.path, text, &self.manifests);
+        let doc = Document::new(Folders::new(file.root, &self.folders), file.path, text);
         let missing: Vec<(Missing, Finding)> = references(text)
             .iter()
             .filter_map(|r| match r.kind {
@@ -126,21 +114,11 @@ impl Detector for BrokenMarkdownLink {
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         // Take the state, so a detector value reused for another scan starts empty.
         let missing = std::mem::take(&mut *self.missing.lock().expect("no panics while locked"));
-        self.manifests
-            .lock()
-            .expect("no panics while locked")
-            .clear();
+        self.folders.clear();
         if missing.is_empty() {
             return;
         }
-        // Opened only when the scan read the repository, so the git files
-        // gix reads have been checked (see the engine); isolated, so no
-        // user configuration changes what is read.
-        let repo = ctx
-            .repo
-            .and_then(|_| gix::open_opts(ctx.root, gix::open::Options::isolated()).ok());
-        let exclude = repo.as_ref().map(|r| r.common_dir().join("info/exclude"));
-        let mut ignore = IgnoreRules::new(ctx.root, exclude.as_deref());
+        let (repo, mut ignore) = after_walk(ctx);
         // A reference into a git-ignored location (a build output, a run
         // artifact) names something that is made, not something lost.
         let missing: Vec<(Missing, Finding)> = missing
@@ -179,10 +157,15 @@ impl BrokenMarkdownLink {
         let description = format!(
             "`{resolved}` is not in the repository: the documentation no longer matches the code."
         );
+        // A code span is prose: it may name a file the reader is to create,
+        // or one of another project. Likely, unless the file is known to
+        // have moved (see `with_moved_to`).
         let mut finding = Finding::of(self, RiskLevel::Low, &m.doc, title)
             .describe(description)
             .at_line(m.line, &m.line_text)
-            .remedy("fix the path or remove the reference", false);
+            .remedy("fix the path or remove the reference", false)
+            .likely_if(m.code_span)
+            .with_evidence("reference", m.reference);
         if let Some(location) = finding.locations.first_mut() {
             location.start_column = Some(m.column);
         }
@@ -196,6 +179,8 @@ impl BrokenMarkdownLink {
 /// "did you mean", the remedy that rewrites it, and `moved_to`.
 fn with_moved_to(mut finding: Finding, written: &str, to: &str) -> Finding {
     finding.title.push_str(&format!("; did you mean `{to}`?"));
+    // The file of that name exists elsewhere: the reference is stale.
+    finding.likely = false;
     finding.description.push_str(&format!(
         " The only file of that name is `{to}`: it probably moved there."
     ));
@@ -210,7 +195,7 @@ fn with_moved_to(mut finding: Finding, written: &str, to: &str) -> Finding {
 /// One document being checked, with what is worked out about it only
 /// when a reference needs it.
 struct Document<'a> {
-    root: &'a Path,
+    folders: Folders<'a>,
     path: &'a str,
     /// Its folder (repository-relative, `""` at the root).
     dir: &'a str,
@@ -220,20 +205,12 @@ struct Document<'a> {
     last_column: std::cell::Cell<(usize, usize)>,
     /// The nearest folder from the document's up that holds a manifest.
     package: OnceCell<Option<String>>,
-    /// The detector's answers so far about which folders hold one.
-    manifests: &'a Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl<'a> Document<'a> {
-    fn new(
-        root: &'a Path,
-        path: &'a str,
-        text: &'a str,
-        manifests: &'a Mutex<std::collections::HashMap<String, bool>>,
-    ) -> Self {
+    fn new(folders: Folders<'a>, path: &'a str, text: &'a str) -> Self {
         Self {
-            manifests,
-            root,
+            folders,
             path,
             dir: path.rsplit_once('/').map_or("", |(d, _)| d),
             text,
@@ -244,8 +221,9 @@ impl<'a> Document<'a> {
     }
 
     /// A link, image, definition or HTML reference: resolved from the
-    /// document's folder (`/x` from the repository root), missing if
-    /// nothing is there.
+    /// document's folder (`/x` from the repository root) and wherever the
+    /// site generator that builds the document looks
+    /// ([`crate::resolve::doc_places`]), missing if nothing is there.
     fn link(&self, r: &Reference) -> Option<Missing> {
         let target = target(&r.dest)?;
         let joined = match target.strip_prefix('/') {
@@ -256,12 +234,22 @@ impl<'a> Document<'a> {
         if self.exists(&normal) {
             return None;
         }
+        let places = doc_places(&self.folders, self.path, &target);
+        if places.iter().any(|p| self.exists(p)) {
+            return None;
+        }
         let written = match &r.written {
             Some(range) => strip_suffixes(&self.text[range.clone()]).to_owned(),
             None => strip_suffixes(&r.dest).to_owned(),
         };
         let at = r.written.as_ref().map_or(r.start, |w| w.start);
-        Some(self.missing(at, false, written, vec![normal], target.ends_with('/')))
+        let reference = match r.kind {
+            Kind::Image => "image",
+            Kind::Definition => "definition",
+            Kind::Html => "html",
+            Kind::Link | Kind::CodeSpan => "link",
+        };
+        Some(self.missing(at, reference, written, vec![normal], target.ends_with('/')))
     }
 
     /// A code span that looks like a path: a reader looks for it from the
@@ -298,7 +286,7 @@ impl<'a> Document<'a> {
         let at = r.written.as_ref().map_or(r.start, |w| {
             w.start + r.dest.find(content).unwrap_or_default()
         });
-        Some(self.missing(at, true, content.to_owned(), resolved, false))
+        Some(self.missing(at, "code_span", content.to_owned(), resolved, false))
     }
 
     /// Whether the first folder `path` names below `base` (after any
@@ -318,57 +306,33 @@ impl<'a> Document<'a> {
         }
         let folder = join(base, &segments[..upto].join("/"));
         match normalise(&folder) {
-            Some(folder) => self.root.join(folder).is_dir(),
+            Some(folder) => self.folders.is_dir(&folder),
             // The root itself.
             None => folder.split('/').all(|s| matches!(s, "" | ".")),
         }
     }
 
+    /// The nearest folder from the document's up that holds a manifest
+    /// (see [`crate::resolve::MANIFESTS`]).
     fn package(&self) -> Option<&str> {
         self.package
             .get_or_init(|| {
-                let mut dir = self.dir;
-                loop {
-                    if self.holds_manifest(dir) {
-                        return Some(dir.to_owned());
-                    }
-                    if dir.is_empty() {
-                        return None;
-                    }
-                    dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
-                }
+                self.folders
+                    .nearest(self.dir, |f| f.manifest)
+                    .map(|(dir, _)| dir)
             })
             .as_deref()
     }
 
-    /// Whether `dir` holds a manifest, asked of the disk once per folder.
-    fn holds_manifest(&self, dir: &str) -> bool {
-        if let Some(known) = self
-            .manifests
-            .lock()
-            .expect("no panics while locked")
-            .get(dir)
-        {
-            return *known;
-        }
-        let here = self.root.join(dir);
-        let holds = MANIFESTS.iter().any(|m| here.join(m).exists());
-        self.manifests
-            .lock()
-            .expect("no panics while locked")
-            .insert(dir.to_owned(), holds);
-        holds
-    }
-
     /// One `stat`; nothing is read.
     fn exists(&self, normal: &str) -> bool {
-        self.root.join(normal).exists()
+        self.folders.exists(normal)
     }
 
     fn missing(
         &self,
         at: usize,
-        code_span: bool,
+        reference: &'static str,
         written: String,
         resolved: Vec<String>,
         is_dir: bool,
@@ -407,7 +371,8 @@ impl<'a> Document<'a> {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column).unwrap_or(u32::MAX),
             line_text: line_text.to_owned(),
-            code_span,
+            reference,
+            code_span: reference == "code_span",
             written,
             resolved,
             is_dir,
@@ -493,19 +458,6 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn join(base: &str, path: &str) -> String {
-    if base.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{base}/{path}")
-    }
-}
-
-/// `a/./b/../c` -> `a/c`; `None` if it is not a path inside the repository.
-fn normalise(path: &str) -> Option<String> {
-    RepoPath::new(path).ok().map(|p| p.as_str().to_owned())
-}
-
 fn file_name(path: &str) -> &str {
     path.rsplit_once('/').map_or(path, |(_, name)| name)
 }
@@ -537,8 +489,8 @@ mod tests {
     fn a_code_span_that_names_no_folder_is_not_judged() {
         let dir = tempfile::tempdir().expect("temp");
         std::fs::create_dir_all(dir.path().join("docs/guide")).expect("mkdir");
-        let manifests = Mutex::default();
-        let doc = Document::new(dir.path(), "docs/a.md", "", &manifests);
+        let cache = FolderCache::default();
+        let doc = Document::new(Folders::new(dir.path(), &cache), "docs/a.md", "");
         assert!(!doc.names_a_folder("docs", "./Component.mjs"));
         assert!(!doc.names_a_folder("docs", "../x.js"));
         assert!(doc.names_a_folder("docs", "./guide/x.md"));

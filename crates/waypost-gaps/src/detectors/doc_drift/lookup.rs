@@ -9,11 +9,26 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
 
+/// What a detector asks about the repository after the walk: the
+/// repository (opened only when the scan read it, so the git files gix
+/// reads have been checked by the engine; isolated, so no user
+/// configuration changes what is read) and git's ignore rules.
+pub(crate) fn after_walk<'a>(
+    ctx: &crate::detector::ScanContext<'a>,
+) -> (Option<gix::Repository>, IgnoreRules<'a>) {
+    let repo = ctx
+        .repo
+        .and_then(|_| gix::open_opts(ctx.root, gix::open::Options::isolated()).ok());
+    let exclude = repo.as_ref().map(|r| r.common_dir().join("info/exclude"));
+    let ignore = IgnoreRules::new(ctx.root, exclude.as_deref());
+    (repo, ignore)
+}
+
 /// Git's ignore rules for the locations asked about: each folder's
 /// `.gitignore` is read (bounded, never through a link) the first time a
 /// path below it is asked about, so what is kept follows the questions,
 /// not the tree.
-pub(super) struct IgnoreRules<'a> {
+pub(crate) struct IgnoreRules<'a> {
     root: &'a Path,
     /// The repository's `info/exclude`, weaker than every `.gitignore`.
     exclude: Option<Gitignore>,
@@ -26,7 +41,7 @@ pub(super) struct IgnoreRules<'a> {
 impl<'a> IgnoreRules<'a> {
     /// Rules for the tree at `root`, with the repository's exclude file
     /// when there is one.
-    pub(super) fn new(root: &'a Path, exclude_file: Option<&Path>) -> Self {
+    pub(crate) fn new(root: &'a Path, exclude_file: Option<&Path>) -> Self {
         Self {
             root,
             exclude: exclude_file.and_then(|file| rules(root, file)),
@@ -41,7 +56,7 @@ impl<'a> IgnoreRules<'a> {
     /// the path itself; at each step the deepest `.gitignore` with a
     /// matching rule decides, its last matching rule winning, and
     /// `info/exclude` only when no `.gitignore` matches.
-    pub(super) fn ignores(&mut self, path: &str, is_dir: bool) -> bool {
+    pub(crate) fn ignores(&mut self, path: &str, is_dir: bool) -> bool {
         let segments: Vec<&str> = path.split('/').collect();
         // The folders on the way, each answered once however many targets
         // lie below it.
@@ -107,6 +122,38 @@ fn rules(base: &Path, file: &Path) -> Option<Gitignore> {
     builder.build().ok()
 }
 
+/// Which of `paths` (repository-relative, without a leading or trailing
+/// `/`) the repository's index holds as the end of a path or of a folder:
+/// `data/x.json` is held by `crates/a/tests/data/x.json`, `fixtures/set`
+/// by `tests/fixtures/set/a.txt`. One pass over the index.
+pub(crate) fn tracked_somewhere(
+    repo: &gix::Repository,
+    paths: &BTreeSet<&str>,
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let Ok(index) = repo.index_or_empty() else {
+        return found;
+    };
+    for entry in index.entries() {
+        let Ok(path) = std::str::from_utf8(entry.path(&index)) else {
+            continue;
+        };
+        let starts =
+            std::iter::once(0).chain(memchr::memchr_iter(b'/', path.as_bytes()).map(|i| i + 1));
+        for start in starts {
+            let rest = &path[start..];
+            let ends =
+                memchr::memchr_iter(b'/', rest.as_bytes()).chain(std::iter::once(rest.len()));
+            for end in ends {
+                if let Some(&hit) = paths.get(&rest[..end]) {
+                    found.insert(hit.to_owned());
+                }
+            }
+        }
+    }
+    found
+}
+
 /// How many index entries of one file name are kept at most: past this the
 /// name is too common to say where a file went.
 const MAX_SAME_NAME: usize = 8;
@@ -115,7 +162,7 @@ const MAX_SAME_NAME: usize = 8;
 /// (as its last path segment) and that file exists in the work tree: that
 /// file (repository-relative). One pass over the index, keeping only the
 /// entries whose name is asked for.
-pub(super) fn unique_by_name(
+pub(crate) fn unique_by_name(
     repo: &gix::Repository,
     root: &Path,
     names: &BTreeSet<&str>,

@@ -4,7 +4,7 @@
 //! do not declare their feature intent.
 
 mod links;
-mod lookup;
+pub(crate) mod lookup;
 mod markdown;
 
 pub(crate) use links::BrokenMarkdownLink;

@@ -1,0 +1,392 @@
+//! Where the program that reads a path looks for it.
+//!
+//! A path written in a file means nothing on its own: `cargo test` runs a
+//! crate's tests in the crate's folder, `include_str!` reads next to the
+//! source file, pytest runs from its rootdir, mdBook turns `x.md` into
+//! `x.html`, MkDocs and VitePress serve pages from their own folders. A
+//! detector that judges such a path asks this module where its reader
+//! looks, and reports it missing only when it is in none of those places.
+//!
+//! Each reader's rule is a small module of its own:
+//!
+//! | Reader | Module | Where it looks |
+//! |---|---|---|
+//! | Cargo tests and benches | [`rust`] | the package root (`Cargo.toml` with `[package]`); `include_str!`/`include_bytes!` next to the source file; `CARGO_MANIFEST_DIR` joins at the package root |
+//! | pytest | [`pytest`] | the rootdir (the folder of the `pytest.ini`, `pyproject.toml`, `tox.ini` or `setup.cfg` that configures it), its `testpaths`, the test file's folder |
+//! | Node (JavaScript, TypeScript) | [`node`] | the nearest `package.json` folder, the file's folder |
+//! | mdBook | [`mdbook`] | below `book.toml`'s `src`: `x.html` is built from `x.md`, `index.html` from `README.md` |
+//! | MkDocs | [`mkdocs`] | below `mkdocs.yml`'s `docs_dir`: `x.html` and `x/` are built from `x.md` (or `x/index.md`) |
+//! | VitePress | [`vitepress`] | below the folder holding `.vitepress/`: `/x` and `x` are pages built from `x.md`, `/x` also from `public/x` |
+//! | Markdown as a forge shows it | [`doc_places`] | the document's folder; `/x` from the repository root |
+//!
+//! A new ecosystem is one more module and one more line in the function
+//! that chooses by file ([`code_places`] or [`doc_places`]).
+//!
+//! What each folder holds (which of these files) is read once per folder
+//! asked about, with one directory listing, and kept for the scan:
+//! memory follows the folders that hold files with references, not the
+//! tree.
+
+pub(crate) mod mdbook;
+pub(crate) mod mkdocs;
+pub(crate) mod node;
+pub(crate) mod pytest;
+pub(crate) mod rust;
+pub(crate) mod vitepress;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+use waypost_schemas::paths::RepoPath;
+
+/// Files whose presence makes a folder the root of a package, where a
+/// reader also looks for the paths its files name.
+pub(crate) const MANIFESTS: [&str; 10] = [
+    "Cargo.toml",
+    "pyproject.toml",
+    "setup.py",
+    "package.json",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+];
+
+/// What one folder holds that decides how paths below it are read.
+#[derive(Debug, Default)]
+pub(crate) struct Folder {
+    /// A `Cargo.toml` with a `[package]` table.
+    pub(crate) cargo_package: bool,
+    /// A `package.json`.
+    pub(crate) node_package: bool,
+    /// Any of [`MANIFESTS`].
+    pub(crate) manifest: bool,
+    /// The `testpaths` of the pytest configuration here, when a file here
+    /// configures pytest (an empty list when it names none).
+    pub(crate) pytest: Option<Vec<String>>,
+    /// A `book.toml`: its `src` folder (relative to this one).
+    pub(crate) book_src: Option<String>,
+    /// An `mkdocs.yml`: its `docs_dir` (relative to this one).
+    pub(crate) mkdocs_docs: Option<String>,
+    /// A `.vitepress` folder.
+    pub(crate) vitepress: bool,
+}
+
+/// What the folders asked about so far hold, each read once; a detector
+/// keeps one for the scan and empties it when the scan ends.
+#[derive(Default)]
+pub(crate) struct FolderCache(Mutex<HashMap<String, Arc<Folder>>>);
+
+impl FolderCache {
+    /// Forgets every folder (a detector reused for another scan starts
+    /// afresh).
+    pub(crate) fn clear(&self) {
+        self.0.lock().expect("no panics while locked").clear();
+    }
+}
+
+/// The folders of the tree at `root`, read through a [`FolderCache`].
+#[derive(Clone, Copy)]
+pub(crate) struct Folders<'a> {
+    root: &'a Path,
+    known: &'a FolderCache,
+}
+
+impl<'a> Folders<'a> {
+    pub(crate) fn new(root: &'a Path, known: &'a FolderCache) -> Self {
+        Self { root, known }
+    }
+
+    /// What `dir` (repository-relative, `""` for the root) holds.
+    pub(crate) fn get(&self, dir: &str) -> Arc<Folder> {
+        if let Some(known) = self
+            .known
+            .0
+            .lock()
+            .expect("no panics while locked")
+            .get(dir)
+        {
+            return Arc::clone(known);
+        }
+        // Read outside the lock: another thread may read the same folder
+        // at the same time, and both get the same answer.
+        let folder = Arc::new(read_folder(&join_disk(self.root, dir)));
+        self.known
+            .0
+            .lock()
+            .expect("no panics while locked")
+            .entry(dir.to_owned())
+            .or_insert(folder)
+            .clone()
+    }
+
+    /// The nearest folder from `dir` up to the root (both included) for
+    /// which `wanted` holds, with what it holds.
+    pub(crate) fn nearest(
+        &self,
+        dir: &str,
+        wanted: impl Fn(&Folder) -> bool,
+    ) -> Option<(String, Arc<Folder>)> {
+        let mut dir = dir;
+        loop {
+            let folder = self.get(dir);
+            if wanted(&folder) {
+                return Some((dir.to_owned(), folder));
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent(dir);
+        }
+    }
+
+    /// Whether `path` (repository-relative, normalised) exists: one
+    /// `stat`, nothing read.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        join_disk(self.root, path).exists()
+    }
+
+    /// Whether `path` (repository-relative, normalised) is a folder.
+    pub(crate) fn is_dir(&self, path: &str) -> bool {
+        join_disk(self.root, path).is_dir()
+    }
+}
+
+fn join_disk(root: &Path, dir: &str) -> std::path::PathBuf {
+    if dir.is_empty() {
+        root.to_owned()
+    } else {
+        waypost_schemas::paths::on_disk(root, dir)
+    }
+}
+
+/// One listing of `dir`, then the few files that matter read (bounded,
+/// never through a link).
+fn read_folder(dir: &Path) -> Folder {
+    let mut folder = Folder::default();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return folder;
+    };
+    let text = |name: &str| read_text(&dir.join(name), MAX_CONFIG_BYTES, Links::Refuse).ok();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if MANIFESTS.contains(&name) {
+            folder.manifest = true;
+        }
+        match name {
+            "Cargo.toml" => {
+                folder.cargo_package = text(name).is_some_and(|t| rust::has_package(&t));
+            }
+            "package.json" => folder.node_package = true,
+            "pytest.ini" | "pyproject.toml" | "tox.ini" | "setup.cfg" => {
+                // pytest.ini wins over the others, as pytest decides.
+                if let Some(paths) = text(name).and_then(|t| pytest::configures(name, &t))
+                    && (folder.pytest.is_none() || name == "pytest.ini")
+                {
+                    folder.pytest = Some(paths);
+                }
+            }
+            "book.toml" => folder.book_src = text(name).map(|t| mdbook::src(&t)),
+            "mkdocs.yml" | "mkdocs.yaml" => {
+                folder.mkdocs_docs = text(name).map(|t| mkdocs::docs_dir(&t));
+            }
+            ".vitepress" => folder.vitepress = entry.file_type().is_ok_and(|t| t.is_dir()),
+            _ => {}
+        }
+    }
+    folder
+}
+
+/// The folder of `path` (`""` at the root).
+pub(crate) fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// `base/path`, or `path` at the root.
+pub(crate) fn join(base: &str, path: &str) -> String {
+    if base.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// `a/./b/../c` -> `a/c`; `None` if it is not a path inside the repository.
+pub(crate) fn normalise(path: &str) -> Option<String> {
+    RepoPath::new(path).ok().map(|p| p.as_str().to_owned())
+}
+
+/// `path` with `base` and a `/` in front removed, when it lies below `base`
+/// (`""` is above everything).
+pub(crate) fn below<'p>(path: &'p str, base: &str) -> Option<&'p str> {
+    if base.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(base)?.strip_prefix('/')
+}
+
+/// How a path found in source code is used, as far as the line shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeUse {
+    /// Read at run time, relative to the working directory.
+    Runtime,
+    /// Compiled in relative to the source file (`include_str!`,
+    /// `include_bytes!`).
+    Include,
+    /// Joined to the package root at compile time (`CARGO_MANIFEST_DIR`).
+    ManifestDir,
+}
+
+/// Where the reader of `file` (repository-relative) looks for `written`,
+/// a path found in it and used as `usage` says: normalised candidates,
+/// most likely first, duplicates removed. Chosen by the file's kind: Rust,
+/// Python, JavaScript or TypeScript; for any other file, its folder and
+/// the repository root.
+pub(crate) fn code_places(
+    folders: &Folders<'_>,
+    file: &str,
+    written: &str,
+    usage: CodeUse,
+) -> Vec<String> {
+    let extension = file.rsplit_once('.').map_or("", |(_, e)| e);
+    let mut bases: Vec<String> = match extension {
+        "rs" => rust::bases(folders, file, usage),
+        "py" => pytest::bases(folders, file),
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => node::bases(folders, file),
+        _ => vec![parent(file).to_owned()],
+    };
+    // A test run from the repository root (a CI script, a workspace-level
+    // runner) finds it there too.
+    if usage == CodeUse::Runtime {
+        bases.push(String::new());
+    }
+    candidates(bases.iter().map(|b| join(b, written)))
+}
+
+/// Where a reader of the document `doc` looks for a link's `target`
+/// (percent-decoded, without `#fragment` or `?query`): the document's
+/// folder (`/x` from the repository root), as a forge shows Markdown, and
+/// where the site generator that builds the document looks (mdBook,
+/// MkDocs, VitePress), the first being where the link is reported.
+pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
+    let plain = match target.strip_prefix('/') {
+        Some(rooted) => rooted.to_owned(),
+        None => join(parent(doc), target),
+    };
+    let mut places = vec![plain];
+    places.extend(mdbook::places(folders, doc, target));
+    places.extend(mkdocs::places(folders, doc, target));
+    places.extend(vitepress::places(folders, doc, target));
+    candidates(places)
+}
+
+/// The normalised, distinct paths of `raw` (those that leave the
+/// repository dropped), in order.
+fn candidates(raw: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for path in raw {
+        // A trailing `/` names a folder; the folder is what must exist.
+        let trimmed = path.trim_end_matches('/');
+        if let Some(normal) = normalise(trimmed)
+            && !out.contains(&normal)
+        {
+            out.push(normal);
+        }
+    }
+    out
+}
+
+/// A page a site generator builds from a source: `x.html` from `x.md`;
+/// `x/` and an extensionless `x` from `x.md`, `x/index.md` or
+/// `x/README.md`. The source candidates for `path` (relative, joined
+/// already), `path` itself included.
+pub(crate) fn page_sources(path: &str) -> Vec<String> {
+    let mut out = vec![path.to_owned()];
+    if let Some(stem) = path.strip_suffix(".html") {
+        out.push(format!("{stem}.md"));
+        if let Some(dir) = stem.strip_suffix("index") {
+            out.push(format!("{dir}README.md"));
+        }
+        return out;
+    }
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if path.ends_with('/') || path.is_empty() || !name.contains('.') {
+        let base = path.trim_end_matches('/');
+        if !base.is_empty() {
+            out.push(format!("{base}.md"));
+        }
+        out.push(join(base, "index.md"));
+        out.push(join(base, "README.md"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_come_from_markdown_sources() {
+        assert_eq!(page_sources("a/b.html"), ["a/b.html", "a/b.md"]);
+        assert_eq!(
+            page_sources("a/index.html"),
+            ["a/index.html", "a/index.md", "a/README.md"]
+        );
+        assert_eq!(
+            page_sources("guide/"),
+            ["guide/", "guide.md", "guide/index.md", "guide/README.md"]
+        );
+        assert_eq!(
+            page_sources("guide/features"),
+            [
+                "guide/features",
+                "guide/features.md",
+                "guide/features/index.md",
+                "guide/features/README.md"
+            ]
+        );
+        assert_eq!(page_sources("logo.svg"), ["logo.svg"]);
+    }
+
+    #[test]
+    fn candidates_are_normalised_inside_the_repository_and_distinct() {
+        assert_eq!(
+            candidates([
+                "a/./b".into(),
+                "a/b/".into(),
+                "../x".into(),
+                "c/../d".into()
+            ]),
+            ["a/b", "d"]
+        );
+    }
+
+    #[test]
+    fn a_folder_is_read_once_and_the_nearest_match_is_found() {
+        let dir = tempfile::tempdir().expect("temp");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("crates/a/tests")).expect("mkdir");
+        std::fs::write(root.join("Cargo.toml"), "[workspace]\n").expect("write");
+        std::fs::write(
+            root.join("crates/a/Cargo.toml"),
+            "[package]\nname = \"a\"\n",
+        )
+        .expect("write");
+        let cache = FolderCache::default();
+        let folders = Folders::new(root, &cache);
+        let (found, folder) = folders
+            .nearest("crates/a/tests", |f| f.cargo_package)
+            .expect("a package");
+        assert_eq!(found, "crates/a");
+        assert!(folder.manifest);
+        // The workspace root's manifest has no [package].
+        assert!(!folders.get("").cargo_package);
+        assert!(folders.get("").manifest);
+        assert!(folders.nearest("", |f| f.cargo_package).is_none());
+    }
+}
