@@ -81,10 +81,11 @@ fn a_cargo_workspace_reads_fixtures_from_the_package_root() {
             ),
             ("crates/parser/tests/fixtures/expected.txt", "ok\n"),
             ("crates/parser/tests/data/manifest.json", "{}\n"),
-            // A generated runner: paths relative to the package root,
+            // A generated runner, kept with the test data and compiled
+            // into the crate's tests: paths relative to the package root,
             // where `cargo test` runs it.
             (
-                "crates/parser/tests/generated.rs",
+                "crates/parser/test_data/generated/runner.rs",
                 concat!(
                     "#[test] fn ok_0001() { run(\"test_data/parser/ok/0001_fn.rs\"); }\n",
                     "#[test] fn ok_0002() { run(\"test_data/parser/ok/0002_gone.rs\"); }\n",
@@ -112,7 +113,7 @@ fn a_cargo_workspace_reads_fixtures_from_the_package_root() {
             // `run(…)` may join it to anything: likely.
             (
                 fixture,
-                "crates/parser/tests/generated.rs",
+                "crates/parser/test_data/generated/runner.rs",
                 &at("test_data", "parser/ok/0002_gone.rs"),
                 false
             ),
@@ -217,7 +218,8 @@ fn an_mdbook_links_to_pages_built_from_markdown() {
             ("guide/pages/intro.md", "# Intro\n"),
             (
                 "guide/pages/cli/start.md",
-                "[intro](../intro.html) [home](../index.html) [top](/intro.html) [gone](../gone.html)\n",
+                // The guide names the book's files from the book's folder.
+                "[intro](../intro.html) [home](../index.html) [top](/intro.html) [gone](../gone.html)\nEdit `pages/intro.md`.\n",
             ),
         ],
     );

@@ -121,7 +121,11 @@ fn head_pointing_at_a_missing_object() {
 fn encoding_problems() {
     let repo = clean_repo();
     std::fs::write(repo.path().join("src/latin1.txt"), b"caf\xe9\n").expect("write");
-    std::fs::write(repo.path().join("src/bom.txt"), b"\xEF\xBB\xBFhello\n").expect("write");
+    std::fs::write(repo.path().join("src/greeting.txt"), b"\xEF\xBB\xBFhello\n").expect("write");
+    // A BOM on purpose: a file named for it, and a test's input.
+    std::fs::write(repo.path().join("src/has-bom.json"), b"\xEF\xBB\xBF{}\n").expect("write");
+    repo.write("tests/fixtures/x.txt", "x\n");
+    std::fs::write(repo.path().join("tests/fixtures/x.txt"), b"\xEF\xBB\xBFx\n").expect("write");
     std::fs::write(repo.path().join("src/mixed.txt"), b"a\r\nb\nc\nd\n").expect("write");
     std::fs::write(repo.path().join("src/CON.txt"), b"x\n").expect("write");
     std::fs::write(repo.path().join("src/Readme.txt"), b"x\n").expect("write");
@@ -135,7 +139,7 @@ fn encoding_problems() {
     let got = fired(&scan_dir(repo.path()).report);
     for (detector, path) in [
         ("invalid_utf8", "src/latin1.txt"),
-        ("utf8_bom", "src/bom.txt"),
+        ("utf8_bom", "src/greeting.txt"),
         ("mixed_line_endings", "src/mixed.txt"),
         ("windows_invalid_name", "src/CON.txt"),
         ("case_collision", "src/README.txt"),
@@ -149,6 +153,9 @@ fn encoding_problems() {
     }
     // Valid UTF-8 with one line ending kind, ordinary names: nothing.
     assert!(!got.iter().any(|(_, p)| p == "src/lib.rs"));
+    for deliberate in ["src/has-bom.json", "tests/fixtures/x.txt"] {
+        assert!(!got.iter().any(|(_, p)| p == deliberate), "{got:?}");
+    }
 }
 
 #[test]
@@ -417,7 +424,18 @@ fn tests_that_never_run_skipped_invariant_tests_and_missing_fixtures() {
             .any(|(d, p)| d == "missing_test_fixture" && p.ends_with("included.rs")),
         "{got:?}"
     );
-    // JOB-003 is tested but has no invariant block.
+    // The project declares no invariant at all: a test name that looks
+    // like an id is not one.
+    assert!(
+        !got.iter().any(|(d, _)| d == "invariant_undocumented"),
+        "{got:?}"
+    );
+    // Once it declares one, JOB-003 is tested but has no block.
+    repo.write(
+        "crates/a/src/claims.rs",
+        "// Invariant: CLM-001 A claim has one holder.\n",
+    );
+    let got = fired(&scan_dir(repo.path()).report);
     assert_fired(
         &got,
         "invariant_undocumented",

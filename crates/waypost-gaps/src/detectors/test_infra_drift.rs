@@ -213,14 +213,15 @@ impl Detector for MissingTestFixture {
     fn description(&self) -> &'static str {
         "a test refers to a fixture path that is in none of the places its test runner looks"
     }
-    /// Test code: Rust below a `tests` folder; Python `test_*.py` and
+    /// Test code: Rust (below a `tests` folder, or any file holding a
+    /// `#[test]`, such as a generated runner); Python `test_*.py` and
     /// `*_test.py`; JavaScript and TypeScript `*.test.*`, `*.spec.*` and
     /// files below `__tests__`.
     fn wants(&self, path: &str) -> bool {
         let name = path.rsplit('/').next().unwrap_or(path);
         let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
         match extension {
-            "rs" => path.split('/').any(|c| c == "tests"),
+            "rs" => true,
             "py" => stem.starts_with("test_") || stem.ends_with("_test"),
             "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => {
                 stem.ends_with(".test")
@@ -242,6 +243,15 @@ impl Detector for MissingTestFixture {
             .any(|p| memchr::memmem::find(t, p).is_some())
         });
         if !has_fixture_path {
+            return;
+        }
+        // Rust outside `tests/` is test code only where it holds a test.
+        if file.path.ends_with(".rs")
+            && !file.path.split('/').any(|c| c == "tests")
+            && file
+                .text
+                .is_none_or(|t| memchr::memmem::find(t, b"#[test]").is_none())
+        {
             return;
         }
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {

@@ -65,8 +65,10 @@ impl Detector for Utf8Bom {
     fn description(&self) -> &'static str {
         "a text file starts with a UTF-8 byte-order mark"
     }
-    fn wants(&self, _path: &str) -> bool {
-        true
+    /// Not a file whose path says it holds a BOM on purpose (`has-bom.json`,
+    /// `utf8-bom/`: a test of BOM handling), nor a test's input.
+    fn wants(&self, path: &str) -> bool {
+        !path.to_ascii_lowercase().contains("bom") && !crate::resolve::is_test_input(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if file

@@ -18,6 +18,7 @@
 //! | MkDocs | [`mkdocs`] | below `mkdocs.yml`'s `docs_dir`: `x.html` and `x/` are built from `x.md` (or `x/index.md`) |
 //! | VitePress | [`vitepress`] | below the folder holding `.vitepress/`: `/x` and `x` are pages built from `x.md`, `/x` also from `public/x` |
 //! | Markdown as a forge shows it | [`doc_places`] | the document's folder; `/x` from the repository root |
+//! | Translated documentation | [`translations`] | a page in a language folder (`docs/de/…`) also as its English counterpart (`docs/en/…`), whose pages and images a translation falls back to |
 //!
 //! A new ecosystem is one more module and one more line in the function
 //! that chooses by file ([`code_places`] or [`doc_places`]).
@@ -32,6 +33,7 @@ pub(crate) mod mkdocs;
 pub(crate) mod node;
 pub(crate) mod pytest;
 pub(crate) mod rust;
+pub(crate) mod translations;
 pub(crate) mod vitepress;
 
 use std::collections::HashMap;
@@ -230,6 +232,22 @@ pub(crate) fn below<'p>(path: &'p str, base: &str) -> Option<&'p str> {
     path.strip_prefix(base)?.strip_prefix('/')
 }
 
+/// A file that is a test's input rather than part of the project: below a
+/// fixture folder, or below a test folder unless it is a README (which
+/// explains the tests to a reader). Test inputs are often broken on
+/// purpose: a broken link, a BOM, a file that is not there.
+pub(crate) fn is_test_input(path: &str) -> bool {
+    let mut folders = path.split('/').rev().skip(1);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let readme = name.to_ascii_lowercase().starts_with("readme.");
+    folders.any(|folder| {
+        matches!(
+            folder,
+            "fixtures" | "testdata" | "test_data" | "test-data" | "__fixtures__" | "__snapshots__"
+        ) || (!readme && matches!(folder, "tests" | "test" | "__tests__" | "spec"))
+    })
+}
+
 /// How a path found in source code is used, as far as the line shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CodeUse {
@@ -279,10 +297,26 @@ pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<
         None => join(parent(doc), target),
     };
     let mut places = vec![plain];
-    places.extend(mdbook::places(folders, doc, target));
+    places.extend(site_places(folders, doc, target));
+    if let Some((english, counterpart)) = translations::english_counterpart(doc)
+        && folders.is_dir(&english)
+    {
+        // A rooted link starts at the site's root, which only a site
+        // generator knows.
+        if !target.starts_with('/') {
+            places.push(join(parent(&counterpart), target));
+        }
+        places.extend(site_places(folders, &counterpart, target));
+    }
+    candidates(places)
+}
+
+/// Where the site generators that may build `doc` look for `target`.
+fn site_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
+    let mut places = mdbook::places(folders, doc, target);
     places.extend(mkdocs::places(folders, doc, target));
     places.extend(vitepress::places(folders, doc, target));
-    candidates(places)
+    places
 }
 
 /// The normalised, distinct paths of `raw` (those that leave the
@@ -329,6 +363,16 @@ pub(crate) fn page_sources(path: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_inputs_are_told_apart_from_documentation() {
+        assert!(is_test_input("tests/testsuite/markdown/src/links.md"));
+        assert!(is_test_input("crates/x/tests/fixtures/README.md"));
+        assert!(is_test_input("src/__snapshots__/a.md"));
+        assert!(!is_test_input("tests/testsuite/README.md"));
+        assert!(!is_test_input("docs/testing.md"));
+        assert!(!is_test_input("README.md"));
+    }
 
     #[test]
     fn pages_come_from_markdown_sources() {

@@ -33,13 +33,13 @@ mod tests {
             code_places(
                 &folders,
                 "packages/web/test/unit/a.test.ts",
-                "fixtures/x.json",
+                "assets/x.json",
                 CodeUse::Runtime
             ),
             [
-                "packages/web/fixtures/x.json",
-                "packages/web/test/unit/fixtures/x.json",
-                "fixtures/x.json"
+                "packages/web/assets/x.json",
+                "packages/web/test/unit/assets/x.json",
+                "assets/x.json"
             ]
         );
     }

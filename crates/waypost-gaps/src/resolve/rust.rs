@@ -76,16 +76,16 @@ mod tests {
         assert!(!has_package("not toml ["));
         let file = "crates/p/tests/it.rs";
         assert_eq!(
-            code_places(&folders, file, "test_data/a.rs", CodeUse::Runtime),
-            ["crates/p/test_data/a.rs", "test_data/a.rs"]
+            code_places(&folders, file, "corpus/a.rs", CodeUse::Runtime),
+            ["crates/p/corpus/a.rs", "corpus/a.rs"]
         );
         assert_eq!(
-            code_places(&folders, file, "data/a.txt", CodeUse::Include),
-            ["crates/p/tests/data/a.txt"]
+            code_places(&folders, file, "inputs/a.txt", CodeUse::Include),
+            ["crates/p/tests/inputs/a.txt"]
         );
         assert_eq!(
-            code_places(&folders, file, "tests/data/a.txt", CodeUse::ManifestDir),
-            ["crates/p/tests/data/a.txt"]
+            code_places(&folders, file, "tests/inputs/a.txt", CodeUse::ManifestDir),
+            ["crates/p/tests/inputs/a.txt"]
         );
         assert_eq!(usage(r#"include_str!("x")"#), CodeUse::Include);
         assert_eq!(

@@ -65,6 +65,10 @@ struct Missing {
     resolved: Vec<String>,
     /// Written with a trailing `/`.
     is_dir: bool,
+    /// A link starting with `/`: from the root of a site whose root is not
+    /// known for sure (a deployment's base URL, a site in several
+    /// languages), so only likely missing.
+    rooted: bool,
 }
 
 impl Detector for BrokenMarkdownLink {
@@ -87,13 +91,17 @@ impl Detector for BrokenMarkdownLink {
         // A document under a name shown escaped (not UTF-8, or holding a
         // backslash): links relative to it cannot be resolved as written,
         // so none is judged rather than all reported missing.
-        if file.path.contains('\\') {
+        if file.path.contains('\\') || crate::resolve::is_test_input(file.path) {
             return;
         }
+        let history = is_history(file.path);
         let doc = Document::new(Folders::new(file.root, &self.folders), file.path, text);
         let missing: Vec<(Missing, Finding)> = references(text)
             .iter()
             .filter_map(|r| match r.kind {
+                // A changelog tells what was true then: the files its
+                // prose names may since have moved, as they should.
+                Kind::CodeSpan if history => None,
                 Kind::CodeSpan => doc.code_span(r),
                 Kind::Link | Kind::Image | Kind::Definition | Kind::Html => doc.link(r),
             })
@@ -146,6 +154,23 @@ impl Detector for BrokenMarkdownLink {
     }
 }
 
+/// A changelog or release notes: a history of the project.
+fn is_history(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let stem = name.split('.').next().unwrap_or("");
+    matches!(
+        stem,
+        "changelog"
+            | "changes"
+            | "history"
+            | "news"
+            | "release-notes"
+            | "release_notes"
+            | "releasenotes"
+            | "releases"
+    )
+}
+
 impl BrokenMarkdownLink {
     /// The finding for a missing reference, as if nothing of its name
     /// existed elsewhere ([`with_moved_to`] adds where it probably went).
@@ -164,7 +189,7 @@ impl BrokenMarkdownLink {
             .describe(description)
             .at_line(m.line, &m.line_text)
             .remedy("fix the path or remove the reference", false)
-            .likely_if(m.code_span)
+            .likely_if(m.code_span || m.rooted)
             .with_evidence("reference", m.reference);
         if let Some(location) = finding.locations.first_mut() {
             location.start_column = Some(m.column);
@@ -253,7 +278,8 @@ impl<'a> Document<'a> {
     }
 
     /// A code span that looks like a path: a reader looks for it from the
-    /// document's folder, its package root and the repository root. It is
+    /// document's folder, its package root, the folder of the site that
+    /// builds it (mdBook, MkDocs, VitePress) and the repository root. It is
     /// missing if it is in none of them, and it names a repository path at
     /// all only if its first folder exists in one of them (otherwise it is
     /// prose about another project).
@@ -262,9 +288,20 @@ impl<'a> Document<'a> {
         if !CODE_PATH.is_match(content) {
             return None;
         }
+        let site = self
+            .folders
+            .nearest(self.dir, |f| {
+                f.book_src.is_some() || f.mkdocs_docs.is_some() || f.vitepress
+            })
+            .map(|(dir, _)| dir);
         let mut bases = vec![self.dir];
         if let Some(package) = self.package() {
             bases.push(package);
+        }
+        // A site's documents name its files from the site's folder (an
+        // mdBook's guide says `src/SUMMARY.md`).
+        if let Some(site) = site.as_deref() {
+            bases.push(site);
         }
         bases.push("");
         bases.dedup();
@@ -373,6 +410,7 @@ impl<'a> Document<'a> {
             line_text: line_text.to_owned(),
             reference,
             code_span: reference == "code_span",
+            rooted: written.starts_with('/'),
             written,
             resolved,
             is_dir,
@@ -413,10 +451,32 @@ fn target(dest: &str) -> Option<String> {
         return None;
     }
     let path = strip_suffixes(dest);
-    if path.is_empty() {
+    if path.is_empty() || is_placeholder(path) {
         return None;
     }
     percent_decode(path)
+}
+
+/// A destination that stands for one the reader fills in: a word such as
+/// `url` or `link` (`[text](url)` in a guide to writing links), or an
+/// upper-case name (`ENGLISH_VERSION_URL`) a build step replaces.
+fn is_placeholder(path: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "url",
+        "link",
+        "path",
+        "href",
+        "uri",
+        "src",
+        "target",
+        "destination",
+    ];
+    WORDS.contains(&path.to_ascii_lowercase().as_str())
+        || (path.len() > 2
+            && path.contains('_')
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
 }
 
 fn has_scheme(dest: &str) -> bool {
@@ -482,7 +542,19 @@ mod tests {
         assert_eq!(target("c:x.md").as_deref(), Some("c:x.md"));
         // Template placeholders are filled in when a site is built.
         assert_eq!(target("{{ user.url }}"), None);
+        assert_eq!(target("ENGLISH_VERSION_URL"), None);
+        assert_eq!(target("url"), None);
+        assert_eq!(target("LICENSE").as_deref(), Some("LICENSE"));
+        assert_eq!(target("README_FIRST").as_deref(), None);
         assert_eq!(target("{% link guide.md %}"), None);
+    }
+
+    #[test]
+    fn histories_are_told_apart_from_documentation() {
+        assert!(is_history("CHANGELOG.md"));
+        assert!(is_history("docs/en/docs/release-notes.md"));
+        assert!(is_history("packages/vite/CHANGELOG.md"));
+        assert!(!is_history("docs/changes-to-the-api-guide.md"));
     }
 
     #[test]
