@@ -4,9 +4,14 @@
 //!   `schemas/`.
 //! - `cargo xtask fixtures [--check]`: the sample artifacts under
 //!   `fixtures/artifacts/`, valid and invalid, with their manifest.
+//! - `cargo xtask precision [--out FILE] [--sample N] [--seed S] REPO…` and
+//!   `cargo xtask precision fixtures --marked FILE --to DIR`: a sample of the
+//!   gap scanner's findings for a person to judge, and the judgements as
+//!   regression fixtures (see `docs/precision.md`).
 //!
 //! With `--check` nothing is written: a stale, missing or extra file fails
-//! the task with the command that fixes it.
+//! the task with the command that fixes it. The generators work from the
+//! workspace root; `precision` takes paths relative to the current folder.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +20,7 @@ use anyhow::{Context, Result, bail};
 
 mod codegen;
 mod fixtures;
+mod precision;
 
 fn main() -> ExitCode {
     match run() {
@@ -33,7 +39,13 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (task, flags) = args
         .split_first()
-        .context("usage: cargo xtask <schemas|fixtures> [--check]")?;
+        .context("usage: cargo xtask <schemas|fixtures|precision> [ARGS]")?;
+    let generate: fn(&Path, codegen::Mode) -> Result<()> = match task.as_str() {
+        "schemas" => codegen::schemas,
+        "fixtures" => fixtures::generate,
+        "precision" => return precision::run(flags),
+        other => bail!("unknown task `{other}`; tasks: schemas, fixtures, precision"),
+    };
     let mode = match flags {
         [] => codegen::Mode::Write,
         [flag] if flag == "--check" => codegen::Mode::Check,
@@ -42,11 +54,7 @@ fn run() -> Result<()> {
     let root = workspace_root();
     std::env::set_current_dir(&root)
         .with_context(|| format!("cannot enter the workspace root {}", root.display()))?;
-    match task.as_str() {
-        "schemas" => codegen::schemas(&root, mode),
-        "fixtures" => fixtures::generate(&root, mode),
-        other => bail!("unknown task `{other}`; tasks: schemas, fixtures"),
-    }
+    generate(&root, mode)
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
