@@ -7,4 +7,5 @@ mod git_status;
 mod markdown_links;
 mod output;
 mod paths;
+mod precision_fixtures;
 mod support;
