@@ -65,16 +65,14 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Whether `gap` is the fixture's finding: its detector, on its file, for
-/// its target (the evidence's `target`, or `written_as`).
+/// its target (the evidence's `written_as`).
 fn matches(gap: &Gap, expectation: &Expectation) -> bool {
     let Some(evidence) = &gap.evidence else {
         return false;
     };
     gap.detector.as_deref() == Some(expectation.detector.as_str())
         && gap.first_path() == Some(expectation.file.as_str())
-        && ["target", "written_as"]
-            .iter()
-            .find_map(|key| evidence.extra.get(*key).and_then(Value::as_str))
+        && evidence.extra.get("written_as").and_then(Value::as_str)
             == Some(expectation.target.as_str())
 }
 

@@ -202,9 +202,7 @@ fn plan(sample: &Sample, verdict: Verdict) -> Result<Fixture, String> {
             FIXTURE_DETECTORS.join(", ")
         ));
     }
-    let target = sample
-        .target()
-        .ok_or("the evidence has no `target` (nor `written_as`)")?;
+    let target = sample.target().ok_or("the evidence has no `written_as`")?;
     let reference = match (detector, sample.extra_str("reference")) {
         (_, Some(reference)) => reference,
         ("missing_test_fixture", None) => "string_literal",

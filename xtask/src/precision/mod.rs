@@ -30,13 +30,11 @@ mod tests;
 const USAGE: &str = "usage: cargo xtask precision [--out FILE] [--sample N] [--seed S] REPO...\n   \
      or: cargo xtask precision fixtures --marked FILE --to DIR";
 
-/// The signal a detector adds to a finding that is likely but not certain.
-const LIKELY_SIGNAL: &str = "confidence:likely";
+use waypost_schemas::LIKELY_SIGNAL;
 
-/// The evidence fields that hold a reference's target exactly as written,
-/// by preference: `target`, or `written_as` as the link and fixture
-/// detectors name it.
-const TARGET_KEYS: [&str; 2] = ["target", "written_as"];
+/// The evidence field that holds a reference's target exactly as the link
+/// and fixture detectors found it written.
+const TARGET_KEY: &str = "written_as";
 
 /// The detectors whose findings can become regression fixtures.
 const FIXTURE_DETECTORS: [&str; 2] = ["broken_markdown_link", "missing_test_fixture"];
@@ -216,7 +214,7 @@ struct Sample {
     /// The evidence's repository-relative paths, in the gap's order.
     file_paths: Vec<String>,
     locations: Vec<SourceLocation>,
-    /// The evidence's extra fields (`target`, `reference`, `moved_to`, ...).
+    /// The evidence's extra fields (`written_as`, `reference`, `moved_to`, ...).
     extra: Extra,
     confidence: Confidence,
 }
@@ -248,7 +246,7 @@ impl Sample {
     /// The reference's target as written in the file, if the evidence
     /// has it.
     fn target(&self) -> Option<&str> {
-        TARGET_KEYS.iter().find_map(|key| self.extra_str(key))
+        self.extra_str(TARGET_KEY)
     }
 
     /// A string field of the evidence's extra fields.
