@@ -44,8 +44,9 @@ pub struct ScanConfig {
     /// Files larger than this are not read (noted, not scanned for content).
     #[serde(deserialize_with = "read_cap")]
     pub max_file_bytes: u64,
-    /// Files at the repository root that are expected (globs); what the
-    /// file lists is added to [`DEFAULT_ROOT_ALLOWLIST`].
+    /// Files at the repository root that are expected (globs), kept even
+    /// when their names look like clutter; what the file lists is added to
+    /// [`DEFAULT_ROOT_ALLOWLIST`].
     #[serde(deserialize_with = "added_to_default_root_allowlist")]
     pub root_allowlist: Vec<String>,
     /// A single file over this size is a memory-budget gap.

@@ -562,22 +562,20 @@ mod tests {
                 "missing_test_fixture",
                 "string_literal",
                 file,
-                "fixtures/a.txt",
+                "assets/a.txt",
             )
         };
         assert_eq!(
             test("tests/a.rs").as_deref(),
-            Ok(
-                "#[test]\nfn reads_fixture() {\n    let _ = std::fs::read(\"fixtures/a.txt\");\n}\n"
-            )
+            Ok("#[test]\nfn reads_fixture() {\n    let _ = std::fs::read(\"assets/a.txt\");\n}\n")
         );
         assert_eq!(
             test("pkg/test_a.py").as_deref(),
-            Ok("def test_reads_fixture():\n    open(\"fixtures/a.txt\")\n")
+            Ok("def test_reads_fixture():\n    open(\"assets/a.txt\")\n")
         );
         assert_eq!(
             test("web/test_a.tsx").as_deref(),
-            Ok("test(\"x\", () => readFileSync(\"fixtures/a.txt\"));\n")
+            Ok("test(\"x\", () => readFileSync(\"assets/a.txt\"));\n")
         );
         assert!(test("tests/a.go").is_err());
     }
