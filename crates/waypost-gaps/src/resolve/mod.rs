@@ -233,19 +233,27 @@ pub(crate) fn below<'p>(path: &'p str, base: &str) -> Option<&'p str> {
 }
 
 /// A file that is a test's input rather than part of the project: below a
-/// fixture folder, or below a test folder unless it is a README (which
+/// fixture folder (`fixtures`, `testdata`, a `data` folder of a test
+/// folder, ...), or below a test folder unless it is a README (which
 /// explains the tests to a reader). Test inputs are often broken on
 /// purpose: a broken link, a BOM, a file that is not there.
 pub(crate) fn is_test_input(path: &str) -> bool {
-    let mut folders = path.split('/').rev().skip(1);
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    let (name, folders) = segments.split_last().unwrap_or((&"", &[]));
     let readme = name.to_ascii_lowercase().starts_with("readme.");
-    folders.any(|folder| {
-        matches!(
-            folder,
+    let is_tests = |folder: &str| matches!(folder, "tests" | "test" | "__tests__" | "spec");
+    let mut in_tests = false;
+    for folder in folders {
+        let fixture = matches!(
+            *folder,
             "fixtures" | "testdata" | "test_data" | "test-data" | "__fixtures__" | "__snapshots__"
-        ) || (!readme && matches!(folder, "tests" | "test" | "__tests__" | "spec"))
-    })
+        ) || (in_tests && *folder == "data");
+        if fixture || (!readme && is_tests(folder)) {
+            return true;
+        }
+        in_tests |= is_tests(folder);
+    }
+    false
 }
 
 /// How a path found in source code is used, as far as the line shows it.
@@ -369,6 +377,8 @@ mod tests {
         assert!(is_test_input("tests/testsuite/markdown/src/links.md"));
         assert!(is_test_input("crates/x/tests/fixtures/README.md"));
         assert!(is_test_input("src/__snapshots__/a.md"));
+        assert!(is_test_input("crates/x/tests/data/case/tree/README.md"));
+        assert!(!is_test_input("data/README.md"));
         assert!(!is_test_input("tests/testsuite/README.md"));
         assert!(!is_test_input("docs/testing.md"));
         assert!(!is_test_input("README.md"));
