@@ -86,11 +86,13 @@ fn sarif_document(
             let rule = group_key(gap).to_owned();
             let mut result = json!({
                 "ruleId": rule,
-                "level": level(gap.risk_classification),
+                // A likely gap is a note: code scanning does not open it as
+                // an alert that fails a check.
+                "level": if gap.is_certain() { level(gap.risk_classification) } else { "note" },
                 "message": {"text": message(gap)},
                 "locations": locations(gap),
                 "partialFingerprints": {"waypostGapId/v1": gap.gap_id},
-                "properties": {"gap_type": gap.gap_type.as_str(), "risk": risk_name(gap.risk_classification), "blocks_autopilot": gap.blocks_autopilot},
+                "properties": {"gap_type": gap.gap_type.as_str(), "risk": risk_name(gap.risk_classification), "blocks_autopilot": gap.blocks_autopilot, "confidence": if gap.is_certain() { "certain" } else { "likely" }},
             });
             if let Some(i) = index_of(&rule) {
                 result["ruleIndex"] = json!(i);

@@ -312,25 +312,157 @@ fn a_fixture_joined_from_elsewhere_or_made_by_the_tests_is_not_reported() {
     repo.write("Cargo.toml", "[package]\nname = \"p\"\n")
         .write(".gitignore", "/tests/fixtures/generated/\n")
         .write("tests/fixtures/shared/a.json", "{}\n")
+        .write("tests/fixtures/deleted.json", "{}\n")
+        .write("other/package.json", "{}\n")
+        .write("other/test/fixtures/theirs.json", "{}\n")
         .write(
             "tests/it.rs",
             concat!(
-                // Joined to a folder the line does not show: the repository
-                // has a path ending in it.
+                // Joined to a folder the line does not show: the package
+                // has a file ending in it.
                 "fn a() { base().join(\"fixtures/shared/a.json\"); }\n",
                 // Made by the tests: git ignores where it would be.
                 "fn b() { std::fs::read(\"tests/fixtures/generated/x.json\"); }\n",
                 "fn c() { std::fs::read(\"fixtures/nowhere.json\"); }\n",
+                // Tracked, but deleted from the work tree.
+                "fn d() { std::fs::read(\"fixtures/deleted.json\"); }\n",
+                // Only another package has a file of that name.
+                "fn e() { std::fs::read(\"fixtures/theirs.json\"); }\n",
+                // A name that says create is still read.
+                "fn f() { std::fs::read(\"fixtures/create_table.sql\"); }\n",
+                // Written, not read: an output.
+                "fn g() { std::fs::write(\"fixtures/out.json\", b\"{}\"); }\n",
             ),
         )
         .commit_all("tests");
+    std::fs::remove_file(repo.path().join("tests/fixtures/deleted.json")).expect("rm");
     assert_eq!(
         references(repo.path()),
-        expect(&[(
-            "missing_test_fixture",
-            "tests/it.rs",
-            &at("fixtures", "nowhere.json"),
-            true
-        )])
+        expect(&[
+            (
+                "missing_test_fixture",
+                "tests/it.rs",
+                &at("fixtures", "nowhere.json"),
+                true
+            ),
+            (
+                "missing_test_fixture",
+                "tests/it.rs",
+                &at("fixtures", "deleted.json"),
+                true
+            ),
+            (
+                "missing_test_fixture",
+                "tests/it.rs",
+                &at("fixtures", "theirs.json"),
+                true
+            ),
+            (
+                "missing_test_fixture",
+                "tests/it.rs",
+                &at("fixtures", "create_table.sql"),
+                true
+            ),
+        ])
+    );
+}
+
+#[test]
+fn links_a_site_builds_differently_are_judged_as_its_generator_does() {
+    let dir = tempfile::tempdir().expect("temp");
+    tree(
+        dir.path(),
+        &[
+            // mdBook maps .html to .md and nothing more.
+            ("book/book.toml", "[book]\nsrc = \"./src\"\n"),
+            ("book/src/chapter.md", "# Chapter\n"),
+            ("book/src/intro.md", "[a](chapter.html) [b](./chapter)\n"),
+            // MkDocs: a link to a .md file is from the source file only.
+            ("mkdocs.yml", "site_name: x\n"),
+            ("docs/guide/index.md", "# Guide\n"),
+            ("docs/guide/a.md", "[up](../index.md)\n"),
+            // A site waypost has no rule for: a page link is only likely.
+            ("site/docusaurus.config.js", "module.exports = {}\n"),
+            (
+                "site/docs/intro.md",
+                "[i](./installation) [g](./gone.png)\n",
+            ),
+            // A rooted link outside any site: the forge's root, certain.
+            ("README.md", "[a](/docs/missing.md)\n"),
+        ],
+    );
+    assert_eq!(
+        references(dir.path()),
+        expect(&[
+            (
+                "broken_markdown_link",
+                "book/src/intro.md",
+                "./chapter",
+                true
+            ),
+            (
+                "broken_markdown_link",
+                "docs/guide/a.md",
+                "../index.md",
+                true
+            ),
+            (
+                "broken_markdown_link",
+                "site/docs/intro.md",
+                "./installation",
+                false
+            ),
+            (
+                "broken_markdown_link",
+                "site/docs/intro.md",
+                "./gone.png",
+                true
+            ),
+            (
+                "broken_markdown_link",
+                "README.md",
+                "/docs/missing.md",
+                true
+            ),
+        ])
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn nothing_is_read_or_found_through_a_linked_folder() {
+    let outside = tempfile::tempdir().expect("temp");
+    std::fs::write(
+        outside.path().join("book.toml"),
+        "[book]\nsrc = \"guide\"\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(outside.path().join("guide")).expect("mkdir");
+    std::fs::write(outside.path().join("guide/there.md"), "# There\n").expect("write");
+    let dir = tempfile::tempdir().expect("temp");
+    tree(
+        dir.path(),
+        &[(
+            "docs/de/guide/a.md",
+            "[x](there.html) [y](../../en/guide/there.md)\n",
+        )],
+    );
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("docs/en")).expect("link");
+    assert_eq!(
+        references(dir.path()),
+        expect(&[
+            (
+                "broken_markdown_link",
+                "docs/de/guide/a.md",
+                "there.html",
+                true
+            ),
+            (
+                "broken_markdown_link",
+                "docs/de/guide/a.md",
+                "../../en/guide/there.md",
+                true
+            ),
+        ])
     );
 }

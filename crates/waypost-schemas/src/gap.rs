@@ -127,8 +127,18 @@ pub const LIKELY_SIGNAL: &str = "confidence:likely";
 impl Gap {
     /// Whether the detector is sure (no [`LIKELY_SIGNAL`] among the
     /// signals). Text output shows only certain gaps unless asked for all.
+    /// A file of the signal's name among the evidence's paths is a path,
+    /// not the signal: the signal counts only beyond those.
     pub fn is_certain(&self) -> bool {
-        !self.detection_signals.iter().any(|s| s == LIKELY_SIGNAL)
+        let signals = self
+            .detection_signals
+            .iter()
+            .filter(|s| *s == LIKELY_SIGNAL)
+            .count();
+        let paths = self.evidence.as_ref().map_or(0, |e| {
+            e.file_paths.iter().filter(|p| *p == LIKELY_SIGNAL).count()
+        });
+        signals <= paths
     }
 
     /// The first evidence path, if any: the third sort key of a report.
@@ -357,9 +367,10 @@ pub struct GapReportMetadata {
 }
 
 impl Gap {
-    /// The fields that make a gap the same gap: type, detector, signals and
-    /// evidence. Title, description, risk and remediation may be reworded or
-    /// reclassified without the gap becoming a different one.
+    /// The fields that make a gap the same gap: type, detector, signals
+    /// (without [`LIKELY_SIGNAL`]) and evidence. Title, description, risk,
+    /// confidence and remediation may be reworded or reclassified without
+    /// the gap becoming a different one.
     const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
 
     /// The arrays of a gap's identity whose order carries no meaning.
@@ -380,10 +391,15 @@ impl Gap {
         if let Some(detector) = &self.detector {
             map.insert("detector".into(), Value::String(detector.clone()));
         }
-        map.insert(
-            "detection_signals".into(),
-            to_value(&self.detection_signals),
-        );
+        // Confidence is a judgement about the gap, not part of what it is:
+        // a gap that turns certain or likely stays the same gap.
+        let mut signals: Vec<&String> = self.detection_signals.iter().collect();
+        if !self.is_certain()
+            && let Some(at) = signals.iter().rposition(|s| *s == LIKELY_SIGNAL)
+        {
+            signals.remove(at);
+        }
+        map.insert("detection_signals".into(), to_value(&signals));
         if let Some(evidence) = &self.evidence {
             map.insert("evidence".into(), to_value(evidence));
         }

@@ -216,6 +216,27 @@ fn gap_ids_ignore_wording_and_risk_but_not_evidence() {
 }
 
 #[test]
+fn confidence_is_not_part_of_a_gap_and_a_file_cannot_pose_as_it() {
+    use waypost_schemas::LIKELY_SIGNAL;
+    let gap = report().gaps[2].clone();
+    assert!(gap.is_certain());
+    let mut likely = gap.clone();
+    likely.detection_signals.push(LIKELY_SIGNAL.into());
+    assert!(!likely.is_certain());
+    assert_eq!(gap.derive_gap_id(), likely.derive_gap_id());
+    // A file named like the signal is a path among the signals, not the
+    // signal.
+    let mut named = gap.clone();
+    named.detection_signals = vec![LIKELY_SIGNAL.into()];
+    named.evidence.as_mut().expect("evidence").file_paths = vec![LIKELY_SIGNAL.into()];
+    assert!(named.is_certain());
+    let mut named_likely = named.clone();
+    named_likely.detection_signals.push(LIKELY_SIGNAL.into());
+    assert!(!named_likely.is_certain());
+    assert_eq!(named.derive_gap_id(), named_likely.derive_gap_id());
+}
+
+#[test]
 fn action_digests_ignore_the_verdict_but_not_the_command() {
     let action = plan().actions[1].clone();
     let mut reclassified = action.clone();

@@ -16,7 +16,11 @@ pub(crate) const ENV_TEMPLATES: [&str; 3] = [".env.example", ".env.sample", ".en
 /// (`.env.local`, `.env.production`, `.env.bak.1`), except the templates;
 /// keys, certificates and key stores.
 fn looks_secret(name: &str) -> bool {
-    (name.starts_with(".env") && !ENV_TEMPLATES.contains(&name))
+    // `.envrc` is direnv's script; `.env.dist` and `.env.defaults` are
+    // templates by other names.
+    let not_secret =
+        ENV_TEMPLATES.contains(&name) || matches!(name, ".envrc" | ".env.dist" | ".env.defaults");
+    (name.starts_with(".env") && !not_secret)
         || [".pem", ".key", ".p12", ".pfx", ".keystore", ".jks"]
             .iter()
             .any(|ext| name.ends_with(ext))
@@ -213,6 +217,9 @@ mod tests {
             assert!(looks_secret(name), "{name}");
         }
         assert!(!looks_secret("debug.log"));
+        for name in [".envrc", ".env.dist", ".env.defaults"] {
+            assert!(!looks_secret(name), "{name}");
+        }
     }
 
     #[test]

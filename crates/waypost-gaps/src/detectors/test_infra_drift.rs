@@ -10,14 +10,19 @@ use waypost_schemas::{GapType, RiskLevel};
 
 use super::doc_drift::lookup::{after_walk, tracked_somewhere};
 use crate::detector::{Detector, Finding, Marker, ScanContext, ScannedFile};
-use crate::resolve::{CodeUse, FolderCache, Folders, code_places, pytest, rust};
+use crate::resolve::{CodeUse, FolderCache, Folders, code_places, parent, pytest, rust};
 
 static MOD_DECL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z0-9_]+)\s*;").expect("literal")
 });
+/// A string literal naming a path into a fixture folder, with any folders
+/// before it: fixtures/a.json, tests/fixtures/a.json, crates/x/testdata/b,
+/// tests/data/c (each in double quotes).
 static FIXTURE_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#""((?:fixtures|testdata|test_data|tests/data)/[A-Za-z0-9_./-]+)""#)
-        .expect("literal")
+    Regex::new(
+        r#""((?:[A-Za-z0-9_.-]+/)*?(?:fixtures|testdata|test_data|tests/data)/[A-Za-z0-9_./-]+)""#,
+    )
+    .expect("literal")
 });
 static INVARIANT_TEST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"fn\s+([a-z]+_\d{3}_[a-z0-9_]*)\s*\(").expect("literal"));
@@ -172,9 +177,9 @@ impl Detector for InvariantTestSkipped {
 ///
 /// During the walk each literal is resolved with a `stat` per place; the
 /// ones found nowhere are kept. After the walk they are dropped when git
-/// ignores the place (a file the tests make) or when the repository holds
-/// a path ending in the literal (it is joined to a folder the line does
-/// not show). A literal read by a call on its own line (`fs::read("…")`,
+/// ignores the place (a file the tests make) or when the test's package
+/// holds a file ending in the literal (it is joined to a folder the line
+/// does not show). A literal read by a call on its own line (`fs::read("…")`,
 /// `open("…")`) or compiled in (`include_str!`) is certain; any other is
 /// likely: how the string is used is not known.
 #[derive(Default)]
@@ -189,19 +194,34 @@ struct UnresolvedFixture {
     written: String,
     /// The first place looked in (reported; asked whether git ignores it).
     place: String,
+    /// The folder of the nearest manifest above the test file (`""` at
+    /// the root): a tracked path ending in the literal counts only below
+    /// it, not in some other package.
+    package: String,
 }
 
 /// A call that reads the path given as its first argument, ending where
-/// the literal starts.
+/// the literal starts (matched on the few bytes before it). Calls that
+/// only name or probe a path (`Path::new`, `existsSync`) do not count: the
+/// fixture may be optional.
 static READ_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\b(?:read|read_to_string|read_dir|open|load|File::open|Path::new|PathBuf::from|readFileSync|readFile|existsSync)|include_str!|include_bytes!)\(\s*[rb]?$")
+    Regex::new(r"(?:\b(?:read|read_to_string|read_dir|open|load|File::open|readFileSync|readFile)|include_str!|include_bytes!)\(\s*[rb]?$")
         .expect("literal")
 });
-/// A line that makes the file rather than reading it.
+/// A line that makes the file rather than reading it: a call that writes
+/// or creates, or a write mode (`"w"`, `'wb'`, `"a+"`), outside the string
+/// literals.
 static WRITES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)write|create|mkdir|makedirs|save|dump|to_file|touch|"w"|'w'"#)
+    Regex::new(r#"(?i)\b(?:write|create|mkdir|makedirs|save|dump|to_file|touch)\w*\s*\(|["'][wax]b?\+?["']"#)
         .expect("literal")
 });
+/// String literals, blanked before [`WRITES`] looks at a line.
+static STRING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""[^"]{2,}"|'[^']{2,}'"#).expect("literal"));
+/// How many bytes before a literal are looked at for the call reading it.
+const CALL_WINDOW: usize = 64;
+/// How much of a long line a finding keeps around its literal (bytes).
+const EXCERPT_WINDOW: usize = 200;
 
 impl Detector for MissingTestFixture {
     fn id(&self) -> &'static str {
@@ -257,16 +277,28 @@ impl Detector for MissingTestFixture {
         let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
             return;
         };
+        // A file under a name shown escaped: paths relative to it cannot be
+        // resolved as written, so none is judged.
+        if file.path.contains('\\') {
+            return;
+        }
         let folders = Folders::new(file.root, &self.folders);
+        let package = folders
+            .nearest(parent(file.path), |f| f.manifest)
+            .map(|(dir, _)| dir)
+            .unwrap_or_default();
         let mut missing = Vec::new();
         for (i, line) in text.lines().enumerate() {
+            if !FIXTURE_PATH.is_match(line) {
+                continue;
+            }
+            // A line that writes the file: it is the test's output.
+            if WRITES.is_match(&STRING.replace_all(line, "\"\"")) {
+                continue;
+            }
             for c in FIXTURE_PATH.captures_iter(line) {
                 let literal = c.get(1).expect("group 1");
                 let written = literal.as_str().trim_end_matches('/');
-                // A line that writes the file: it is the test's output.
-                if WRITES.is_match(line) {
-                    continue;
-                }
                 let usage = if file.path.ends_with(".rs") {
                     rust::usage(line)
                 } else {
@@ -277,11 +309,26 @@ impl Detector for MissingTestFixture {
                     continue;
                 }
                 // The opening quote is one byte before the literal.
-                let before = &line[..literal.start().saturating_sub(1)];
+                let quote = literal.start().saturating_sub(1);
+                let before =
+                    &line[floor_char_boundary(line, quote.saturating_sub(CALL_WINDOW))..quote];
                 let certain = usage != CodeUse::Runtime || READ_CALL.is_match(before);
+                // A longer path into a fixture folder that no call reads on
+                // its line is as often a file a test writes into a tree it
+                // builds, or an expectation: not judged.
+                let at_fixture_folder = ["fixtures/", "testdata/", "test_data/", "tests/data/"]
+                    .iter()
+                    .any(|f| written.starts_with(f));
+                if !certain && !at_fixture_folder {
+                    continue;
+                }
+                // Around the literal only: a line of thousands of literals
+                // keeps a few hundred bytes per finding.
+                let excerpt = &line[floor_char_boundary(line, quote.saturating_sub(EXCERPT_WINDOW))
+                    ..floor_char_boundary(line, literal.end().saturating_add(EXCERPT_WINDOW))];
                 let finding = Finding::of(self, RiskLevel::Medium, file.path, format!("{} refers to missing `{written}`", file.path))
-                    .describe(format!("The fixture is not at `{}`, where the test runner looks for it, nor anywhere else in the repository: the test fails, or silently tests nothing.", places[0]))
-                    .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), line)
+                    .describe(format!("The fixture is not at `{}`, where the test runner looks for it, nor anywhere else in its package: the test fails, or silently tests nothing.", places[0]))
+                    .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), excerpt)
                     .remedy("restore the fixture or fix the path", false)
                     .likely_if(!certain)
                     .with_evidence("written_as", written)
@@ -290,6 +337,7 @@ impl Detector for MissingTestFixture {
                     UnresolvedFixture {
                         written: written.to_owned(),
                         place: places[0].clone(),
+                        package: package.clone(),
                     },
                     finding,
                 ));
@@ -304,22 +352,37 @@ impl Detector for MissingTestFixture {
     }
     fn finish(&self, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let missing = std::mem::take(&mut *self.missing.lock().expect("no panics while locked"));
-        self.folders.clear();
         if missing.is_empty() {
+            self.folders.clear();
             return;
         }
+        let folders = Folders::new(ctx.root, &self.folders);
         let (repo, mut ignore) = after_walk(ctx);
         let written: BTreeSet<&str> = missing.iter().map(|(m, _)| m.written.as_str()).collect();
         let elsewhere = repo
             .as_ref()
-            .map(|repo| tracked_somewhere(repo, &written))
+            .map(|repo| tracked_somewhere(repo, ctx.root, &written))
             .unwrap_or_default();
         for (m, finding) in missing {
-            if elsewhere.contains(&m.written) || ignore.ignores(&m.place, false) {
+            // Joined to a folder the line does not show: a file of the
+            // test's own package ends in the literal.
+            // test's own package (not a package nested in it) ends in the
+            // literal.
+            let in_package = elsewhere.get(&m.written).is_some_and(|paths| {
+                paths.iter().any(|p| {
+                    folders
+                        .nearest(parent(p), |f| f.manifest)
+                        .map(|(dir, _)| dir)
+                        .unwrap_or_default()
+                        == m.package
+                })
+            });
+            if in_package || ignore.ignores(&m.place, false) {
                 continue;
             }
             out.push(finding);
         }
+        self.folders.clear();
     }
 }
 
@@ -456,4 +519,13 @@ impl Detector for TestFixUnclassified {
             out.push(f);
         }
     }
+}
+
+/// The largest char boundary of `text` at or before `at`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }

@@ -65,10 +65,14 @@ impl Detector for Utf8Bom {
     fn description(&self) -> &'static str {
         "a text file starts with a UTF-8 byte-order mark"
     }
-    /// Not a file whose path says it holds a BOM on purpose (`has-bom.json`,
-    /// `utf8-bom/`: a test of BOM handling), nor a test's input.
+    /// Not a file whose path names a BOM (`has-bom.json`, `utf8-bom/`: a
+    /// test of BOM handling), nor a test's fixture data.
     fn wants(&self, path: &str) -> bool {
-        !path.to_ascii_lowercase().contains("bom") && !crate::resolve::is_test_input(path)
+        let names_bom = path
+            .to_ascii_lowercase()
+            .split(['/', '-', '_', '.'])
+            .any(|word| word == "bom");
+        !names_bom && !crate::resolve::is_fixture(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if file

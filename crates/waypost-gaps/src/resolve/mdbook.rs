@@ -4,7 +4,7 @@
 //! `x.html` is a link to `x.md`. A link starting with `/` starts at the
 //! book's `src` folder.
 
-use super::{Folders, below, join, page_sources, parent};
+use super::{Folders, below, html_sources, join, normalise, parent};
 
 /// The `src` folder a `book.toml` names, `src` when it names none.
 pub(crate) fn src(book_toml: &str) -> String {
@@ -29,7 +29,9 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
     let Some(src) = folder.book_src.as_deref() else {
         return Vec::new();
     };
-    let src = join(&book, src);
+    let Some(src) = normalise(&join(&book, src)) else {
+        return Vec::new();
+    };
     if below(doc, &src).is_none() {
         return Vec::new();
     }
@@ -37,7 +39,9 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
         Some(rooted) => join(&src, rooted),
         None => join(parent(doc), target),
     };
-    page_sources(&path)
+    // mdBook turns `.md` into `.html` and `README` into `index`, nothing
+    // more: an extensionless link is broken in the book too.
+    html_sources(&path)
 }
 
 #[cfg(test)]

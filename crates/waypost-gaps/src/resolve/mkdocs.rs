@@ -7,7 +7,7 @@
 //! deeper, `x/` for `x.md`), which MkDocs serves as well. A link
 //! starting with `/` starts at the `docs_dir`.
 
-use super::{Folders, below, join, page_sources, parent};
+use super::{Folders, below, join, normalise, page_sources, parent};
 
 /// The `docs_dir` an `mkdocs.yml` names, `docs` when it names none. Only
 /// the top-level `docs_dir:` line is read: MkDocs files often carry YAML
@@ -36,7 +36,9 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
     let Some(docs) = folder.mkdocs_docs.as_deref() else {
         return Vec::new();
     };
-    let docs = join(&site, docs);
+    let Some(docs) = normalise(&join(&site, docs)) else {
+        return Vec::new();
+    };
     if below(doc, &docs).is_none() {
         return Vec::new();
     }
@@ -44,10 +46,13 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
         return page_sources(&join(&docs, rooted));
     }
     let mut places = page_sources(&join(parent(doc), target));
-    // Relative to the page's URL: `x.md` is served at `x/`.
+    // Relative to the page's URL: `x.md` is served at `x/`. Only for a
+    // link to a page's URL: a link to a `.md` file is resolved from the
+    // source file alone.
     let name = doc.rsplit('/').next().unwrap_or(doc);
     if let Some(stem) = name.strip_suffix(".md")
         && !matches!(stem, "index" | "README")
+        && !target.ends_with(".md")
     {
         places.extend(page_sources(&join(&join(parent(doc), stem), target)));
     }

@@ -76,18 +76,27 @@ pub(crate) struct Folder {
     pub(crate) mkdocs_docs: Option<String>,
     /// A `.vitepress` folder.
     pub(crate) vitepress: bool,
+    /// The configuration of a site generator waypost has no rule for
+    /// (Docusaurus, Hugo, Jekyll, Sphinx, Astro, ...).
+    pub(crate) other_site: bool,
 }
 
 /// What the folders asked about so far hold, each read once; a detector
 /// keeps one for the scan and empties it when the scan ends.
 #[derive(Default)]
-pub(crate) struct FolderCache(Mutex<HashMap<String, Arc<Folder>>>);
+pub(crate) struct FolderCache(
+    Mutex<HashMap<String, Arc<Folder>>>,
+    /// Folder -> whether it and every folder above it is a real folder
+    /// (not a link): only those are read or looked into.
+    Mutex<HashMap<String, bool>>,
+);
 
 impl FolderCache {
     /// Forgets every folder (a detector reused for another scan starts
     /// afresh).
     pub(crate) fn clear(&self) {
         self.0.lock().expect("no panics while locked").clear();
+        self.1.lock().expect("no panics while locked").clear();
     }
 }
 
@@ -115,8 +124,13 @@ impl<'a> Folders<'a> {
             return Arc::clone(known);
         }
         // Read outside the lock: another thread may read the same folder
-        // at the same time, and both get the same answer.
-        let folder = Arc::new(read_folder(&join_disk(self.root, dir)));
+        // at the same time, and both get the same answer. A folder reached
+        // through a link is not read: it may lie outside the repository.
+        let folder = Arc::new(if self.is_dir(dir) {
+            read_folder(&join_disk(self.root, dir))
+        } else {
+            Folder::default()
+        });
         self.known
             .0
             .lock()
@@ -146,15 +160,38 @@ impl<'a> Folders<'a> {
         }
     }
 
-    /// Whether `path` (repository-relative, normalised) exists: one
-    /// `stat`, nothing read.
+    /// Whether `path` (repository-relative, normalised) exists inside the
+    /// repository: reached through real folders only (a folder that is a
+    /// link may lead out of it), the last segment not followed (a link
+    /// that is there is there). One `lstat`, nothing read.
     pub(crate) fn exists(&self, path: &str) -> bool {
-        join_disk(self.root, path).exists()
+        self.is_dir(parent(path)) && std::fs::symlink_metadata(join_disk(self.root, path)).is_ok()
     }
 
-    /// Whether `path` (repository-relative, normalised) is a folder.
+    /// Whether `path` (repository-relative, normalised, `""` for the root)
+    /// is a real folder below real folders, none of them a link. Each
+    /// folder is asked about once.
     pub(crate) fn is_dir(&self, path: &str) -> bool {
-        join_disk(self.root, path).is_dir()
+        if path.is_empty() {
+            return true;
+        }
+        if let Some(known) = self
+            .known
+            .1
+            .lock()
+            .expect("no panics while locked")
+            .get(path)
+        {
+            return *known;
+        }
+        let real = self.is_dir(parent(path))
+            && std::fs::symlink_metadata(join_disk(self.root, path)).is_ok_and(|m| m.is_dir());
+        self.known
+            .1
+            .lock()
+            .expect("no panics while locked")
+            .insert(path.to_owned(), real);
+        real
     }
 }
 
@@ -174,6 +211,7 @@ fn read_folder(dir: &Path) -> Folder {
         return folder;
     };
     let text = |name: &str| read_text(&dir.join(name), MAX_CONFIG_BYTES, Links::Refuse).ok();
+    let mut pytest_rank: Option<usize> = None;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
@@ -185,12 +223,15 @@ fn read_folder(dir: &Path) -> Folder {
                 folder.cargo_package = text(name).is_some_and(|t| rust::has_package(&t));
             }
             "package.json" => folder.node_package = true,
-            "pytest.ini" | "pyproject.toml" | "tox.ini" | "setup.cfg" => {
-                // pytest.ini wins over the others, as pytest decides.
+            "pytest.ini" | ".pytest.ini" | "pyproject.toml" | "tox.ini" | "setup.cfg" => {
+                // The first in pytest's own order wins, whatever order the
+                // folder lists them in.
+                let rank = pytest::precedence(name);
                 if let Some(paths) = text(name).and_then(|t| pytest::configures(name, &t))
-                    && (folder.pytest.is_none() || name == "pytest.ini")
+                    && pytest_rank.is_none_or(|r| rank < r)
                 {
                     folder.pytest = Some(paths);
+                    pytest_rank = Some(rank);
                 }
             }
             "book.toml" => folder.book_src = text(name).map(|t| mdbook::src(&t)),
@@ -198,6 +239,21 @@ fn read_folder(dir: &Path) -> Folder {
                 folder.mkdocs_docs = text(name).map(|t| mkdocs::docs_dir(&t));
             }
             ".vitepress" => folder.vitepress = entry.file_type().is_ok_and(|t| t.is_dir()),
+            // Site generators without a module of their own: their pages'
+            // links cannot be judged for sure.
+            "docusaurus.config.js"
+            | "docusaurus.config.ts"
+            | "docusaurus.config.mjs"
+            | "hugo.toml"
+            | "hugo.yaml"
+            | "hugo.json"
+            | "_config.yml"
+            | "conf.py"
+            | "astro.config.mjs"
+            | "astro.config.ts"
+            | "gatsby-config.js"
+            | "_quarto.yml"
+            | "antora.yml" => folder.other_site = true,
             _ => {}
         }
     }
@@ -233,27 +289,38 @@ pub(crate) fn below<'p>(path: &'p str, base: &str) -> Option<&'p str> {
 }
 
 /// A file that is a test's input rather than part of the project: below a
-/// fixture folder (`fixtures`, `testdata`, a `data` folder of a test
-/// folder, ...), or below a test folder unless it is a README (which
-/// explains the tests to a reader). Test inputs are often broken on
-/// purpose: a broken link, a BOM, a file that is not there.
+/// fixture folder ([`is_fixture`]), or below a test folder (`tests`,
+/// `test`, `__tests__`) unless it is a README (which explains the tests to
+/// a reader). Test inputs are often broken on purpose: a broken link, a
+/// file that is not there.
 pub(crate) fn is_test_input(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    let (name, folders) = segments.split_last().unwrap_or((&"", &[]));
+    let name = path.rsplit('/').next().unwrap_or(path);
     let readme = name.to_ascii_lowercase().starts_with("readme.");
-    let is_tests = |folder: &str| matches!(folder, "tests" | "test" | "__tests__" | "spec");
+    is_fixture(path) || (!readme && path.split('/').rev().skip(1).any(is_test_folder))
+}
+
+/// A file below a fixture folder (`fixtures`, `testdata`, `test_data`,
+/// `__snapshots__`, a `data` folder of a test folder, ...): data a test
+/// reads, kept as it is on purpose (a BOM, CRLF, a broken link).
+pub(crate) fn is_fixture(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    let folders = &segments[..segments.len().saturating_sub(1)];
     let mut in_tests = false;
     for folder in folders {
-        let fixture = matches!(
+        if matches!(
             *folder,
             "fixtures" | "testdata" | "test_data" | "test-data" | "__fixtures__" | "__snapshots__"
-        ) || (in_tests && *folder == "data");
-        if fixture || (!readme && is_tests(folder)) {
+        ) || (in_tests && *folder == "data")
+        {
             return true;
         }
-        in_tests |= is_tests(folder);
+        in_tests |= is_test_folder(folder);
     }
     false
+}
+
+fn is_test_folder(folder: &str) -> bool {
+    matches!(folder, "tests" | "test" | "__tests__")
 }
 
 /// How a path found in source code is used, as far as the line shows it.
@@ -306,9 +373,7 @@ pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<
     };
     let mut places = vec![plain];
     places.extend(site_places(folders, doc, target));
-    if let Some((english, counterpart)) = translations::english_counterpart(doc)
-        && folders.is_dir(&english)
-    {
+    if let Some(counterpart) = english_page(folders, doc) {
         // A rooted link starts at the site's root, which only a site
         // generator knows.
         if !target.starts_with('/') {
@@ -317,6 +382,47 @@ pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<
         places.extend(site_places(folders, &counterpart, target));
     }
     candidates(places)
+}
+
+/// Whether a site generator builds `doc` (one waypost has a rule for, one
+/// it has none for, or a translation's English site): its links name pages
+/// and a site root, not only files.
+pub(crate) fn on_a_site(folders: &Folders<'_>, doc: &str) -> bool {
+    let below_site = |site: &str, source: Option<&str>| match source {
+        Some(source) => normalise(&join(site, source)).is_some_and(|s| below(doc, &s).is_some()),
+        None => true,
+    };
+    let mut dir = parent(doc);
+    loop {
+        let folder = folders.get(dir);
+        if folder.vitepress
+            || folder.other_site
+            || folder
+                .book_src
+                .as_deref()
+                .is_some_and(|src| below_site(dir, Some(src)))
+            || folder
+                .mkdocs_docs
+                .as_deref()
+                .is_some_and(|docs| below_site(dir, Some(docs)))
+        {
+            return true;
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = parent(dir);
+    }
+    english_page(folders, doc).is_some()
+}
+
+/// The English counterpart of the translated page `doc` whose English
+/// folder exists (each language-tag folder tried, deepest first).
+fn english_page(folders: &Folders<'_>, doc: &str) -> Option<String> {
+    translations::english_counterparts(doc)
+        .into_iter()
+        .find(|(english, _)| folders.is_dir(english))
+        .map(|(_, page)| page)
 }
 
 /// Where the site generators that may build `doc` look for `target`.
@@ -331,11 +437,12 @@ fn site_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
 /// repository dropped), in order.
 fn candidates(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for path in raw {
         // A trailing `/` names a folder; the folder is what must exist.
         let trimmed = path.trim_end_matches('/');
         if let Some(normal) = normalise(trimmed)
-            && !out.contains(&normal)
+            && seen.insert(normal.clone())
         {
             out.push(normal);
         }
@@ -343,27 +450,42 @@ fn candidates(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// A page a site generator builds from a source: `x.html` from `x.md`;
-/// `x/` and an extensionless `x` from `x.md`, `x/index.md` or
-/// `x/README.md`. The source candidates for `path` (relative, joined
-/// already), `path` itself included.
+/// A page a site generator builds from a source: `x.html` from `x.md`
+/// ([`html_sources`]); `x/` and `x` without a Markdown or HTML extension
+/// (`guide`, `v2.0`) from `x.md`, `x/index.md` or `x/README.md`. The source
+/// candidates for `path` (relative, joined already), `path` itself
+/// included.
 pub(crate) fn page_sources(path: &str) -> Vec<String> {
+    let mut out = html_sources(path);
+    if path.ends_with(".html") || path.ends_with(".md") {
+        return out;
+    }
+    let base = path.trim_end_matches('/');
+    if !base.is_empty() && !path.ends_with('/') {
+        out.push(format!("{base}.md"));
+    }
+    if path.ends_with('/')
+        || path.is_empty()
+        || !base.rsplit('/').next().unwrap_or("").contains('.')
+    {
+        if path.ends_with('/') && !base.is_empty() {
+            out.push(format!("{base}.md"));
+        }
+        out.push(join(base, "index.md"));
+        out.push(join(base, "README.md"));
+    }
+    out
+}
+
+/// `path` and, for a built page, its source: `x.html` from `x.md`, and
+/// `index.html` from `README.md` too.
+pub(crate) fn html_sources(path: &str) -> Vec<String> {
     let mut out = vec![path.to_owned()];
     if let Some(stem) = path.strip_suffix(".html") {
         out.push(format!("{stem}.md"));
         if let Some(dir) = stem.strip_suffix("index") {
             out.push(format!("{dir}README.md"));
         }
-        return out;
-    }
-    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    if path.ends_with('/') || path.is_empty() || !name.contains('.') {
-        let base = path.trim_end_matches('/');
-        if !base.is_empty() {
-            out.push(format!("{base}.md"));
-        }
-        out.push(join(base, "index.md"));
-        out.push(join(base, "README.md"));
     }
     out
 }
@@ -381,6 +503,10 @@ mod tests {
         assert!(!is_test_input("data/README.md"));
         assert!(!is_test_input("tests/testsuite/README.md"));
         assert!(!is_test_input("docs/testing.md"));
+        assert!(
+            !is_test_input("spec/v1/protocol.md"),
+            "a specification is documentation"
+        );
         assert!(!is_test_input("README.md"));
     }
 
@@ -404,7 +530,11 @@ mod tests {
                 "guide/features/README.md"
             ]
         );
-        assert_eq!(page_sources("logo.svg"), ["logo.svg"]);
+        assert_eq!(page_sources("logo.svg"), ["logo.svg", "logo.svg.md"]);
+        assert_eq!(
+            page_sources("releases/v2.0"),
+            ["releases/v2.0", "releases/v2.0.md"]
+        );
     }
 
     #[test]

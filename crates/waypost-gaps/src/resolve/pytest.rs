@@ -8,12 +8,30 @@
 
 use super::{Folders, join, parent};
 
+/// How many `testpaths` one configuration names at most that are looked in.
+const MAX_TESTPATHS: usize = 64;
+
+/// pytest's order among its configuration files (lower wins when one
+/// folder holds several).
+pub(crate) fn precedence(name: &str) -> usize {
+    [
+        "pytest.ini",
+        ".pytest.ini",
+        "pyproject.toml",
+        "tox.ini",
+        "setup.cfg",
+    ]
+    .iter()
+    .position(|n| *n == name)
+    .unwrap_or(usize::MAX)
+}
+
 /// The `testpaths` of `name` (a configuration file's name) holding `text`,
 /// when it configures pytest; `None` when it does not.
 pub(crate) fn configures(name: &str, text: &str) -> Option<Vec<String>> {
     match name {
         // pytest.ini counts even without a [pytest] section.
-        "pytest.ini" => Some(ini_section(text, "pytest").unwrap_or_default()),
+        "pytest.ini" | ".pytest.ini" => Some(ini_section(text, "pytest").unwrap_or_default()),
         "tox.ini" => ini_section(text, "pytest"),
         "setup.cfg" => ini_section(text, "tool:pytest"),
         "pyproject.toml" => {
@@ -82,7 +100,7 @@ pub(crate) fn bases(folders: &Folders<'_>, file: &str) -> Vec<String> {
     match configured {
         Some((rootdir, folder)) => {
             bases.push(rootdir.clone());
-            for testpath in folder.pytest.iter().flatten() {
+            for testpath in folder.pytest.iter().flatten().take(MAX_TESTPATHS) {
                 if !testpath.contains(['*', '?', '[']) {
                     bases.push(join(&rootdir, testpath));
                 }

@@ -6,22 +6,24 @@
 //! A link in a translated page is looked for as if the page were the
 //! English one too.
 
-/// The English counterpart of `doc`, when one folder of its path is a
-/// language tag other than `en`: (the English folder, the document's path
-/// with that folder replaced by `en`). The last such folder counts
+/// The English counterparts of `doc`, one per folder of its path that is
+/// a language tag other than `en`, deepest first: (the English folder, the
+/// document's path with that folder replaced by `en`)
 /// (`docs/de/docs/x.md` → `docs/en/docs/x.md`). Short folder names look
-/// like tags (`io`, `ui`): the caller uses the counterpart only when the
+/// like tags (`io`, `ui`): the caller uses a counterpart only when its
 /// English folder exists.
-pub(crate) fn english_counterpart(doc: &str) -> Option<(String, String)> {
+pub(crate) fn english_counterparts(doc: &str) -> Vec<(String, String)> {
     let segments: Vec<&str> = doc.split('/').collect();
-    let folders = &segments[..segments.len().saturating_sub(1)];
-    let at = folders.iter().rposition(|s| is_language_tag(s))?;
-    if folders[at] == "en" {
-        return None;
-    }
-    let mut english = segments.clone();
-    english[at] = "en";
-    Some((english[..=at].join("/"), english.join("/")))
+    let folders = segments.len().saturating_sub(1);
+    (0..folders)
+        .rev()
+        .filter(|&at| segments[at] != "en" && is_language_tag(segments[at]))
+        .map(|at| {
+            let mut english = segments.clone();
+            english[at] = "en";
+            (english[..=at].join("/"), english.join("/"))
+        })
+        .collect()
 }
 
 /// A BCP 47 language tag as sites name folders: two lowercase letters,
@@ -45,11 +47,18 @@ mod tests {
 
     #[test]
     fn a_translated_page_falls_back_to_the_english_one() {
-        let counterpart = |doc: &str| english_counterpart(doc).map(|(_, en)| en);
+        let counterpart = |doc: &str| {
+            english_counterparts(doc)
+                .into_iter()
+                .next()
+                .map(|(_, en)| en)
+        };
         assert_eq!(
-            english_counterpart("docs/de/docs/advanced/x.md"),
-            Some(("docs/en".into(), "docs/en/docs/advanced/x.md".into()))
+            english_counterparts("docs/de/docs/advanced/x.md"),
+            [("docs/en".into(), "docs/en/docs/advanced/x.md".into())]
         );
+        // Each tag-shaped folder is a candidate, deepest first.
+        assert_eq!(english_counterparts("docs/zh/api/io/x.md").len(), 2);
         assert_eq!(
             counterpart("i18n/pt-br/guide.md").as_deref(),
             Some("i18n/en/guide.md")

@@ -19,7 +19,7 @@ use waypost_schemas::{GapType, RiskLevel};
 use super::lookup::{after_walk, unique_by_name};
 use super::markdown::{Kind, Reference, references};
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::resolve::{FolderCache, Folders, doc_places, join, normalise};
+use crate::resolve::{FolderCache, Folders, doc_places, join, normalise, on_a_site};
 
 /// A code span that looks like a repository path: folders, then a file
 /// name with an extension.
@@ -65,10 +65,11 @@ struct Missing {
     resolved: Vec<String>,
     /// Written with a trailing `/`.
     is_dir: bool,
-    /// A link starting with `/`: from the root of a site whose root is not
-    /// known for sure (a deployment's base URL, a site in several
-    /// languages), so only likely missing.
-    rooted: bool,
+    /// Only likely missing: a link starting with `/` in a page a site
+    /// generator builds (the site's root depends on where it is deployed),
+    /// or a link to a page (`x`, `x/`, `x.html`) in a site waypost has no
+    /// rule for.
+    uncertain: bool,
 }
 
 impl Detector for BrokenMarkdownLink {
@@ -189,7 +190,7 @@ impl BrokenMarkdownLink {
             .describe(description)
             .at_line(m.line, &m.line_text)
             .remedy("fix the path or remove the reference", false)
-            .likely_if(m.code_span || m.rooted)
+            .likely_if(m.code_span || m.uncertain)
             .with_evidence("reference", m.reference);
         if let Some(location) = finding.locations.first_mut() {
             location.start_column = Some(m.column);
@@ -274,7 +275,22 @@ impl<'a> Document<'a> {
             Kind::Html => "html",
             Kind::Link | Kind::CodeSpan => "link",
         };
-        Some(self.missing(at, reference, written, vec![normal], target.ends_with('/')))
+        let mut missing = self.missing(at, reference, written, vec![normal], target.ends_with('/'));
+        missing.uncertain = self.uncertain(&target);
+        Some(missing)
+    }
+
+    /// Whether a missing link `target` is only likely missing: rooted in a
+    /// page of a site, or naming a page of a site waypost has no rule for.
+    fn uncertain(&self, target: &str) -> bool {
+        let name = target
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let page = target.ends_with('/') || target.ends_with(".html") || !name.contains('.');
+        (target.starts_with('/') && on_a_site(&self.folders, self.path))
+            || (page && self.folders.nearest(self.dir, |f| f.other_site).is_some())
     }
 
     /// A code span that looks like a path: a reader looks for it from the
@@ -410,7 +426,7 @@ impl<'a> Document<'a> {
             line_text: line_text.to_owned(),
             reference,
             code_span: reference == "code_span",
-            rooted: written.starts_with('/'),
+            uncertain: false,
             written,
             resolved,
             is_dir,
@@ -446,8 +462,14 @@ fn floor_char_boundary(text: &str, at: usize) -> usize {
 /// inline link or a reference definition, never an autolink.
 fn target(dest: &str) -> Option<String> {
     // A template placeholder (`{{ page.url }}`, `{% link x %}`) is filled in
-    // when the site is built, not a path.
-    if has_scheme(dest) || dest.starts_with("//") || dest.contains("{{") || dest.contains("{%") {
+    // when the site is built, not a path; `@site/x` and `@/x` are a
+    // bundler's aliases.
+    if has_scheme(dest)
+        || dest.starts_with("//")
+        || dest.starts_with('@')
+        || dest.contains("{{")
+        || dest.contains("{%")
+    {
         return None;
     }
     let path = strip_suffixes(dest);
@@ -459,24 +481,16 @@ fn target(dest: &str) -> Option<String> {
 
 /// A destination that stands for one the reader fills in: a word such as
 /// `url` or `link` (`[text](url)` in a guide to writing links), or an
-/// upper-case name (`ENGLISH_VERSION_URL`) a build step replaces.
+/// upper-case name of a URL or link (`ENGLISH_VERSION_URL`) a build step
+/// replaces. `LICENSE_MIT` and `src` can be files: they are judged.
 fn is_placeholder(path: &str) -> bool {
-    const WORDS: [&str; 8] = [
-        "url",
-        "link",
-        "path",
-        "href",
-        "uri",
-        "src",
-        "target",
-        "destination",
-    ];
+    const WORDS: [&str; 6] = ["url", "link", "href", "uri", "target", "destination"];
+    let upper_name = path.len() > 2
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     WORDS.contains(&path.to_ascii_lowercase().as_str())
-        || (path.len() > 2
-            && path.contains('_')
-            && path
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        || (upper_name && ["URL", "LINK", "HREF"].iter().any(|w| path.contains(w)))
 }
 
 fn has_scheme(dest: &str) -> bool {
@@ -545,7 +559,10 @@ mod tests {
         assert_eq!(target("ENGLISH_VERSION_URL"), None);
         assert_eq!(target("url"), None);
         assert_eq!(target("LICENSE").as_deref(), Some("LICENSE"));
-        assert_eq!(target("README_FIRST").as_deref(), None);
+        assert_eq!(target("README_FIRST").as_deref(), Some("README_FIRST"));
+        assert_eq!(target("LICENSE_MIT").as_deref(), Some("LICENSE_MIT"));
+        assert_eq!(target("src").as_deref(), Some("src"));
+        assert_eq!(target("@site/static/img.png"), None);
         assert_eq!(target("{% link guide.md %}"), None);
     }
 

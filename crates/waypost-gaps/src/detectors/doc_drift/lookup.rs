@@ -122,15 +122,18 @@ fn rules(base: &Path, file: &Path) -> Option<Gitignore> {
     builder.build().ok()
 }
 
-/// Which of `paths` (repository-relative, without a leading or trailing
-/// `/`) the repository's index holds as the end of a path or of a folder:
-/// `data/x.json` is held by `crates/a/tests/data/x.json`, `fixtures/set`
-/// by `tests/fixtures/set/a.txt`. One pass over the index.
+/// For each of `paths` (repository-relative, without a leading or trailing
+/// `/`) that the repository's index holds as the end of a path or of a
+/// folder, the tracked files that hold it and are in the work tree (at most
+/// [`MAX_SAME_NAME`] each): `data/x.json` is held by
+/// `crates/a/tests/data/x.json`, `fixtures/set` by
+/// `tests/fixtures/set/a.txt`. One pass over the index.
 pub(crate) fn tracked_somewhere(
     repo: &gix::Repository,
+    root: &Path,
     paths: &BTreeSet<&str>,
-) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
+) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let Ok(index) = repo.index_or_empty() else {
         return found;
     };
@@ -146,7 +149,11 @@ pub(crate) fn tracked_somewhere(
                 memchr::memchr_iter(b'/', rest.as_bytes()).chain(std::iter::once(rest.len()));
             for end in ends {
                 if let Some(&hit) = paths.get(&rest[..end]) {
-                    found.insert(hit.to_owned());
+                    let holders = found.entry(hit.to_owned()).or_default();
+                    // A file deleted from the work tree holds nothing.
+                    if holders.len() < MAX_SAME_NAME && root.join(path).is_file() {
+                        holders.push(path.to_owned());
+                    }
                 }
             }
         }
