@@ -3,6 +3,7 @@
 
 mod anchor;
 mod fences;
+mod first_run;
 mod hostile;
 mod policy;
 mod scan;

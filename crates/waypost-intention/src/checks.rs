@@ -3,7 +3,9 @@
 
 use waypost_schemas::command::CommandPattern;
 use waypost_schemas::paths::{PathPattern, PatternError, RepoPath};
-use waypost_schemas::{DefaultPolicy, IntentionAnchorV2, IsolationModel, SafetyEntry};
+use waypost_schemas::{
+    DefaultPolicy, IntentionAnchorV2, IsolationModel, ProvenanceOrigin, SafetyEntry,
+};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -12,6 +14,20 @@ pub enum Severity {
     Error,
     /// Legal, but risky: confirm it is meant.
     Warning,
+    /// Nothing to fix: how two values that were not written by a human
+    /// (inferred, built-in) combine, or what a value means for agents.
+    Info,
+}
+
+impl Severity {
+    /// `error`, `warning` or `info`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
 }
 
 /// One finding.
@@ -28,8 +44,9 @@ pub struct Finding {
 }
 
 /// Every finding code, for documentation and tests.
-pub const CODES: [&str; 9] = [
+pub const CODES: [&str; 10] = [
     "write_root_protected",
+    "codeowners_catch_all",
     "parallel_single_run",
     "parallel_without_isolation",
     "default_allow",
@@ -141,22 +158,57 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
         }
     }
 
-    // A write root that is protected (or inside a protected path).
+    // A write root that is protected (or inside a protected path). When a
+    // human wrote neither value, nothing is for the human to fix: the
+    // documented precedence (protected wins) decides, and it is said.
     if let Some(scope) = scope {
+        let roots_from = source_of(
+            anchor,
+            "/pivot_intentions/scope_boundaries/allowed_write_roots",
+        );
+        let protected_from =
+            source_of(anchor, "/pivot_intentions/scope_boundaries/protected_paths");
         for (i, root) in scope.allowed_write_roots.iter().enumerate() {
             for protected in &scope.protected_paths {
-                if root_is_protected(root, protected) {
-                    add(
+                if !root_is_protected(root, protected) {
+                    continue;
+                }
+                let field = format!("/pivot_intentions/scope_boundaries/allowed_write_roots/{i}");
+                match (&roots_from, &protected_from) {
+                    (Some(roots_from), Some(protected_from)) => add(
+                        Severity::Info,
+                        "write_root_protected",
+                        field,
+                        format!(
+                            "`{root}` ({roots_from}) is an allowed write root and the protected path `{protected}` ({protected_from}) covers it: protected paths win, so agents write nothing there"
+                        ),
+                    ),
+                    _ => add(
                         Severity::Error,
                         "write_root_protected",
-                        format!("/pivot_intentions/scope_boundaries/allowed_write_roots/{i}"),
+                        field,
                         format!(
                             "`{root}` is an allowed write root and is also covered by the protected path `{protected}`; remove one of them"
                         ),
-                    );
+                    ),
                 }
             }
         }
+    }
+
+    // A catch-all CODEOWNERS entry: every change needs an owner.
+    let reviewed = "/pivot_intentions/governance_review/never_auto_approve";
+    if let Some(from) = source_of(anchor, reviewed)
+        && governance.is_some_and(|g| g.never_auto_approve.iter().any(|p| p == "**"))
+    {
+        add(
+            Severity::Info,
+            "codeowners_catch_all",
+            reviewed.into(),
+            format!(
+                "every path has a code owner ({from}): every change needs an owner's approval (never_auto_approve `**`) unless the anchor says otherwise"
+            ),
+        );
     }
 
     if let Some(par) = &p.parallelism_isolation {
@@ -207,6 +259,17 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
     }
     out.sort();
     out
+}
+
+/// Where a field's value came from when a human did not write it:
+/// `inferred from CODEOWNERS`, `built-in default`; `None` for a human's.
+fn source_of(anchor: &IntentionAnchorV2, field: &str) -> Option<String> {
+    let provenance = anchor.provenance.get(field)?;
+    Some(match provenance.origin {
+        ProvenanceOrigin::Inferred if provenance.sources.is_empty() => "inferred".to_owned(),
+        ProvenanceOrigin::Inferred => format!("inferred from {}", provenance.sources.join(", ")),
+        ProvenanceOrigin::Default => "built-in default".to_owned(),
+    })
 }
 
 /// The finding for a path or glob field that does not compile.

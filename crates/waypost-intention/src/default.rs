@@ -19,7 +19,7 @@ pub fn default_pivots() -> PivotIntentions {
         },
         "scope_boundaries": {
             "allowed_write_roots": [RUN_ROOT],
-            "protected_paths": [".git/**", ".github/**"],
+            "protected_paths": [".git/**", ".github/**", "intention.toml", "**/.env", "**/.env.*", "**/*.pem", "**/*.key"],
             "network_allowlist": []
         },
         "budget_cost": {

@@ -35,6 +35,42 @@ impl Inferred {
     }
 }
 
+/// Where forges look for a CODEOWNERS file.
+const CODEOWNERS: [&str; 4] = [
+    "CODEOWNERS",
+    ".github/CODEOWNERS",
+    "docs/CODEOWNERS",
+    ".gitlab/CODEOWNERS",
+];
+
+/// Protected in every repository: git's own files, the anchor, and files
+/// shaped like secrets (the built-in default protects them too).
+pub(crate) const ALWAYS_PROTECTED: [&str; 6] = [
+    ".git/**",
+    "intention.toml",
+    "**/.env",
+    "**/.env.*",
+    "**/*.pem",
+    "**/*.key",
+];
+
+/// CI and forge configuration, protected when the repository has it: (what
+/// is looked for, the protected pattern).
+const FORGE_CONFIG: [(&str, &str); 12] = [
+    (".github", ".github/**"),
+    (".gitlab", ".gitlab/**"),
+    (".gitlab-ci.yml", ".gitlab-ci.yml"),
+    (".circleci", ".circleci/**"),
+    (".buildkite", ".buildkite/**"),
+    (".woodpecker", ".woodpecker/**"),
+    (".forgejo", ".forgejo/**"),
+    ("Jenkinsfile", "Jenkinsfile"),
+    ("azure-pipelines.yml", "azure-pipelines.yml"),
+    ("bitbucket-pipelines.yml", "bitbucket-pipelines.yml"),
+    ("CODEOWNERS", "CODEOWNERS"),
+    ("docs/CODEOWNERS", "docs/CODEOWNERS"),
+];
+
 /// Folders that hold source code when they sit at the repository root.
 const SOURCE_DIRS: [&str; 10] = [
     "src", "lib", "crates", "packages", "app", "cmd", "pkg", "tests", "docs", "xtask",
@@ -55,36 +91,50 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
         .ok()
     };
 
-    // Protected paths: CODEOWNERS entries, and the forge configuration.
-    let mut protected = BTreeSet::new();
-    let mut protected_from = BTreeSet::new();
-    for owners in [
-        "CODEOWNERS",
-        ".github/CODEOWNERS",
-        "docs/CODEOWNERS",
-        ".gitlab/CODEOWNERS",
-    ] {
+    // CODEOWNERS says who must review a change, not that agents may never
+    // make it: its patterns are paths no rule may auto-approve.
+    let mut reviewed = BTreeSet::new();
+    let mut reviewed_from = BTreeSet::new();
+    for owners in CODEOWNERS {
         if let Some(text) = read(owners) {
-            protected_from.insert(owners.to_owned());
-            protected.insert(owners.to_owned());
+            reviewed_from.insert(owners.to_owned());
             for line in text.lines() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') || line.starts_with('[') {
                     continue;
                 }
-                if let Some(pattern) = line.split_whitespace().next() {
-                    protected.insert(codeowners_glob(pattern));
+                let mut words = line.split_whitespace();
+                // A pattern with no owner removes ownership: nothing to review.
+                if let (Some(pattern), Some(_owner)) = (words.next(), words.next()) {
+                    reviewed.insert(codeowners_glob(pattern));
                 }
             }
         }
     }
-    for forge in [".github", ".gitlab"] {
-        if root.join(forge).is_dir() {
-            protected.insert(format!("{forge}/**"));
-            protected_from.insert(format!("{forge}/"));
+    if !reviewed.is_empty() {
+        inferred.set(
+            "governance_review",
+            "never_auto_approve",
+            json!(reviewed),
+            reviewed_from,
+        );
+    }
+
+    // Protected paths: only what agents must never change. Git's own
+    // files, the anchor, secrets-shaped files, and the CI and forge
+    // configuration the repository has (CODEOWNERS among it).
+    let mut protected: BTreeSet<String> =
+        ALWAYS_PROTECTED.iter().map(|p| (*p).to_owned()).collect();
+    let mut protected_from = BTreeSet::new();
+    for (path, pattern) in FORGE_CONFIG {
+        if std::fs::symlink_metadata(root.join(path)).is_ok() {
+            protected.insert((*pattern).to_owned());
+            protected_from.insert((*path).to_owned());
         }
     }
-    if !protected.is_empty() {
+    // With nothing of the kind found, the built-in default (the same list
+    // and `.github/`) says it, as a default.
+    if !protected_from.is_empty() {
         inferred.set(
             "scope_boundaries",
             "protected_paths",

@@ -13,9 +13,28 @@ fn inference_reads_owners_forge_workspace_and_test_commands() {
     sample_repo(dir.path());
     let inferred = infer_from_repo(dir.path());
     let scope = &inferred.pivots["scope_boundaries"];
+    // Only what agents must never change is protected; what CODEOWNERS
+    // owns needs an owner's approval instead.
     assert_eq!(
         scope["protected_paths"],
-        serde_json::json!(["**/*.lock", ".github/**", "CODEOWNERS", "deploy/**"])
+        serde_json::json!([
+            "**/*.key",
+            "**/*.pem",
+            "**/.env",
+            "**/.env.*",
+            ".git/**",
+            ".github/**",
+            "CODEOWNERS",
+            "intention.toml"
+        ])
+    );
+    assert_eq!(
+        inferred.pivots["governance_review"]["never_auto_approve"],
+        serde_json::json!(["**/*.lock", "deploy/**"])
+    );
+    assert_eq!(
+        inferred.sources["/pivot_intentions/governance_review/never_auto_approve"],
+        ["CODEOWNERS"]
     );
     assert_eq!(
         scope["allowed_write_roots"],
@@ -27,7 +46,7 @@ fn inference_reads_owners_forge_workspace_and_test_commands() {
     );
     assert_eq!(
         inferred.sources["/pivot_intentions/scope_boundaries/protected_paths"],
-        [".github/", "CODEOWNERS"]
+        [".github", "CODEOWNERS"]
     );
     assert_eq!(
         inferred.project_id,

@@ -49,6 +49,10 @@ pub struct ScanConfig {
     /// [`DEFAULT_ROOT_ALLOWLIST`].
     #[serde(deserialize_with = "added_to_default_root_allowlist")]
     pub root_allowlist: Vec<String>,
+    /// Files at the repository root that are clutter whatever their names
+    /// look like (globs), unless the allowlist keeps them.
+    #[serde(deserialize_with = "patterns")]
+    pub root_denylist: Vec<String>,
     /// A single file over this size is a memory-budget gap.
     #[serde(deserialize_with = "positive_bytes")]
     pub file_budget_bytes: u64,
@@ -143,6 +147,7 @@ impl Default for ScanConfig {
         Self {
             max_file_bytes: 4 * 1024 * 1024,
             root_allowlist: default_root_allowlist(),
+            root_denylist: Vec::new(),
             file_budget_bytes: 10 * 1024 * 1024,
             disabled: Vec::new(),
             protected_paths: Vec::new(),
@@ -256,6 +261,12 @@ fn added_to_default_root_allowlist<'de, D: Deserializer<'de>>(
     PatternSet::new(&added).map_err(de::Error::custom)?;
     let mut list = default_root_allowlist();
     list.extend(added);
+    Ok(list)
+}
+
+fn patterns<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    PatternSet::new(&list).map_err(de::Error::custom)?;
     Ok(list)
 }
 
@@ -612,6 +623,10 @@ mod tests {
             (
                 "[scan]\nroot_allowlist = [\"a/[\"]\n",
                 "[scan] root_allowlist: `a/[`",
+            ),
+            (
+                "[scan]\nroot_denylist = [\"a/[\"]\n",
+                "[scan] root_denylist: `a/[`",
             ),
             ("[scan\n", "waypost.toml:1:"),
         ] {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde_json::json;
 use waypost::intention::{
     AnchorError, AnchorOrigin, ClarifyingQuestion, Finding, ResolvedAnchor, Severity, SourceFormat,
     Suggestion, TEMPLATE, check_anchor, resolve_anchor, to_authored_toml,
@@ -28,7 +28,7 @@ pub(crate) enum Command {
     },
     /// Check the anchor: errors, contradictions, clarifying questions.
     ///
-    /// Without FILE: intention.toml, else the [intention] table of
+    /// Without FILE: intention.toml, else the `[intention]` table of
     /// waypost.toml, else the built-in default, merged with what the
     /// repository implies. Exit 0 when complete and consistent, 1 when
     /// errors or questions remain, 2 when the file cannot be read.
@@ -39,11 +39,13 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Print the anchor in force, with its anchor_id.
+    /// Print the anchor in force.
     Show {
         #[command(flatten)]
         target: Target,
-        /// json: the artifact; toml: the authored form; text: one line per field.
+        /// json: the intention_anchor_v2 artifact itself (what `waypost
+        /// validate` accepts); toml: the authored form; text: its anchor_id,
+        /// then one line per field with where it came from.
         #[arg(long, value_enum, default_value_t)]
         format: ShowFormat,
     },
@@ -165,7 +167,10 @@ fn check(target: &Target, format: Format) -> Result<ExitCode, CommandError> {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = findings.len() - errors;
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     match format {
         Format::Text => print!(
             "{}",
@@ -178,7 +183,7 @@ fn check(target: &Target, format: Format) -> Result<ExitCode, CommandError> {
                 "origin": origin_text(&resolved.origin),
                 "built_in_default": resolved.origin == AnchorOrigin::BuiltInDefault,
                 "findings": findings.iter().map(|f| json!({
-                    "severity": if f.severity == Severity::Error { "error" } else { "warning" },
+                    "severity": f.severity.name(),
                     "code": f.code, "field": f.field, "message": f.message,
                 })).collect::<Vec<_>>(),
                 "questions": questions.iter().map(|q| json!({
@@ -225,15 +230,13 @@ fn check_text(
     if !findings.is_empty() {
         out.push('\n');
         for f in findings {
-            let level = if f.severity == Severity::Error {
-                "error  "
-            } else {
-                "warning"
-            };
             let _ = writeln!(
                 out,
-                "{level} {} at {}\n        {}",
-                f.code, f.field, f.message
+                "{:<7} {} at {}\n        {}",
+                f.severity.name(),
+                f.code,
+                f.field,
+                f.message
             );
         }
     }
@@ -267,15 +270,10 @@ fn show(target: &Target, format: ShowFormat) -> Result<ExitCode, CommandError> {
     };
     let anchor = &resolved.anchor;
     match format {
-        ShowFormat::Json => {
-            let artifact: Value =
-                serde_json::from_str(&to_pretty_json(anchor)).context("reparse")?;
-            let text = serde_json::to_string_pretty(
-                &json!({"anchor_id": anchor.anchor_id(), "anchor": artifact}),
-            )
-            .context("serialize")?;
-            println!("{text}");
-        }
+        // The artifact itself, byte for byte what a run directory holds
+        // (`waypost validate` accepts it); its anchor_id is in the text
+        // format and in `anchor check --format json`.
+        ShowFormat::Json => print!("{}", to_pretty_json(anchor)),
         ShowFormat::Toml => print!("{}", to_authored_toml(anchor)),
         ShowFormat::Text => {
             let mut out = format!(

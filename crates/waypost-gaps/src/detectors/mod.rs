@@ -33,7 +33,10 @@ pub fn builtin(config: &ScanConfig) -> Vec<Box<dyn Detector>> {
         Box::new(windows_encoding_issue::PathTooLong),
         Box::new(doc_drift::BrokenMarkdownLink::default()),
         Box::new(doc_drift::StaleGeneratedFile::new(&config.generated)),
-        Box::new(root_clutter::RootClutter::new(&config.root_allowlist)),
+        Box::new(root_clutter::RootClutter::new(
+            &config.root_allowlist,
+            &config.root_denylist,
+        )),
         Box::new(memory_budget_cap_issue::FileOverBudget {
             budget: config.file_budget_bytes,
         }),

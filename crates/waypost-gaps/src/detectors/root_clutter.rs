@@ -116,17 +116,21 @@ const CLUTTER: [(&str, &[&str]); 6] = [
 /// allowlist keeps them.
 pub(crate) struct RootClutter {
     allow: PatternSet,
+    deny: PatternSet,
     shapes: Vec<(&'static str, PatternSet)>,
 }
 
 impl RootClutter {
     /// Patterns that do not parse are refused when the configuration loads.
-    pub(crate) fn new(allowlist: &[String]) -> Self {
-        Self {
-            allow: allowlist
-                .iter()
+    pub(crate) fn new(allowlist: &[String], denylist: &[String]) -> Self {
+        let set = |list: &[String]| -> PatternSet {
+            list.iter()
                 .filter_map(|p| PathPattern::new(p).ok())
-                .collect(),
+                .collect()
+        };
+        Self {
+            allow: set(allowlist),
+            deny: set(denylist),
             shapes: CLUTTER
                 .iter()
                 .map(|(kind, patterns)| {
@@ -182,6 +186,15 @@ impl Detector for RootClutter {
             Finding::of(self, RiskLevel::Low, path, format!("{path} looks like {kind} at the repository root"))
                 .describe(format!("Its name has the shape of {kind}: something left behind, which belongs elsewhere or nowhere."))
                 .remedy("move it under a folder or delete it (configure [scan] root_allowlist if it belongs)", false)
+        } else if RepoPath::new(path).is_ok_and(|p| self.deny.matching(&p).is_some()) {
+            Finding::of(
+                self,
+                RiskLevel::Low,
+                path,
+                format!("{path} is on the root denylist"),
+            )
+            .describe("`[scan] root_denylist` names it: it does not belong at the repository root.")
+            .remedy("move it under a folder or delete it", false)
         } else {
             return;
         };
@@ -224,7 +237,7 @@ mod tests {
 
     #[test]
     fn clutter_is_known_by_its_shape_and_ordinary_files_are_left_alone() {
-        let detector = RootClutter::new(&[]);
+        let detector = RootClutter::new(&[], &[]);
         for (name, kind) in [
             ("debug.log", "a log"),
             ("server.log.1", "a log"),
