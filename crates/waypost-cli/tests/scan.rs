@@ -118,10 +118,12 @@ fn bad_input_exits_two() {
         "{}",
         run.stderr
     );
+    // Committed: an untracked waypost.toml is a change to a protected path.
     repo.write(
         "waypost.toml",
         "[scan]\ndisabled = [\"broken_markdown_link\", \"root_file_outside_allowlist\"]\n",
-    );
+    )
+    .commit_all("configure");
     let run = waypost_in(repo.path(), &["scan"]);
     assert_eq!(run.code, 0, "both detectors disabled: {}", run.stdout);
 }

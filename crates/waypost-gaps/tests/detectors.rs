@@ -181,6 +181,30 @@ fn broken_links_and_code_paths_in_markdown() {
 }
 
 #[test]
+fn the_root_lists_keep_and_name_root_files() {
+    let repo = clean_repo();
+    repo.write("debug.log", "x\n")
+        .write("NOTES.txt", "x\n")
+        .write("vite.config.ts", "x\n");
+    let config = waypost_gaps::ScanConfig {
+        root_allowlist: vec!["debug.log".into()],
+        root_denylist: vec!["NOTES.*".into()],
+        ..waypost_gaps::ScanConfig::default()
+    };
+    let got = fired(
+        &crate::support::scan_config(repo.path(), &config, &crate::support::context()).report,
+    );
+    let clutter: Vec<&str> = got
+        .iter()
+        .filter(|(d, _)| d == "root_file_outside_allowlist")
+        .map(|(_, p)| p.as_str())
+        .collect();
+    // Allowed though shaped like a log; denied though shaped like nothing;
+    // a tool's configuration is left alone.
+    assert_eq!(clutter, ["NOTES.txt"]);
+}
+
+#[test]
 fn root_clutter_and_secrets_at_the_root() {
     let repo = clean_repo();
     repo.write("debug.log", "x\n")

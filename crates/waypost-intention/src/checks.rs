@@ -158,9 +158,10 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
         }
     }
 
-    // A write root that is protected (or inside a protected path). When a
-    // human wrote neither value, nothing is for the human to fix: the
-    // documented precedence (protected wins) decides, and it is said.
+    // A write root that is protected (or inside a protected path). Unless a
+    // human wrote both values, nothing is for the human to fix: the
+    // documented precedence (protected wins) decides, and it is said with
+    // where each value came from.
     if let Some(scope) = scope {
         let roots_from = source_of(
             anchor,
@@ -174,16 +175,19 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
                     continue;
                 }
                 let field = format!("/pivot_intentions/scope_boundaries/allowed_write_roots/{i}");
+                let human = "written in the anchor".to_owned();
                 match (&roots_from, &protected_from) {
-                    (Some(roots_from), Some(protected_from)) => add(
+                    (Some(_), _) | (_, Some(_)) => add(
                         Severity::Info,
                         "write_root_protected",
                         field,
                         format!(
-                            "`{root}` ({roots_from}) is an allowed write root and the protected path `{protected}` ({protected_from}) covers it: protected paths win, so agents write nothing there"
+                            "`{root}` ({}) is an allowed write root and the protected path `{protected}` ({}) covers it: protected paths win, so agents write nothing there",
+                            roots_from.as_ref().unwrap_or(&human),
+                            protected_from.as_ref().unwrap_or(&human),
                         ),
                     ),
-                    _ => add(
+                    (None, None) => add(
                         Severity::Error,
                         "write_root_protected",
                         field,
@@ -206,7 +210,7 @@ pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
             "codeowners_catch_all",
             reviewed.into(),
             format!(
-                "every path has a code owner ({from}): every change needs an owner's approval (never_auto_approve `**`) unless the anchor says otherwise"
+                "every path has a code owner ({from}): every change needs a human's approval (never_auto_approve `**`) unless the anchor says otherwise"
             ),
         );
     }

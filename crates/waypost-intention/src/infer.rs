@@ -45,9 +45,11 @@ const CODEOWNERS: [&str; 4] = [
 
 /// Protected in every repository: git's own files, the anchor, and files
 /// shaped like secrets (the built-in default protects them too).
-pub(crate) const ALWAYS_PROTECTED: [&str; 6] = [
+pub(crate) const ALWAYS_PROTECTED: [&str; 8] = [
     ".git/**",
+    ".gitmodules",
     "intention.toml",
+    "waypost.toml",
     "**/.env",
     "**/.env.*",
     "**/*.pem",
@@ -56,21 +58,30 @@ pub(crate) const ALWAYS_PROTECTED: [&str; 6] = [
 
 /// CI and forge configuration, protected when the repository has it: (what
 /// is looked for, the protected pattern).
-const FORGE_CONFIG: [(&str, &str); 12] = [
+const FORGE_CONFIG: [(&str, &str); 22] = [
     (".github", ".github/**"),
     (".gitlab", ".gitlab/**"),
+    (".gitea", ".gitea/**"),
+    (".forgejo", ".forgejo/**"),
     (".gitlab-ci.yml", ".gitlab-ci.yml"),
     (".circleci", ".circleci/**"),
     (".buildkite", ".buildkite/**"),
     (".woodpecker", ".woodpecker/**"),
-    (".forgejo", ".forgejo/**"),
+    (".woodpecker.yml", ".woodpecker.yml"),
+    (".azure-pipelines", ".azure-pipelines/**"),
+    (".ci", ".ci/**"),
+    (".travis.yml", ".travis.yml"),
+    (".drone.yml", ".drone.yml"),
+    (".cirrus.yml", ".cirrus.yml"),
+    ("appveyor.yml", "appveyor.yml"),
+    (".appveyor.yml", ".appveyor.yml"),
     ("Jenkinsfile", "Jenkinsfile"),
     ("azure-pipelines.yml", "azure-pipelines.yml"),
+    ("azure-pipelines.yaml", "azure-pipelines.yaml"),
     ("bitbucket-pipelines.yml", "bitbucket-pipelines.yml"),
     ("CODEOWNERS", "CODEOWNERS"),
     ("docs/CODEOWNERS", "docs/CODEOWNERS"),
 ];
-
 /// Folders that hold source code when they sit at the repository root.
 const SOURCE_DIRS: [&str; 10] = [
     "src", "lib", "crates", "packages", "app", "cmd", "pkg", "tests", "docs", "xtask",
@@ -82,7 +93,23 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
     let mut inferred = Inferred::default();
     // Never blocks, never follows a link, never reads past the cap: a
     // hostile file is simply not used.
+    // A file below a linked folder is not read either: the folder may lead
+    // out of the repository.
     let read = |rel: &str| {
+        let mut folder = root.to_path_buf();
+        for segment in rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            folder.push(segment);
+            if !std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+                return None;
+            }
+        }
         waypost_schemas::io::read_text(
             &root.join(rel),
             waypost_schemas::io::MAX_CONFIG_BYTES,
@@ -98,17 +125,7 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
     for owners in CODEOWNERS {
         if let Some(text) = read(owners) {
             reviewed_from.insert(owners.to_owned());
-            for line in text.lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') || line.starts_with('[') {
-                    continue;
-                }
-                let mut words = line.split_whitespace();
-                // A pattern with no owner removes ownership: nothing to review.
-                if let (Some(pattern), Some(_owner)) = (words.next(), words.next()) {
-                    reviewed.insert(codeowners_glob(pattern));
-                }
-            }
+            reviewed.extend(codeowners_globs(&text));
         }
     }
     if !reviewed.is_empty() {
@@ -132,16 +149,14 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
             protected_from.insert((*path).to_owned());
         }
     }
-    // With nothing of the kind found, the built-in default (the same list
-    // and `.github/`) says it, as a default.
-    if !protected_from.is_empty() {
-        inferred.set(
-            "scope_boundaries",
-            "protected_paths",
-            json!(protected),
-            protected_from,
-        );
-    }
+    // Set even when no such file is there: a human anchor that leaves the
+    // field out gets no built-in default, and these are never to change.
+    inferred.set(
+        "scope_boundaries",
+        "protected_paths",
+        json!(protected),
+        protected_from,
+    );
 
     // Write roots: workspace members, else top-level source folders; always
     // the run directory.
@@ -155,6 +170,10 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
         roots_from.insert("Cargo.toml".to_owned());
         for member in members.iter().filter_map(toml::Value::as_str) {
             let member = member.trim_end_matches('/');
+            // A member outside the repository is no write root of it.
+            if waypost_schemas::paths::RepoPath::new(member).is_err() {
+                continue;
+            }
             roots.insert(if member.ends_with('*') {
                 format!("{member}*")
             } else {
@@ -236,16 +255,139 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
     inferred
 }
 
-/// A CODEOWNERS pattern as a repository-relative glob.
+/// The globs of the paths a CODEOWNERS file gives an owner, in GitHub's
+/// and GitLab's syntax: `#` comments (also after a pattern), `\ ` and
+/// `\#` escapes, `[Section]` and `^[Optional section]` headers with their
+/// default owners (a pattern with no owner of its own takes them; with
+/// none, it removes ownership and is left out). A pattern that does not
+/// make a valid path glob inside the repository is left out.
+pub(crate) fn codeowners_globs(text: &str) -> Vec<String> {
+    let mut globs = Vec::new();
+    let mut section_owned = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words = split_unescaped(line);
+        let Some((first, owners)) = words.split_first() else {
+            continue;
+        };
+        if first.starts_with('[') || first.starts_with("^[") {
+            // The header's owners are what the rest of the header line
+            // holds after its closing bracket.
+            let after = line.split_once(']').map_or("", |(_, rest)| rest);
+            section_owned = split_unescaped(after)
+                .iter()
+                .any(|w| !w.starts_with('[') && !w.is_empty());
+            continue;
+        }
+        if owners.is_empty() && !section_owned {
+            continue;
+        }
+        let glob = codeowners_glob(first);
+        if waypost_schemas::paths::PathPattern::new(&glob).is_ok() {
+            globs.push(glob);
+        }
+    }
+    globs
+}
+
+/// `line` split on whitespace that is not escaped, up to a `#` that starts
+/// a comment; escapes removed.
+fn split_unescaped(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            '#' if word.is_empty() => break,
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// A CODEOWNERS pattern as a repository-relative glob with the same
+/// meaning: anchored at the root when it starts with `/` or holds a `/`
+/// before its end, anywhere otherwise; a trailing `/` names a folder and
+/// everything in it; `[` and `{` are names, not glob syntax.
 fn codeowners_glob(pattern: &str) -> String {
-    let anchored = pattern.trim_start_matches('/');
-    if anchored == "*" {
-        "**".to_owned()
-    } else if anchored.ends_with('/') {
-        format!("{anchored}**")
-    } else if pattern.starts_with('/') || anchored.contains('/') {
-        anchored.to_owned()
+    let escaped: String = pattern
+        .chars()
+        .map(|c| match c {
+            '[' => "[[]".to_owned(),
+            '{' => "[{]".to_owned(),
+            '}' => "[}]".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let folder = escaped.ends_with('/');
+    let core = escaped.trim_start_matches('/').trim_end_matches('/');
+    if core == "*" || core == "**" || core.is_empty() {
+        return "**".to_owned();
+    }
+    let anchored = escaped.starts_with('/') || core.contains('/');
+    let base = if anchored {
+        core.to_owned()
     } else {
-        format!("**/{anchored}")
+        format!("**/{core}")
+    };
+    if folder { format!("{base}/**") } else { base }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codeowners_patterns_keep_their_meaning_as_globs() {
+        let text = concat!(
+            "# owners\n",
+            "*                       @all\n",
+            "apps/                   @web   # anywhere\n",
+            "/docs/                  docs@example.org\n",
+            "docs/*.md               @writers\n",
+            "/pages/[id].tsx         @web\n",
+            "/{{slug}}/              @tmpl\n",
+            "path\\ with\\ spaces/    @o\n",
+            "\\#hash                  @o\n",
+            "/build/logs/\n",
+            "../outside              @x\n",
+            "^[Optional Section] @team\n",
+            "guide/\n",
+            "[Plain]\n",
+            "orphan/\n",
+        );
+        assert_eq!(
+            codeowners_globs(text),
+            [
+                "**",
+                "**/apps/**",
+                "docs/**",
+                "docs/*.md",
+                "pages/[[]id].tsx",
+                "[{][{]slug[}][}]/**",
+                "**/path with spaces/**",
+                "**/#hash",
+                // `../outside` leaves the repository: left out.
+                // `guide/` takes the optional section's owners.
+                "**/guide/**",
+                // `orphan/` is in a section without owners: no owner.
+            ]
+        );
     }
 }

@@ -32,8 +32,10 @@ pub fn create_from_inputs(
     clock: &Clock,
 ) -> IntentionAnchorV2 {
     let human = explicit.map_or_else(Map::new, |a| pivots_json(&a.pivot_intentions));
-    let mut provenance: BTreeMap<String, FieldProvenance> =
-        explicit.map(|a| a.provenance.clone()).unwrap_or_default();
+    // Every value of the human anchor is the human's, whatever provenance
+    // it carries (a saved artifact keeps the provenance of values the human
+    // may since have edited): only the fields filled in here are marked.
+    let mut provenance: BTreeMap<String, FieldProvenance> = BTreeMap::new();
     let mut merged = human.clone();
     let inferred_origin = |pointer: &str| FieldProvenance {
         origin: ProvenanceOrigin::Inferred,

@@ -24,8 +24,10 @@ fn inference_reads_owners_forge_workspace_and_test_commands() {
             "**/.env.*",
             ".git/**",
             ".github/**",
+            ".gitmodules",
             "CODEOWNERS",
-            "intention.toml"
+            "intention.toml",
+            "waypost.toml"
         ])
     );
     assert_eq!(
@@ -126,11 +128,14 @@ fn with_no_anchor_the_default_fills_what_inference_does_not() {
         .expect("scope");
     assert_eq!(scope.allowed_write_roots, [".autonomous_runs/"]);
     assert!(scope.network_allowlist.is_empty(), "no network");
+    // Everything is a built-in default but what agents must never change,
+    // which is inferred for every repository.
     assert!(
         anchor
             .provenance
-            .values()
-            .all(|p| p.origin == ProvenanceOrigin::Default)
+            .iter()
+            .filter(|(k, _)| *k != "/pivot_intentions/scope_boundaries/protected_paths")
+            .all(|(_, p)| p.origin == ProvenanceOrigin::Default)
     );
     assert!(
         anchor
@@ -179,4 +184,44 @@ fn pathdiff(path: &std::path::Path, base: &std::path::Path) -> std::path::PathBu
     }
     out.push(path.strip_prefix("/").expect("absolute"));
     out
+}
+
+/// A saved artifact loaded as the human's anchor is the human's, whatever
+/// provenance it carries; a human anchor that leaves protected paths out
+/// still gets what agents must never change.
+#[test]
+fn a_human_anchor_is_all_human_and_still_protects_git_and_secrets() {
+    let dir = tempfile::tempdir().expect("temp");
+    let mut explicit = resolve_anchor(dir.path(), None, &CLOCK)
+        .expect("resolve")
+        .anchor;
+    assert!(
+        !explicit.provenance.is_empty(),
+        "the default says where it came from"
+    );
+    explicit
+        .pivot_intentions
+        .scope_boundaries
+        .as_mut()
+        .expect("scope")
+        .protected_paths = Vec::new();
+    let merged = create_from_inputs(Some(&explicit), &infer_from_repo(dir.path()), &CLOCK);
+    // Only what was filled in is marked: the protected paths the human left
+    // empty are the only field not written by the human.
+    assert_eq!(
+        merged.provenance.keys().collect::<Vec<_>>(),
+        ["/pivot_intentions/scope_boundaries/protected_paths"]
+    );
+    let protected = &merged
+        .pivot_intentions
+        .scope_boundaries
+        .as_ref()
+        .expect("scope")
+        .protected_paths;
+    for path in [".git/**", "intention.toml", "waypost.toml", "**/.env"] {
+        assert!(
+            protected.iter().any(|p| p == path),
+            "{path} in {protected:?}"
+        );
+    }
 }

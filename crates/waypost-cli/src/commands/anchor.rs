@@ -13,6 +13,7 @@ use waypost::intention::{
     Suggestion, TEMPLATE, check_anchor, resolve_anchor, to_authored_toml,
     validate_pivot_completeness,
 };
+use waypost::schemas::ProvenanceOrigin;
 use waypost::schemas::io::to_pretty_json;
 
 use crate::error::CommandError;
@@ -288,7 +289,10 @@ fn show(target: &Target, format: ShowFormat) -> Result<ExitCode, CommandError> {
                 for (field, value) in fields.as_object().into_iter().flatten() {
                     let pointer = format!("/pivot_intentions/{section}/{field}");
                     let note = match anchor.provenance.get(&pointer) {
-                        Some(p) if p.sources.is_empty() => "  (built-in default)".to_owned(),
+                        Some(p) if p.origin == ProvenanceOrigin::Default => {
+                            "  (built-in default)".to_owned()
+                        }
+                        Some(p) if p.sources.is_empty() => "  (inferred)".to_owned(),
                         Some(p) => format!("  (inferred from {})", p.sources.join(", ")),
                         None => String::new(),
                     };
