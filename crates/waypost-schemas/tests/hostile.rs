@@ -30,7 +30,7 @@ fn mkfifo(path: &Path) {
 
 #[cfg(unix)]
 #[test]
-fn a_fifo_is_refused_at_once() {
+fn schema_012_a_fifo_is_refused_at_once() {
     let dir = tempfile::tempdir().expect("temp");
     let fifo = dir.path().join("waypost.toml");
     mkfifo(&fifo);
@@ -50,7 +50,7 @@ fn a_fifo_is_refused_at_once() {
 
 #[cfg(unix)]
 #[test]
-fn a_link_to_a_device_is_refused_without_reading_it() {
+fn schema_012_a_link_to_a_device_is_refused_without_reading_it() {
     let dir = tempfile::tempdir().expect("temp");
     let link = dir.path().join("Cargo.toml");
     std::os::unix::fs::symlink("/dev/zero", &link).expect("link");
@@ -95,7 +95,7 @@ fn a_link_to_a_device_is_refused_without_reading_it() {
 /// The child side of the crash test: writes 2 MB files into the folder
 /// named by `WAYPOST_CRASH_DIR` until it is killed. Not a test on its own.
 #[test]
-#[ignore = "run by atomic_writes_survive_kill_9 in a child process"]
+#[ignore = "run by schema_013_atomic_writes_survive_kill_9 in a child process"]
 fn crash_child_writer() {
     let Some(dir) = std::env::var_os("WAYPOST_CRASH_DIR") else {
         return;
@@ -125,7 +125,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
     clippy::print_stderr,
     reason = "the crash test reports its figures (shown with --nocapture)"
 )]
-fn atomic_writes_survive_kill_9() {
+fn schema_013_atomic_writes_survive_kill_9() {
     let full = std::env::var("WAYPOST_STRESS").is_ok_and(|v| v == "full");
     let kills = if full { 200 } else { 50 };
     let dir = tempfile::tempdir().expect("temp");

@@ -84,7 +84,7 @@ fn schema_005_an_invalid_artifact_is_refused_and_the_existing_file_is_untouched(
 }
 
 #[test]
-fn readers_refuse_files_over_the_cap_with_the_path_and_limit() {
+fn schema_012_readers_refuse_files_over_the_cap_with_the_path_and_limit() {
     let dir = tempfile::tempdir().expect("temp");
     let path = dir.path().join("huge.json");
     let file = fs::File::create(&path).expect("create");
