@@ -8,6 +8,10 @@
 //!   `cargo xtask precision fixtures --marked FILE --to DIR`: a sample of the
 //!   gap scanner's findings for a person to judge, and the judgements as
 //!   regression fixtures (see `docs/precision.md`).
+//! - `cargo xtask invariants-doc [--check]`: `docs/invariants/` from the
+//!   `// Invariant:` blocks of `crates/`, the tests that carry their ids and
+//!   the danger-fence registry; fails on duplicate ids, untested invariants,
+//!   tests of undeclared ids and ignored tests without a reason.
 //!
 //! With `--check` nothing is written: a stale, missing or extra file fails
 //! the task with the command that fixes it. The generators work from the
@@ -20,6 +24,7 @@ use anyhow::{Context, Result, bail};
 
 mod codegen;
 mod fixtures;
+mod invariants;
 mod precision;
 
 fn main() -> ExitCode {
@@ -39,12 +44,15 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (task, flags) = args
         .split_first()
-        .context("usage: cargo xtask <schemas|fixtures|precision> [ARGS]")?;
+        .context("usage: cargo xtask <schemas|fixtures|invariants-doc|precision> [ARGS]")?;
     let generate: fn(&Path, codegen::Mode) -> Result<()> = match task.as_str() {
         "schemas" => codegen::schemas,
         "fixtures" => fixtures::generate,
+        "invariants-doc" => invariants::generate,
         "precision" => return precision::run(flags),
-        other => bail!("unknown task `{other}`; tasks: schemas, fixtures, precision"),
+        other => {
+            bail!("unknown task `{other}`; tasks: schemas, fixtures, invariants-doc, precision")
+        }
     };
     let mode = match flags {
         [] => codegen::Mode::Write,
