@@ -190,7 +190,7 @@ fn scan(root: &Path) -> Result<Tree> {
             tree.registry_crate = Some(krate.to_owned());
             match parse_registry(&text) {
                 Ok(fences) => tree.fences = fences,
-                Err((line, why)) => tree.problems.push(Problem {
+                Err(RegistryError { line, why }) => tree.problems.push(Problem {
                     path: path.clone(),
                     line,
                     message: format!("cannot read the danger-fence registry as text: {why}"),
@@ -454,6 +454,29 @@ fn parse_tests(path: &str, text: &str, tree: &mut Tree) {
     }
 }
 
+/// Why the registry could not be read as text, and where.
+#[derive(Debug)]
+struct RegistryError {
+    line: usize,
+    why: String,
+}
+
+impl RegistryError {
+    fn at(line: usize, why: impl Into<String>) -> Self {
+        Self {
+            line,
+            why: why.into(),
+        }
+    }
+}
+
+/// A `name: value` of a registry entry.
+struct RegistryField {
+    name: String,
+    value: FenceValue,
+    line: usize,
+}
+
 /// A token of the registry's source, with its line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token {
@@ -462,7 +485,7 @@ enum Token {
     Punct(char),
 }
 
-fn tokens(text: &str) -> std::result::Result<Vec<(Token, usize)>, (usize, String)> {
+fn tokens(text: &str) -> std::result::Result<Vec<(Token, usize)>, RegistryError> {
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line = 1;
@@ -483,7 +506,7 @@ fn tokens(text: &str) -> std::result::Result<Vec<(Token, usize)>, (usize, String
                 let mut value = String::new();
                 loop {
                     match chars.next() {
-                        None => return Err((start, "a string that never ends".to_owned())),
+                        None => return Err(RegistryError::at(start, "a string that never ends")),
                         Some('"') => break,
                         Some('\\') => match chars.next() {
                             Some('n') => value.push('\n'),
@@ -497,7 +520,9 @@ fn tokens(text: &str) -> std::result::Result<Vec<(Token, usize)>, (usize, String
                                 }
                             }
                             Some(other) => value.push(other),
-                            None => return Err((start, "a string that never ends".to_owned())),
+                            None => {
+                                return Err(RegistryError::at(start, "a string that never ends"));
+                            }
                         },
                         Some(c) => {
                             if c == '\n' {
@@ -528,23 +553,23 @@ fn tokens(text: &str) -> std::result::Result<Vec<(Token, usize)>, (usize, String
 
 /// The entries of `DANGER_FENCES`: every `DangerFence { field: "..", list:
 /// &[".."], .. }` literal in the value of `DANGER_FENCES`, in order.
-fn parse_registry(text: &str) -> std::result::Result<Vec<Fence>, (usize, String)> {
+fn parse_registry(text: &str) -> std::result::Result<Vec<Fence>, RegistryError> {
     let all = tokens(text)?;
     let start = all
         .iter()
         .position(|(t, _)| *t == Token::Ident("DANGER_FENCES".to_owned()))
-        .ok_or((1, "no `DANGER_FENCES` item".to_owned()))?;
+        .ok_or_else(|| RegistryError::at(1, "no `DANGER_FENCES` item"))?;
     // Past the type (`&[DangerFence]`), at the value.
     let start = start
         + all[start..]
             .iter()
             .position(|(t, _)| *t == Token::Punct('='))
-            .ok_or((1, "`DANGER_FENCES` has no value".to_owned()))?;
+            .ok_or_else(|| RegistryError::at(1, "`DANGER_FENCES` has no value"))?;
     let mut fences = Vec::new();
     let mut iter = all[start..].iter().peekable();
     let unexpected = |token: Option<&(Token, usize)>, want: &str| {
         let line = token.map_or(0, |(_, line)| *line);
-        (
+        RegistryError::at(
             line,
             format!("expected {want}, found {:?}", token.map(|(t, _)| t)),
         )
@@ -561,9 +586,9 @@ fn parse_registry(text: &str) -> std::result::Result<Vec<Fence>, (usize, String)
             Some((Token::Punct('{'), _)) => {}
             other => return Err(unexpected(other, "`{`")),
         }
-        let mut fields: Vec<(String, FenceValue, usize)> = Vec::new();
+        let mut fields: Vec<RegistryField> = Vec::new();
         loop {
-            let field = match iter.next() {
+            let (name, line) = match iter.next() {
                 Some((Token::Punct('}'), _)) => break,
                 Some((Token::Ident(name), line)) => (name.clone(), *line),
                 other => return Err(unexpected(other, "a field name or `}`")),
@@ -592,19 +617,22 @@ fn parse_registry(text: &str) -> std::result::Result<Vec<Fence>, (usize, String)
                 }
                 other => return Err(unexpected(other, "a string or `&[..]`")),
             };
-            fields.push((field.0, value, field.1));
+            fields.push(RegistryField { name, value, line });
             if let Some((Token::Punct(','), _)) = iter.peek() {
                 iter.next();
             }
         }
-        let mut take = |name: &str| -> std::result::Result<String, (usize, String)> {
-            let index = fields
-                .iter()
-                .position(|(n, _, _)| n == name)
-                .ok_or((entry_line, format!("an entry without `{name}`")))?;
-            match fields.remove(index) {
-                (_, FenceValue::One(value), _) => Ok(value),
-                (_, FenceValue::List(_), line) => Err((line, format!("`{name}` is not a string"))),
+        let mut take = |name: &str| -> std::result::Result<String, RegistryError> {
+            let index = fields.iter().position(|f| f.name == name).ok_or_else(|| {
+                RegistryError::at(entry_line, format!("an entry without `{name}`"))
+            })?;
+            let field = fields.remove(index);
+            match field.value {
+                FenceValue::One(value) => Ok(value),
+                FenceValue::List(_) => Err(RegistryError::at(
+                    field.line,
+                    format!("`{name}` is not a string"),
+                )),
             }
         };
         let id = take("id")?;
@@ -613,11 +641,11 @@ fn parse_registry(text: &str) -> std::result::Result<Vec<Fence>, (usize, String)
             id,
             name,
             line: entry_line,
-            fields: fields.into_iter().map(|(n, v, _)| (n, v)).collect(),
+            fields: fields.into_iter().map(|f| (f.name, f.value)).collect(),
         });
     }
     if fences.is_empty() {
-        return Err((1, "no `DangerFence { .. }` entries".to_owned()));
+        return Err(RegistryError::at(1, "no `DangerFence { .. }` entries"));
     }
     Ok(fences)
 }
