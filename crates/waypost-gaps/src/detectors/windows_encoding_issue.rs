@@ -35,8 +35,9 @@ impl Detector for InvalidUtf8 {
     fn description(&self) -> &'static str {
         "a text file is not valid UTF-8"
     }
-    fn wants(&self, _path: &str) -> bool {
-        true
+    /// Not a test's fixture data, kept as it is on purpose.
+    fn wants(&self, path: &str) -> bool {
+        !crate::resolve::is_fixture(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };

@@ -76,6 +76,9 @@ pub(crate) struct Folder {
     pub(crate) mkdocs_docs: Option<String>,
     /// A `.vitepress` folder.
     pub(crate) vitepress: bool,
+    /// The `srcDir` its configuration names (relative to this folder; `""`
+    /// when it names none).
+    pub(crate) vitepress_src: String,
     /// The configuration of a site generator waypost has no rule for
     /// (Docusaurus, Hugo, Jekyll, Sphinx, Astro, ...).
     pub(crate) other_site: bool,
@@ -238,7 +241,12 @@ fn read_folder(dir: &Path) -> Folder {
             "mkdocs.yml" | "mkdocs.yaml" => {
                 folder.mkdocs_docs = text(name).map(|t| mkdocs::docs_dir(&t));
             }
-            ".vitepress" => folder.vitepress = entry.file_type().is_ok_and(|t| t.is_dir()),
+            ".vitepress" => {
+                folder.vitepress = entry.file_type().is_ok_and(|t| t.is_dir());
+                if folder.vitepress {
+                    folder.vitepress_src = vitepress::src_dir(&dir.join(".vitepress"));
+                }
+            }
             // Site generators without a module of their own: their pages'
             // links cannot be judged for sure.
             "docusaurus.config.js"
@@ -300,8 +308,9 @@ pub(crate) fn is_test_input(path: &str) -> bool {
 }
 
 /// A file below a fixture folder (`fixtures`, `testdata`, `test_data`,
-/// `__snapshots__`, a `data` folder of a test folder, ...): data a test
-/// reads, kept as it is on purpose (a BOM, CRLF, a broken link).
+/// `__snapshots__`, a `data`, `snapshots` or `samples` folder of a test
+/// folder, ...): data a test reads, kept as it is on purpose (a BOM, CRLF,
+/// bytes that are not UTF-8, a broken link).
 pub(crate) fn is_fixture(path: &str) -> bool {
     let segments: Vec<&str> = path.split('/').collect();
     let folders = &segments[..segments.len().saturating_sub(1)];
@@ -310,7 +319,7 @@ pub(crate) fn is_fixture(path: &str) -> bool {
         if matches!(
             *folder,
             "fixtures" | "testdata" | "test_data" | "test-data" | "__fixtures__" | "__snapshots__"
-        ) || (in_tests && *folder == "data")
+        ) || (in_tests && matches!(*folder, "data" | "snapshots" | "samples"))
         {
             return true;
         }

@@ -1,16 +1,56 @@
-//! VitePress: the pages of a site are the Markdown files below the folder
-//! that holds `.vitepress/`; a link names a page without its extension
+//! VitePress: the pages of a site are the Markdown files below its source
+//! folder (the folder that holds `.vitepress/`, or the `srcDir` its
+//! configuration names); a link names a page without its extension
 //! (`./guide/features`, `/guide/`), which VitePress builds from
 //! `guide/features.md` (or `guide/index.md`); a link starting with `/`
-//! starts at that folder, and names a static asset in its `public/`
+//! starts at the source folder, and names a static asset in its `public/`
 //! folder too.
 
-use super::{Folders, below, join, page_sources, parent};
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+
+use super::{Folders, below, join, normalise, page_sources, parent};
+
+/// `srcDir: 'src'` in a VitePress configuration.
+static SRC_DIR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\bsrcDir\s*:\s*['"`]([^'"`]+)['"`]"#).expect("literal"));
+
+/// The `srcDir` the configuration in `dot_vitepress` names (read bounded,
+/// never through a link), `""` when it names none.
+pub(crate) fn src_dir(dot_vitepress: &Path) -> String {
+    [
+        "config.ts",
+        "config.mts",
+        "config.js",
+        "config.mjs",
+        "config.cts",
+        "config.cjs",
+    ]
+    .iter()
+    .find_map(|name| read_text(&dot_vitepress.join(name), MAX_CONFIG_BYTES, Links::Refuse).ok())
+    .and_then(|text| {
+        SRC_DIR.captures(&text).map(|c| {
+            c[1].trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    })
+    .unwrap_or_default()
+}
 
 /// Where VitePress looks for `target`, linked from `doc`, when `doc` is a
 /// page of a site (nothing otherwise).
 pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some((site, _)) = folders.nearest(parent(doc), |f| f.vitepress) else {
+    let Some((root, folder)) = folders.nearest(parent(doc), |f| f.vitepress) else {
+        return Vec::new();
+    };
+    let Some(site) = normalise(&join(&root, &folder.vitepress_src)).or_else(|| {
+        // No srcDir: the folder holding `.vitepress/` (`""` at the root).
+        folder.vitepress_src.is_empty().then(|| root.clone())
+    }) else {
         return Vec::new();
     };
     if below(doc, &site).is_none() {
@@ -57,6 +97,28 @@ mod tests {
         assert_eq!(
             doc_places(&folders, "README.md", "./features"),
             ["features"]
+        );
+    }
+
+    #[test]
+    fn a_configured_source_folder_is_where_rooted_links_start() {
+        let dir = tempfile::tempdir().expect("temp");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".vitepress")).expect("mkdir");
+        std::fs::create_dir_all(root.join("src/guide")).expect("mkdir");
+        std::fs::write(
+            root.join(".vitepress/config.ts"),
+            "export default defineConfig({\n  srcDir: 'src',\n})\n",
+        )
+        .expect("write");
+        let cache = crate::resolve::FolderCache::default();
+        let folders = Folders::new(root, &cache);
+        let places = doc_places(&folders, "src/guide/a.md", "/guide/b.md");
+        assert!(places.contains(&"src/guide/b.md".to_owned()), "{places:?}");
+        let places = doc_places(&folders, "src/guide/a.md", "/logo.svg");
+        assert!(
+            places.contains(&"src/public/logo.svg".to_owned()),
+            "{places:?}"
         );
     }
 }

@@ -148,7 +148,7 @@ impl Detector for BrokenMarkdownLink {
                 .then(|| m.resolved.first().and_then(|p| moved.get(file_name(p))))
                 .flatten();
             out.push(match moved_to {
-                Some(to) => with_moved_to(finding, &m.written, to),
+                Some(to) => with_moved_to(finding, &m.written, to, m.code_span),
                 None => finding,
             });
         }
@@ -203,10 +203,15 @@ impl BrokenMarkdownLink {
 
 /// `finding` for a reference `written` whose file probably moved `to`:
 /// "did you mean", the remedy that rewrites it, and `moved_to`.
-fn with_moved_to(mut finding: Finding, written: &str, to: &str) -> Finding {
+fn with_moved_to(mut finding: Finding, written: &str, to: &str, code_span: bool) -> Finding {
     finding.title.push_str(&format!("; did you mean `{to}`?"));
-    // The file of that name exists elsewhere: the reference is stale.
-    finding.likely = false;
+    // A code span naming a file that exists elsewhere is a stale
+    // reference, not prose. A link stays as sure as it was: where a site
+    // starts is what made it unsure, and a file of that name says nothing
+    // about that.
+    if code_span {
+        finding.likely = false;
+    }
     finding.description.push_str(&format!(
         " The only file of that name is `{to}`: it probably moved there."
     ));
