@@ -73,7 +73,7 @@ pub(crate) fn ensure_dir_contents(
             }
         }
     }
-    for extra in existing_files(dir, suffix)?
+    for extra in existing_files(dir, suffix, |_| true)?
         .into_iter()
         .filter(|relative| !files.contains_key(relative))
     {
@@ -94,9 +94,14 @@ pub(crate) fn ensure_dir_contents(
     }
 }
 
-/// Files under `dir` (recursively) whose names end in `suffix`, as `/`-joined
-/// relative paths.
-fn existing_files(dir: &Path, suffix: &str) -> Result<Vec<String>> {
+/// Files under `dir` (recursively, into the folders whose names `descend`
+/// accepts) whose names end in `suffix`, as `/`-joined relative paths,
+/// sorted. Links are not followed.
+pub(crate) fn existing_files(
+    dir: &Path,
+    suffix: &str,
+    descend: impl Fn(&str) -> bool,
+) -> Result<Vec<String>> {
     let mut found = Vec::new();
     let mut stack = vec![(dir.to_owned(), String::new())];
     while let Some((path, prefix)) = stack.pop() {
@@ -109,9 +114,12 @@ fn existing_files(dir: &Path, suffix: &str) -> Result<Vec<String>> {
             let entry = entry.with_context(|| format!("cannot list {}", path.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let relative = format!("{prefix}{name}");
-            if entry.file_type()?.is_dir() {
-                stack.push((entry.path(), format!("{relative}/")));
-            } else if name.ends_with(suffix) {
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if descend(&name) {
+                    stack.push((entry.path(), format!("{relative}/")));
+                }
+            } else if kind.is_file() && name.ends_with(suffix) {
                 found.push(relative);
             }
         }

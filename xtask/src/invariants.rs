@@ -204,30 +204,10 @@ fn scan(root: &Path) -> Result<Tree> {
 /// `/`-joined paths of the `.rs` files under `root/crates`, sorted; hidden
 /// folders and `target` are skipped.
 fn rust_files(root: &Path) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let mut stack = vec![(root.join("crates"), "crates".to_owned())];
-    while let Some((dir, relative)) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-        };
-        for entry in entries {
-            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = format!("{relative}/{name}");
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    stack.push((entry.path(), path));
-                }
-            } else if kind.is_file() && name.ends_with(".rs") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    let files = crate::codegen::existing_files(&root.join("crates"), ".rs", |name| {
+        !name.starts_with('.') && name != "target"
+    })?;
+    Ok(files.into_iter().map(|f| format!("crates/{f}")).collect())
 }
 
 /// Whether `id` is a crate prefix and three digits (`[A-Z]+-\d{3}`).

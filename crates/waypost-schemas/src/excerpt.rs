@@ -114,22 +114,12 @@ impl Excerpt {
 
 /// Redacts `content` and cuts it to [`PREVIEW_MAX_CHARS`] characters.
 fn preview_of(content: &str) -> String {
-    let window = &content[..floor_char_boundary(content, REDACT_WINDOW_BYTES)];
+    let window = &content[..content.floor_char_boundary(REDACT_WINDOW_BYTES)];
     let redacted = redact(window);
     match redacted.char_indices().nth(PREVIEW_MAX_CHARS) {
         Some((cut, _)) => redacted[..cut].to_owned(),
         None => redacted.into_owned(),
     }
-}
-
-fn floor_char_boundary(text: &str, max: usize) -> usize {
-    if max >= text.len() {
-        return text.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0)
 }
 
 /// One secret shape: what it is called in the replacement marker, the

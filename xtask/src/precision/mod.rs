@@ -30,8 +30,6 @@ mod tests;
 const USAGE: &str = "usage: cargo xtask precision [--out FILE] [--sample N] [--seed S] REPO...\n   \
      or: cargo xtask precision fixtures --marked FILE --to DIR";
 
-use waypost_schemas::LIKELY_SIGNAL;
-
 /// The evidence field that holds a reference's target exactly as the link
 /// and fixture detectors found it written.
 const TARGET_KEY: &str = "written_as";
@@ -177,10 +175,10 @@ enum Confidence {
 
 impl Confidence {
     fn of(gap: &Gap) -> Self {
-        if gap.detection_signals.iter().any(|s| s == LIKELY_SIGNAL) {
-            Self::Likely
-        } else {
+        if gap.is_certain() {
             Self::Certain
+        } else {
+            Self::Likely
         }
     }
 

@@ -311,7 +311,7 @@ impl Detector for MissingTestFixture {
                 // The opening quote is one byte before the literal.
                 let quote = literal.start().saturating_sub(1);
                 let before =
-                    &line[floor_char_boundary(line, quote.saturating_sub(CALL_WINDOW))..quote];
+                    &line[line.floor_char_boundary(quote.saturating_sub(CALL_WINDOW))..quote];
                 let certain = usage != CodeUse::Runtime || READ_CALL.is_match(before);
                 // A longer path into a fixture folder that no call reads on
                 // its line is as often a file a test writes into a tree it
@@ -324,8 +324,8 @@ impl Detector for MissingTestFixture {
                 }
                 // Around the literal only: a line of thousands of literals
                 // keeps a few hundred bytes per finding.
-                let excerpt = &line[floor_char_boundary(line, quote.saturating_sub(EXCERPT_WINDOW))
-                    ..floor_char_boundary(line, literal.end().saturating_add(EXCERPT_WINDOW))];
+                let excerpt = &line[line.floor_char_boundary(quote.saturating_sub(EXCERPT_WINDOW))
+                    ..line.floor_char_boundary(literal.end().saturating_add(EXCERPT_WINDOW))];
                 let finding = Finding::of(self, RiskLevel::Medium, file.path, format!("{} refers to missing `{written}`", file.path))
                     .describe(format!("The fixture is not at `{}`, where the test runner looks for it, nor anywhere else in its package: the test fails, or silently tests nothing.", places[0]))
                     .at_line(u32::try_from(i + 1).unwrap_or(u32::MAX), excerpt)
@@ -519,13 +519,4 @@ impl Detector for TestFixUnclassified {
             out.push(f);
         }
     }
-}
-
-/// The largest char boundary of `text` at or before `at`.
-fn floor_char_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }

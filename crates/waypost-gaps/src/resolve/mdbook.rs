@@ -4,7 +4,7 @@
 //! `x.html` is a link to `x.md`. A link starting with `/` starts at the
 //! book's `src` folder.
 
-use super::{Folders, below, html_sources, join, normalise, parent};
+use super::{Folders, html_sources, join, parent, site_source};
 
 /// The `src` folder a `book.toml` names, `src` when it names none.
 pub(crate) fn src(book_toml: &str) -> String {
@@ -23,18 +23,9 @@ pub(crate) fn src(book_toml: &str) -> String {
 /// Where mdBook looks for `target`, linked from `doc`, when `doc` is a
 /// page of a book (nothing otherwise).
 pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some((book, folder)) = folders.nearest(parent(doc), |f| f.book_src.is_some()) else {
+    let Some(src) = site_source(folders, doc, |f| f.book_src.as_deref()) else {
         return Vec::new();
     };
-    let Some(src) = folder.book_src.as_deref() else {
-        return Vec::new();
-    };
-    let Some(src) = normalise(&join(&book, src)) else {
-        return Vec::new();
-    };
-    if below(doc, &src).is_none() {
-        return Vec::new();
-    }
     let path = match target.strip_prefix('/') {
         Some(rooted) => join(&src, rooted),
         None => join(parent(doc), target),

@@ -7,7 +7,7 @@
 //! deeper, `x/` for `x.md`), which MkDocs serves as well. A link
 //! starting with `/` starts at the `docs_dir`.
 
-use super::{Folders, below, join, normalise, page_sources, parent};
+use super::{Folders, join, page_sources, parent, site_source};
 
 /// The `docs_dir` an `mkdocs.yml` names, `docs` when it names none. Only
 /// the top-level `docs_dir:` line is read: MkDocs files often carry YAML
@@ -30,18 +30,9 @@ pub(crate) fn docs_dir(mkdocs_yml: &str) -> String {
 /// Where MkDocs looks for `target`, linked from `doc`, when `doc` is a
 /// page of a site (nothing otherwise).
 pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some((site, folder)) = folders.nearest(parent(doc), |f| f.mkdocs_docs.is_some()) else {
+    let Some(docs) = site_source(folders, doc, |f| f.mkdocs_docs.as_deref()) else {
         return Vec::new();
     };
-    let Some(docs) = folder.mkdocs_docs.as_deref() else {
-        return Vec::new();
-    };
-    let Some(docs) = normalise(&join(&site, docs)) else {
-        return Vec::new();
-    };
-    if below(doc, &docs).is_none() {
-        return Vec::new();
-    }
     if let Some(rooted) = target.strip_prefix('/') {
         return page_sources(&join(&docs, rooted));
     }

@@ -397,32 +397,29 @@ pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<
 /// it has none for, or a translation's English site): its links name pages
 /// and a site root, not only files.
 pub(crate) fn on_a_site(folders: &Folders<'_>, doc: &str) -> bool {
-    let below_site = |site: &str, source: Option<&str>| match source {
-        Some(source) => normalise(&join(site, source)).is_some_and(|s| below(doc, &s).is_some()),
-        None => true,
+    site_source(folders, doc, |f| f.book_src.as_deref()).is_some()
+        || site_source(folders, doc, |f| f.mkdocs_docs.as_deref()).is_some()
+        || site_source(folders, doc, vitepress::source).is_some()
+        || folders.nearest(parent(doc), |f| f.other_site).is_some()
+        || english_page(folders, doc).is_some()
+}
+
+/// The source folder of the nearest site above `doc` whose configuration
+/// `source` reads (the folder it names, relative to the configuration's
+/// folder; `""` for that folder itself), when `doc` lies below it.
+pub(crate) fn site_source(
+    folders: &Folders<'_>,
+    doc: &str,
+    source: impl Fn(&Folder) -> Option<&str>,
+) -> Option<String> {
+    let (site, folder) = folders.nearest(parent(doc), |f| source(f).is_some())?;
+    let named = source(&folder)?;
+    let pages = if named.is_empty() {
+        site
+    } else {
+        normalise(&join(&site, named))?
     };
-    let mut dir = parent(doc);
-    loop {
-        let folder = folders.get(dir);
-        if folder.vitepress
-            || folder.other_site
-            || folder
-                .book_src
-                .as_deref()
-                .is_some_and(|src| below_site(dir, Some(src)))
-            || folder
-                .mkdocs_docs
-                .as_deref()
-                .is_some_and(|docs| below_site(dir, Some(docs)))
-        {
-            return true;
-        }
-        if dir.is_empty() {
-            break;
-        }
-        dir = parent(dir);
-    }
-    english_page(folders, doc).is_some()
+    below(doc, &pages).is_some().then_some(pages)
 }
 
 /// The English counterpart of the translated page `doc` whose English

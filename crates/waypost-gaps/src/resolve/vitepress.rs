@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
 
-use super::{Folders, below, join, normalise, page_sources, parent};
+use super::{Folders, join, page_sources, parent, site_source};
 
 /// `srcDir: 'src'` in a VitePress configuration.
 static SRC_DIR: LazyLock<Regex> =
@@ -41,21 +41,18 @@ pub(crate) fn src_dir(dot_vitepress: &Path) -> String {
     .unwrap_or_default()
 }
 
+/// A folder's VitePress source folder (its `srcDir`, `""` for the folder
+/// itself), when it holds `.vitepress/`.
+pub(crate) fn source(folder: &super::Folder) -> Option<&str> {
+    folder.vitepress.then_some(folder.vitepress_src.as_str())
+}
+
 /// Where VitePress looks for `target`, linked from `doc`, when `doc` is a
 /// page of a site (nothing otherwise).
 pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some((root, folder)) = folders.nearest(parent(doc), |f| f.vitepress) else {
+    let Some(site) = site_source(folders, doc, source) else {
         return Vec::new();
     };
-    let Some(site) = normalise(&join(&root, &folder.vitepress_src)).or_else(|| {
-        // No srcDir: the folder holding `.vitepress/` (`""` at the root).
-        folder.vitepress_src.is_empty().then(|| root.clone())
-    }) else {
-        return Vec::new();
-    };
-    if below(doc, &site).is_none() {
-        return Vec::new();
-    }
     match target.strip_prefix('/') {
         Some(rooted) => {
             let mut places = page_sources(&join(&site, rooted));

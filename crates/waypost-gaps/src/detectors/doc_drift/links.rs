@@ -421,8 +421,8 @@ impl<'a> Document<'a> {
         // document of one long line holding thousands of links keeps a few
         // hundred bytes per finding, not a copy of the line each.
         let offset = at.max(start) - start;
-        let from = floor_char_boundary(line_text, offset.saturating_sub(EXCERPT_BEFORE));
-        let to = floor_char_boundary(line_text, offset.saturating_add(EXCERPT_AFTER));
+        let from = line_text.floor_char_boundary(offset.saturating_sub(EXCERPT_BEFORE));
+        let to = line_text.floor_char_boundary(offset.saturating_add(EXCERPT_AFTER));
         let line_text = &line_text[from..to.max(from)];
         Missing {
             doc: self.path.to_owned(),
@@ -444,15 +444,6 @@ impl<'a> Document<'a> {
 /// them is still seen whole by the redactor.
 const EXCERPT_BEFORE: usize = 120;
 const EXCERPT_AFTER: usize = 400;
-
-/// The largest char boundary of `text` at or before `at`.
-fn floor_char_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
 
 /// The repository path a link destination names, percent-decoded, or
 /// `None` when it names none: a URL with a scheme (`https:`, `mailto:`,
