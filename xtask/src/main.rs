@@ -8,6 +8,10 @@
 //!   `cargo xtask precision fixtures --marked FILE --to DIR`: a sample of the
 //!   gap scanner's findings for a person to judge, and the judgements as
 //!   regression fixtures (see `docs/precision.md`).
+//! - `cargo xtask secret-rules [--check]` and `cargo xtask secret-rules
+//!   --from FILE --version V --commit C`: the redactor's maintained rule set
+//!   (gitleaks' default configuration, vendored under
+//!   `crates/waypost-schemas/data/gitleaks/`) as Rust, and its refresh.
 //! - `cargo xtask invariants-doc [--check]`: `docs/invariants/` from the
 //!   `// Invariant:` blocks of `crates/`, the tests that carry their ids and
 //!   the danger-fence registry; fails on duplicate ids, untested invariants,
@@ -26,6 +30,7 @@ mod codegen;
 mod fixtures;
 mod invariants;
 mod precision;
+mod secret_rules;
 
 fn main() -> ExitCode {
     match run() {
@@ -42,16 +47,22 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (task, flags) = args
-        .split_first()
-        .context("usage: cargo xtask <schemas|fixtures|invariants-doc|precision> [ARGS]")?;
+    let (task, flags) = args.split_first().context(
+        "usage: cargo xtask <schemas|fixtures|invariants-doc|secret-rules|precision> [ARGS]",
+    )?;
     let generate: fn(&Path, codegen::Mode) -> Result<()> = match task.as_str() {
         "schemas" => codegen::schemas,
         "fixtures" => fixtures::generate,
         "invariants-doc" => invariants::generate,
         "precision" => return precision::run(flags),
+        "secret-rules" => {
+            let root = workspace_root();
+            return secret_rules::run(&root, flags);
+        }
         other => {
-            bail!("unknown task `{other}`; tasks: schemas, fixtures, invariants-doc, precision")
+            bail!(
+                "unknown task `{other}`; tasks: schemas, fixtures, invariants-doc, secret-rules, precision"
+            )
         }
     };
     let mode = match flags {

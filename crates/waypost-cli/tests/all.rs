@@ -8,5 +8,6 @@ mod hostile;
 mod policy;
 mod scan;
 mod schema;
+mod secrets;
 mod support;
 mod validate;

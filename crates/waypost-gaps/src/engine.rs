@@ -638,7 +638,15 @@ fn to_gaps(findings: Vec<Finding>) -> Vec<Gap> {
     })
 }
 
+/// A finding as a gap. Its free text (title, description, named evidence)
+/// passes the redactor here, the one place findings become artifact
+/// content; excerpts redact themselves. Paths are names in the tree and
+/// stay as they are.
 fn to_gap(f: Finding) -> Gap {
+    let mut evidence = f.evidence;
+    for value in evidence.values_mut() {
+        waypost_schemas::redact_json(value);
+    }
     let mut signals = f.paths.clone();
     signals.sort();
     if f.likely {
@@ -648,15 +656,16 @@ fn to_gap(f: Finding) -> Gap {
         gap_id: String::new(),
         gap_type: f.gap_type,
         detector: Some(f.detector.to_owned()),
-        title: Some(f.title),
-        description: (!f.description.is_empty()).then_some(f.description),
+        title: Some(waypost_schemas::redact(&f.title).into_owned()),
+        description: (!f.description.is_empty())
+            .then(|| waypost_schemas::redact(&f.description).into_owned()),
         detection_signals: signals,
         evidence: Some(GapEvidence {
             file_paths: f.paths,
             test_names: Vec::new(),
             excerpts: f.excerpts,
             locations: f.locations,
-            extra: f.evidence,
+            extra: evidence,
         }),
         risk_classification: f.risk,
         blocks_autopilot: f.blocks_autopilot,

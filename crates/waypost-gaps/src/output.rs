@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
-use waypost_schemas::{Gap, GapBaselineEntry, GapReportV1, GapSummary, RiskLevel};
+use waypost_schemas::{Gap, GapBaselineEntry, GapReportV1, GapSummary, Redacted, RiskLevel};
 
 use crate::baseline::Comparison;
 use crate::detector::Detector;
@@ -89,7 +89,7 @@ fn sarif_document(
                 // A likely gap is a note: code scanning does not open it as
                 // an alert that fails a check.
                 "level": if gap.is_certain() { level(gap.risk_classification) } else { "note" },
-                "message": {"text": message(gap)},
+                "message": {"text": message(gap).as_str()},
                 "locations": locations(gap),
                 "partialFingerprints": {"waypostGapId/v1": gap.gap_id},
                 "properties": {"gap_type": gap.gap_type.as_str(), "risk": risk_name(gap.risk_classification), "blocks_autopilot": gap.blocks_autopilot, "confidence": if gap.is_certain() { "certain" } else { "likely" }},
@@ -118,13 +118,14 @@ fn sarif_document(
     })
 }
 
-fn message(gap: &Gap) -> String {
-    match (&gap.title, &gap.description) {
+/// A SARIF result's message: the title and description, redacted.
+fn message(gap: &Gap) -> Redacted<'static> {
+    Redacted::owned(match (&gap.title, &gap.description) {
         (Some(t), Some(d)) => format!("{t}. {d}"),
         (Some(t), None) => t.clone(),
         (None, Some(d)) => d.clone(),
         (None, None) => gap.gap_type.as_str().to_owned(),
-    }
+    })
 }
 
 fn locations(gap: &Gap) -> Vec<Value> {
@@ -134,7 +135,7 @@ fn locations(gap: &Gap) -> Vec<Value> {
             e.locations
                 .iter()
                 .map(|loc| {
-                    let snippet = e.excerpts.iter().find(|x| x.source() == loc.path && x.line() == Some(loc.start_line)).map(|x| x.preview().to_owned());
+                    let snippet = e.excerpts.iter().find(|x| x.source() == loc.path && x.line() == Some(loc.start_line)).map(|x| Redacted::from(x).into_string());
                     let mut region = json!({"startLine": loc.start_line});
                     if let Some(col) = loc.start_column {
                         region["startColumn"] = json!(col);
@@ -360,9 +361,10 @@ fn entry_place(entry: &GapBaselineEntry) -> Option<(&str, Option<u32>)> {
 /// place (Markdown puts it in backticks).
 fn finding_text(
     place: Option<(&str, Option<u32>)>,
-    title: &str,
+    title: &Redacted<'_>,
     code: impl Fn(&str) -> String,
 ) -> String {
+    let title = title.as_str();
     let Some((path, line)) = place.filter(|(p, _)| !p.is_empty()) else {
         return title.to_owned();
     };
@@ -394,11 +396,20 @@ fn find_path(title: &str, path: &str) -> Option<usize> {
     })
 }
 
-fn title_of(gap: &Gap) -> &str {
-    gap.title
-        .as_deref()
-        .or(gap.description.as_deref())
-        .unwrap_or(gap.gap_type.as_str())
+/// The title of a gap (else its description, else its type), redacted:
+/// a report read from a file may hold text no scanner redacted.
+fn title_of(gap: &Gap) -> Redacted<'_> {
+    Redacted::new(
+        gap.title
+            .as_deref()
+            .or(gap.description.as_deref())
+            .unwrap_or(gap.gap_type.as_str()),
+    )
+}
+
+/// The title of a baseline entry (else its gap type), redacted.
+fn entry_title(entry: &GapBaselineEntry) -> Redacted<'_> {
+    Redacted::new(entry.title.as_deref().unwrap_or(entry.gap_type.as_str()))
 }
 
 /// `N gaps (a critical, b high, c medium, d low), e blocking the autopilot`,
@@ -529,7 +540,7 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
                 out,
                 "  {:<8} {}",
                 risk_name(gap.risk_classification),
-                finding_text(place(gap), title_of(gap), str::to_owned)
+                finding_text(place(gap), &title_of(gap), str::to_owned)
             );
         }
         if group.gaps.len() > shown {
@@ -544,12 +555,12 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
         );
         let shown = listing.shown(c.absent.len());
         for entry in &c.absent[..shown] {
-            let title = entry.title.as_deref().unwrap_or(entry.gap_type.as_str());
+            let title = entry_title(entry);
             let _ = writeln!(
                 out,
                 "  {:<8} {} [{}]",
                 risk_name(entry.risk_classification),
-                finding_text(entry_place(entry), title, str::to_owned),
+                finding_text(entry_place(entry), &title, str::to_owned),
                 entry.detector.as_deref().unwrap_or(entry.gap_type.as_str()),
             );
         }
@@ -677,7 +688,7 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
                     } else {
                         ""
                     },
-                    cell(&finding_text(place(gap), title_of(gap), |p| format!(
+                    cell(&finding_text(place(gap), &title_of(gap), |p| format!(
                         "`{p}`"
                     )))
                 );
@@ -699,12 +710,12 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
         );
         let shown = listing.shown(absent.len());
         for entry in &absent[..shown] {
-            let title = entry.title.as_deref().unwrap_or(entry.gap_type.as_str());
+            let title = entry_title(entry);
             let _ = writeln!(
                 out,
                 "| `{}` | {} |",
                 entry.detector.as_deref().unwrap_or(entry.gap_type.as_str()),
-                cell(&finding_text(entry_place(entry), title, |p| format!(
+                cell(&finding_text(entry_place(entry), &title, |p| format!(
                     "`{p}`"
                 )))
             );
@@ -951,7 +962,7 @@ mod tests {
         );
         detached.title = Some("HEAD is detached".into());
         assert_eq!(
-            finding_text(place(&detached), title_of(&detached), str::to_owned),
+            finding_text(place(&detached), &title_of(&detached), str::to_owned),
             ".git/HEAD: HEAD is detached"
         );
         // A longer name that starts or ends with the path is not the path.

@@ -45,6 +45,7 @@ pub mod paths;
 mod plan;
 mod safety;
 pub mod schema;
+pub mod secrets;
 mod session;
 pub mod validate;
 
@@ -61,7 +62,7 @@ pub use command::{
     looks_like_command,
 };
 pub use common::{Clock, Extra, FormatV1, FormatV2, Timestamp, TimestampError};
-pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS, redact};
+pub use excerpt::{Excerpt, PREVIEW_MAX_CHARS};
 pub use gap::{
     Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, GapType, LIKELY_SIGNAL,
     RiskLevel, SafeRemediation, SourceLocation,
@@ -82,6 +83,7 @@ pub use plan::{
     PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,
 };
 pub use safety::SafetyEntry;
+pub use secrets::{Redacted, redact, redact_json};
 pub use session::{
     ApprovalRequest, AutopilotSessionV1, ExecutionSummary, RequestStatus, SessionError,
     SessionMetadata, SessionStatus,

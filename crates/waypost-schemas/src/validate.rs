@@ -12,8 +12,8 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use crate::excerpt::redact;
 use crate::kind::{Artifact, ArtifactKind, Kind, json_type_name};
+use crate::secrets::redact;
 
 /// One schema violation: where (a JSON pointer, `""` for the document root)
 /// and what, in plain words.

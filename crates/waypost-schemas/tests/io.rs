@@ -172,13 +172,14 @@ fn secrets_in_invalid_values_are_redacted_from_messages() {
         .into_iter()
         .find(|(f, _)| f.ends_with("approval_record_v1/minimal.json"))
         .expect("fixture");
-    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
-    value["action_sha256"] = token.into();
+    // Not a run of the alphabet: the rule set lets such placeholders through.
+    let token = format!("ghp_{}", "q7Rw2KzX9m".repeat(4));
+    value["action_sha256"] = token.clone().into();
     let err = validate::<waypost_schemas::ApprovalRecordV1>(&value).expect_err("not a digest");
     let text = err.to_string();
     assert!(text.contains("/action_sha256"), "{text}");
     assert!(
-        !text.contains(token),
+        !text.contains(&token),
         "the token leaked into the message: {text}"
     );
 }

@@ -1,169 +1,23 @@
-//! The excerpt redactor against a corpus of secret shapes. Secrets are
-//! assembled at run time so the repository holds no literal token.
+//! The redactor against a corpus of credential formats and look-alikes
+//! (`waypost_test_support::secrets`: secrets are assembled at run time, so
+//! the repository holds no literal token).
 
+use std::collections::BTreeSet;
+
+use waypost_schemas::secrets::{RULE_SET, path_only_rules, rule_ids, rules_that_do_not_compile};
 use waypost_schemas::{Excerpt, redact};
-
-fn rep(unit: &str, n: usize) -> String {
-    unit.repeat(n)
-}
-
-/// (shape, a line that contains the secret, the secret itself)
-fn corpus() -> Vec<(&'static str, String, String)> {
-    let aws_id = format!("AKIA{}", rep("Z7", 8));
-    let aws_secret = rep("wJalrXUtnFEMIK7MDENGbPxRfiCY", 2)[..40].to_owned();
-    let ghp = format!("ghp_{}", rep("a1B2", 9));
-    let pat = format!("github_pat_{}", rep("11AB_cd", 5));
-    let glpat = format!("glpat-{}", rep("xY9-", 6));
-    let slack = format!("xoxb-{}-{}", rep("1", 12), rep("aB3", 8));
-    let webhook = format!(
-        "https://hooks.slack.com/services/T{}/B{}/{}",
-        rep("0", 8),
-        rep("1", 8),
-        rep("x", 24)
-    );
-    let pem_body = rep("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", 3);
-    let jwt = format!(
-        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.{}",
-        rep("sig_", 8)
-    );
-    let google = format!("AIza{}", rep("Sy9_", 9)[..35].to_owned());
-    let stripe = format!("sk_live_{}", rep("4eC39HqLyjWDarjtT1zdp7dc", 1));
-    let openai = format!("sk-proj-{}", rep("Ab3_", 10));
-    let anthropic = format!("sk-ant-api03-{}", rep("Zz9-", 10));
-    let npm = format!("npm_{}", rep("a1", 18));
-    let pypi = format!("pypi-AgEIcHlwaS5vcmc{}", rep("Q2x", 20));
-    let sendgrid = format!("SG.{}.{}", rep("ab_", 8), rep("Cd-", 15));
-    let twilio = format!("SK{}", rep("0f", 16));
-    let vault = format!("hvs.{}", rep("CAESI", 6));
-    let telegram = format!("123456789:AA{}", rep("h", 33));
-    let discord = format!("M{}.{}.{}", rep("T", 24), "Gabcde", rep("x", 27));
-    let azure = rep(
-        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq",
-        1,
-    );
-    let docker = "dXNlcjpodW50ZXIyaHVudGVyMg==".to_owned();
-    vec![
-        (
-            "aws access key id",
-            format!("aws_access_key_id = {aws_id}"),
-            aws_id,
-        ),
-        (
-            "aws secret access key",
-            format!("aws_secret_access_key={aws_secret}"),
-            aws_secret,
-        ),
-        ("github token", format!("export GH={ghp}"), ghp),
-        ("github fine-grained pat", format!("token: {pat}"), pat),
-        ("gitlab token", format!("CI uses {glpat} for pushes"), glpat),
-        ("slack bot token", format!("SLACK={slack}"), slack),
-        (
-            "slack webhook",
-            format!("curl -X POST {webhook}"),
-            webhook.clone(),
-        ),
-        (
-            "private key block",
-            format!("-----BEGIN RSA PRIVATE KEY-----\n{pem_body}\n-----END RSA PRIVATE KEY-----"),
-            pem_body.clone(),
-        ),
-        (
-            "openssh private key",
-            format!(
-                "-----BEGIN OPENSSH PRIVATE KEY-----\n{pem_body}\n-----END OPENSSH PRIVATE KEY-----"
-            ),
-            pem_body,
-        ),
-        ("jwt", format!("cookie session={jwt}; Path=/"), jwt.clone()),
-        (
-            "authorization header",
-            format!("Authorization: Basic {}", rep("dXNlcjpwYXNz", 2)),
-            rep("dXNlcjpwYXNz", 2),
-        ),
-        (
-            "bearer token in text",
-            format!("curl -H 'X-Auth: Bearer {}'", rep("tok3n", 4)),
-            rep("tok3n", 4),
-        ),
-        (
-            "password assignment",
-            "DB_PASSWORD=correct-horse-battery".to_owned(),
-            "correct-horse-battery".to_owned(),
-        ),
-        (
-            "quoted json secret",
-            "{\"client_secret\": \"s3cr3t value\"}".to_owned(),
-            "s3cr3t value".to_owned(),
-        ),
-        (
-            "yaml api key",
-            "api_key: 9f8e7d6c5b4a".to_owned(),
-            "9f8e7d6c5b4a".to_owned(),
-        ),
-        (
-            "go-style assignment",
-            "apiKey := \"k-live-0042\"".to_owned(),
-            "k-live-0042".to_owned(),
-        ),
-        (
-            "credentials in url",
-            "DATABASE_URL=postgres://app:hunter2hunter2@db/app".to_owned(),
-            "hunter2hunter2".to_owned(),
-        ),
-        (
-            "curl basic auth",
-            "curl -u deploy:Sup3rS3cret https://example.invalid".to_owned(),
-            "Sup3rS3cret".to_owned(),
-        ),
-        ("google api key", format!("maps({google})"), google),
-        (
-            "stripe secret key",
-            format!("Stripe.api = '{stripe}'"),
-            stripe,
-        ),
-        ("openai key", format!("OPENAI={openai}"), openai),
-        ("anthropic key", format!("key {anthropic}"), anthropic),
-        (
-            "npm token",
-            format!("//registry.npmjs.org/:_authToken={npm}"),
-            npm,
-        ),
-        ("pypi token", format!("password = {pypi}"), pypi),
-        ("sendgrid key", format!("mail via {sendgrid}"), sendgrid),
-        ("twilio api key", format!("twilio {twilio}"), twilio),
-        ("vault token", format!("VAULT={vault}"), vault),
-        (
-            "telegram bot token",
-            format!("bot {telegram} ready"),
-            telegram,
-        ),
-        (
-            "discord bot token",
-            format!("client.login('{discord}')"),
-            discord,
-        ),
-        (
-            "azure storage key",
-            format!("DefaultEndpointsProtocol=https;AccountName=x;AccountKey={azure};"),
-            azure,
-        ),
-        (
-            "docker config auth",
-            format!("{{\"auths\": {{\"r\": {{\"auth\": \"{docker}\"}}}}}}"),
-            docker,
-        ),
-    ]
-}
+use waypost_test_support::secrets::{corpus, look_alikes, multi_line};
 
 #[test]
-fn schema_003_every_secret_shape_is_redacted() {
+fn schema_003_every_credential_format_is_redacted() {
     let corpus = corpus();
-    assert!(corpus.len() >= 20, "the corpus covers at least 20 shapes");
+    let formats: BTreeSet<&str> = corpus.iter().map(|p| p.format).collect();
+    assert!(formats.len() >= 80, "{} formats", formats.len());
     let mut failures = Vec::new();
-    for (shape, line, secret) in &corpus {
-        let out = redact(line);
-        if out.contains(secret.as_str()) || !out.contains("[REDACTED") {
-            failures.push(format!("{shape}: {line:?} -> {out:?}"));
+    for planted in corpus.iter().chain(&multi_line()) {
+        let out = redact(&planted.line);
+        if out.contains(planted.secret.as_str()) || !out.contains("[REDACTED:") {
+            failures.push(format!("{}: {:?} -> {out:?}", planted.format, planted.line));
         }
     }
     assert!(
@@ -174,16 +28,66 @@ fn schema_003_every_secret_shape_is_redacted() {
 }
 
 #[test]
+fn schema_003_no_part_of_a_secret_long_enough_to_use_survives() {
+    // Not only the whole secret: no 12-character piece of it either (a
+    // marker that kept half a token would leak it).
+    let mut failures = Vec::new();
+    for planted in corpus() {
+        let out = redact(&planted.line);
+        let chars: Vec<char> = planted.secret.chars().collect();
+        if chars.len() < 16 {
+            continue;
+        }
+        for piece in chars.windows(12) {
+            let piece: String = piece.iter().collect();
+            if out.contains(&piece) && !planted.line.replace(&planted.secret, "").contains(&piece) {
+                failures.push(format!("{}: {piece:?} survives in {out:?}", planted.format));
+                break;
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn look_alikes_are_left_alone() {
+    let look_alikes = look_alikes();
+    assert!(look_alikes.len() >= 20);
+    let changed: Vec<String> = look_alikes
+        .iter()
+        .filter_map(|text| {
+            let out = redact(text);
+            (out != text.as_str()).then(|| format!("{text:?} -> {out:?}"))
+        })
+        .collect();
+    assert!(changed.is_empty(), "changed:\n{}", changed.join("\n"));
+}
+
+#[test]
+fn redacting_twice_changes_nothing_more() {
+    for text in corpus()
+        .into_iter()
+        .chain(multi_line())
+        .map(|p| p.line)
+        .chain(look_alikes())
+    {
+        let once = redact(&text).into_owned();
+        assert_eq!(redact(&once), once.as_str(), "{text:?}");
+    }
+}
+
+#[test]
 fn schema_003_secrets_never_reach_an_excerpt_preview_even_past_the_cut() {
-    for (shape, line, secret) in corpus() {
+    for planted in corpus().into_iter().chain(multi_line()) {
         // Put the secret so it straddles the 200-character preview cut.
-        let padding = " ".repeat(190);
-        let content = format!("{padding}{line}");
+        let content = format!("{}{}", " ".repeat(190), planted.line);
         let excerpt = Excerpt::new("file.txt", &content);
-        let prefix: String = secret.chars().take(8).collect();
+        let prefix: String = planted.secret.chars().take(8).collect();
+        let around = planted.line.replace(&planted.secret, "");
         assert!(
-            !excerpt.preview().contains(&prefix) || line.starts_with(&prefix) && secret.len() < 8,
-            "{shape}: {:?}",
+            !excerpt.preview().contains(&prefix) || around.contains(&prefix),
+            "{}: {:?}",
+            planted.format,
             excerpt.preview()
         );
         assert!(excerpt.preview().chars().count() <= 200);
@@ -191,27 +95,43 @@ fn schema_003_secrets_never_reach_an_excerpt_preview_even_past_the_cut() {
 }
 
 #[test]
-fn ordinary_text_and_code_are_left_alone() {
-    for text in [
-        "fn tokenize(input: &str) -> Vec<Token> {",
-        "let token: String = next();",
-        "The password policy is documented in SECURITY.md.",
-        "See https://example.org/docs for details.",
-        "author: Jane Doe",
-        "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",
-        "AKIA is the prefix AWS uses for access keys.",
-    ] {
-        assert_eq!(redact(text), text, "changed: {text}");
-    }
+fn every_rule_of_the_rule_set_compiles() {
+    let failures = rules_that_do_not_compile();
+    assert!(
+        failures.is_empty(),
+        "rules the regex crate cannot compile:\n{}",
+        failures
+            .iter()
+            .map(|(id, e)| format!("{id}: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let ids = rule_ids();
+    let from_set = RULE_SET.rules - path_only_rules().len();
+    assert!(
+        ids.len() >= 200,
+        "{RULE_SET:?}: {} rules applied",
+        ids.len()
+    );
+    assert!(
+        ids.len() > from_set,
+        "the rule set's content rules and waypost's own"
+    );
+    assert_eq!(RULE_SET.name, "gitleaks default configuration");
+    assert_eq!(RULE_SET.license, "MIT");
 }
 
 #[test]
 fn the_content_hash_is_of_the_original_content() {
-    let content = format!("password={}", rep("x", 12));
-    let excerpt = Excerpt::new("a", &content);
+    let content = "password=correct-horse-battery";
+    let excerpt = Excerpt::new("a", content);
     assert_eq!(
         excerpt.content_hash(),
         waypost_schemas::canonical::sha256_hex(content.as_bytes())
     );
-    assert!(!excerpt.preview().contains(&rep("x", 12)));
+    assert!(
+        !excerpt.preview().contains("horse"),
+        "{}",
+        excerpt.preview()
+    );
 }

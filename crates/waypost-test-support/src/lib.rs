@@ -5,8 +5,11 @@
 //!   repositories built in tests are identical on every machine.
 //! - [`TestRepo`]: a temporary git repository built through that command.
 //! - [`workspace_root`] and [`fixtures_dir`]: where the repository's files are.
+//! - [`secrets`]: credential formats and look-alikes for the redactor's tests.
 //!
 //! Never a dependency of a library: only `[dev-dependencies]` use it.
+
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
