@@ -1,0 +1,2 @@
+//! Integration tests of waypost-planning: one test binary, one module per
+//! part.
