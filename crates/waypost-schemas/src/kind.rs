@@ -396,7 +396,7 @@ macro_rules! artifact_kinds {
 
 use crate::{
     ApprovalRecordV1, AuditEvidenceV1, AutopilotSessionV1, ClaimRecordV1, ContractSnapshotV1,
-    GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, PlanProposalV1,
+    GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, PilotDecisionV1, PlanProposalV1,
 };
 
 artifact_kinds! {
@@ -414,6 +414,7 @@ artifact_kinds! {
         JobSnapshotV1,
         AuditEvidenceV1,
         GapBaselineV1,
+        PilotDecisionV1,
     }
 }
 
@@ -523,6 +524,7 @@ mod tests {
             JobSnapshotV1,
             AuditEvidenceV1,
             GapBaselineV1,
+            PilotDecisionV1,
             ThrowawayV1,
         }
     }

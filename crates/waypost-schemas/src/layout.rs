@@ -44,6 +44,8 @@ pub enum IdKind {
     Contract,
     /// A job id.
     Job,
+    /// A task key (task evidence folders).
+    Task,
 }
 
 impl IdKind {
@@ -58,6 +60,7 @@ impl IdKind {
             Self::Claim => "claim key",
             Self::Contract => "contract id",
             Self::Job => "job id",
+            Self::Task => "task key",
         }
     }
 }
@@ -168,6 +171,9 @@ pub enum RunDir {
     Autonomy,
     /// `pilot/`: gate pilot decisions per batch.
     Pilot,
+    /// `tasks/`: per-task evidence an orchestrator writes (verification
+    /// logs, QA verdicts, the agent's summary), one folder per task key.
+    Tasks,
     /// `governance/`: contract and job snapshots, history, audit evidence.
     Governance,
     /// `proofs/`: per-phase proofs.
@@ -178,13 +184,14 @@ pub enum RunDir {
 
 impl RunDir {
     /// Every run directory.
-    pub const ALL: [RunDir; 9] = [
+    pub const ALL: [RunDir; 10] = [
         Self::Intention,
         Self::Gaps,
         Self::Plans,
         Self::Approvals,
         Self::Autonomy,
         Self::Pilot,
+        Self::Tasks,
         Self::Governance,
         Self::Proofs,
         Self::Logs,
@@ -199,9 +206,36 @@ impl RunDir {
             Self::Approvals => "approvals",
             Self::Autonomy => "autonomy",
             Self::Pilot => "pilot",
+            Self::Tasks => "tasks",
             Self::Governance => "governance",
             Self::Proofs => "proofs",
             Self::Logs => "logs",
+        }
+    }
+}
+
+/// One piece of a task's evidence in `tasks/<task_key>/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskFile {
+    /// `verification.log`: the output of the task's verification commands,
+    /// ending with the line `exit status: <code>` (0 means verified).
+    VerificationLog,
+    /// `qa_verdict.md`: a reviewer's verdict, `pass` or `fail` on the first
+    /// line, notes below.
+    QaVerdict,
+    /// `summary.md`: the agent's own account of what it did (context only,
+    /// never evidence).
+    Summary,
+}
+
+impl TaskFile {
+    /// The file name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::VerificationLog => "verification.log",
+            Self::QaVerdict => "qa_verdict.md",
+            Self::Summary => "summary.md",
         }
     }
 }
@@ -341,8 +375,7 @@ impl RunLayout {
 
     /// `pilot/<batch>.json`.
     pub fn pilot_decision(&self, batch: &str) -> Result<PathBuf, IdError> {
-        check_id(IdKind::Batch, batch)?;
-        Ok(self.dir(RunDir::Pilot).join(format!("{batch}.json")))
+        self.one_per_id(ArtifactKind::PilotDecisionV1, batch)
     }
 
     /// `governance/contract-<contract_id>.json`.
@@ -358,6 +391,21 @@ impl RunLayout {
     /// `governance/audit-<job_id>.json`.
     pub fn audit_evidence(&self, job_id: &str) -> Result<PathBuf, IdError> {
         self.one_per_id(ArtifactKind::AuditEvidenceV1, job_id)
+    }
+
+    /// `tasks/<task_key>/<file>`: one piece of a task's evidence.
+    pub fn task_file(&self, task_key: &str, file: TaskFile) -> Result<PathBuf, IdError> {
+        check_id(IdKind::Task, task_key)?;
+        Ok(self
+            .dir(RunDir::Tasks)
+            .join(task_key)
+            .join(file.file_name()))
+    }
+
+    /// `logs/learnings.md`: what the run has learnt so far, one learning
+    /// per line, written by the orchestrator and read by the gate pilot.
+    pub fn learnings(&self) -> PathBuf {
+        self.dir(RunDir::Logs).join("learnings.md")
     }
 
     /// `proofs/<phase_id>.json`.

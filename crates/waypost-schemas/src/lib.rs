@@ -42,6 +42,7 @@ pub mod io;
 mod kind;
 pub mod layout;
 pub mod paths;
+mod pilot;
 mod plan;
 mod safety;
 pub mod schema;
@@ -78,6 +79,10 @@ pub use kind::{
     detect_in, parse_in,
 };
 pub use layout::RunLayout;
+pub use pilot::{
+    DecisionSource, FailureAnalysis, FailureClass, PilotDecisionV1, RetryAction, RetryStrategy,
+    SkippedTask,
+};
 pub use plan::{
     ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
     PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,

@@ -119,6 +119,7 @@ fn create_dirs_makes_every_run_directory() {
         "approvals",
         "autonomy",
         "pilot",
+        "tasks",
         "governance",
         "proofs",
         "logs",

@@ -43,6 +43,9 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::GapBaselineV1 => {
                 round_trip::<waypost_schemas::GapBaselineV1>(&file, &value)
             }
+            ArtifactKind::PilotDecisionV1 => {
+                round_trip::<waypost_schemas::PilotDecisionV1>(&file, &value)
+            }
             other => panic!("no round trip for {other}"),
         }
     }
