@@ -1,0 +1,364 @@
+//! The task graph: tasks, their dependencies and the files they touch, and
+//! batching into layers under a concurrency limit and file conflicts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use waypost_schemas::layout::{IdError, IdKind, check_id};
+use waypost_schemas::paths::RepoPath;
+
+/// One task as the orchestrator describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// The task's key: unique in the graph and usable as a file name
+    /// (`A-Z a-z 0-9 . _ -`).
+    pub key: String,
+    /// The keys of the tasks that must be done before this one starts.
+    pub depends_on: Vec<String>,
+    /// The files the task changes. Two tasks that touch the same file (as
+    /// [`RepoPath::key`] folds it) never share a batch.
+    pub files: Vec<RepoPath>,
+}
+
+impl TaskSpec {
+    /// A task without dependencies or files.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            depends_on: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The same task, depending on `keys` as well.
+    pub fn depends_on<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.depends_on.extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// The same task, touching `files` as well.
+    pub fn touches(mut self, files: impl IntoIterator<Item = RepoPath>) -> Self {
+        self.files.extend(files);
+        self
+    }
+}
+
+/// A task graph that cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// A task key cannot name a task (it becomes a folder name).
+    #[error("task key: {0}")]
+    InvalidKey(#[from] IdError),
+    /// Two tasks have the same key.
+    #[error("task `{key}` is listed twice; task keys must be unique")]
+    DuplicateTask {
+        /// The key.
+        key: String,
+    },
+    /// A dependency names no task of the graph.
+    #[error("task `{task}` depends on `{dependency}`, which is not a task of the graph")]
+    UnknownDependency {
+        /// The task that names it.
+        task: String,
+        /// The unknown key.
+        dependency: String,
+    },
+    /// The dependencies form a cycle, so no order runs every task.
+    #[error(
+        "task `{task}` depends on itself through a cycle of dependencies; remove one edge of the cycle"
+    )]
+    Cycle {
+        /// A task on the cycle.
+        task: String,
+    },
+}
+
+/// Tasks, dependencies and files: a directed acyclic graph in which an edge
+/// runs from a dependency to its dependent.
+///
+/// Nodes are numbered in task-key order, so every ordering by node is an
+/// ordering by key and the graph built from the same tasks is the same
+/// whatever order they were given in.
+#[derive(Clone, Debug)]
+pub struct TaskGraph {
+    graph: DiGraph<String, ()>,
+    by_key: BTreeMap<String, NodeIndex>,
+    /// Interned file keys per node, sorted and deduplicated.
+    files: Vec<Vec<u32>>,
+    /// The file behind each interned key, for messages.
+    file_names: Vec<String>,
+}
+
+impl TaskGraph {
+    /// Builds the graph, checking that keys are unique and usable, every
+    /// dependency is a task, and there is no cycle.
+    pub fn new(tasks: impl IntoIterator<Item = TaskSpec>) -> Result<Self, GraphError> {
+        let mut tasks: Vec<TaskSpec> = tasks.into_iter().collect();
+        tasks.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut graph = DiGraph::with_capacity(tasks.len(), tasks.len());
+        let mut by_key = BTreeMap::new();
+        for task in &tasks {
+            check_id(IdKind::Task, &task.key)?;
+            let node = graph.add_node(task.key.clone());
+            if by_key.insert(task.key.clone(), node).is_some() {
+                return Err(GraphError::DuplicateTask {
+                    key: task.key.clone(),
+                });
+            }
+        }
+        let mut interned: BTreeMap<String, u32> = BTreeMap::new();
+        let mut file_names = Vec::new();
+        let mut files = Vec::with_capacity(tasks.len());
+        for task in &tasks {
+            let node = by_key[&task.key];
+            let mut deps: Vec<NodeIndex> = Vec::with_capacity(task.depends_on.len());
+            for dependency in &task.depends_on {
+                let Some(&dep) = by_key.get(dependency) else {
+                    return Err(GraphError::UnknownDependency {
+                        task: task.key.clone(),
+                        dependency: dependency.clone(),
+                    });
+                };
+                deps.push(dep);
+            }
+            deps.sort();
+            deps.dedup();
+            for dep in deps {
+                graph.add_edge(dep, node, ());
+            }
+            let mut ids: Vec<u32> = task
+                .files
+                .iter()
+                .map(|file| {
+                    let key = file.key().as_str().to_owned();
+                    let next = u32::try_from(file_names.len()).unwrap_or(u32::MAX);
+                    *interned.entry(key).or_insert_with(|| {
+                        file_names.push(file.as_str().to_owned());
+                        next
+                    })
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            files.push(ids);
+        }
+        if let Err(cycle) = petgraph::algo::toposort(&graph, None) {
+            return Err(GraphError::Cycle {
+                task: graph[cycle.node_id()].clone(),
+            });
+        }
+        Ok(Self {
+            graph,
+            by_key,
+            files,
+            file_names,
+        })
+    }
+
+    /// The number of tasks.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Whether the graph has no task.
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    /// Whether `key` is a task of the graph.
+    pub fn contains(&self, key: &str) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// Every task key, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.by_key.keys().map(String::as_str)
+    }
+
+    /// The tasks `key` depends on directly, sorted; empty for an unknown key.
+    pub fn dependencies(&self, key: &str) -> Vec<&str> {
+        self.neighbours(key, Direction::Incoming)
+    }
+
+    /// The tasks that depend on `key` directly, sorted; empty for an
+    /// unknown key.
+    pub fn dependents(&self, key: &str) -> Vec<&str> {
+        self.neighbours(key, Direction::Outgoing)
+    }
+
+    /// The files `key` touches, as given (sorted by their folded key).
+    pub fn files(&self, key: &str) -> Vec<&str> {
+        self.by_key
+            .get(key)
+            .map(|&node| {
+                self.files[node.index()]
+                    .iter()
+                    .map(|&f| self.file_names[f as usize].as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn neighbours(&self, key: &str, direction: Direction) -> Vec<&str> {
+        let Some(&node) = self.by_key.get(key) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&str> = self
+            .graph
+            .neighbors_directed(node, direction)
+            .map(|n| self.graph[n].as_str())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The node of `key`.
+    pub(crate) fn node(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).map(|n| n.index())
+    }
+
+    /// The key of node `node`.
+    pub(crate) fn key_of(&self, node: usize) -> &str {
+        &self.graph[NodeIndex::new(node)]
+    }
+
+    /// The nodes `node` depends on.
+    pub(crate) fn deps_of(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph
+            .neighbors_directed(NodeIndex::new(node), Direction::Incoming)
+            .map(|n| n.index())
+    }
+
+    /// The nodes that depend on `node`.
+    pub(crate) fn dependents_of(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph
+            .neighbors_directed(NodeIndex::new(node), Direction::Outgoing)
+            .map(|n| n.index())
+    }
+
+    /// The interned files of `node`.
+    pub(crate) fn file_ids(&self, node: usize) -> &[u32] {
+        &self.files[node]
+    }
+
+    /// The file behind an interned id.
+    pub(crate) fn file_name(&self, id: u32) -> &str {
+        &self.file_names[id as usize]
+    }
+
+    /// The number of distinct files.
+    pub(crate) fn file_count(&self) -> usize {
+        self.file_names.len()
+    }
+
+    /// Puts `pending` into batches: a task joins a batch only once every
+    /// dependency it has among `pending` sits in an earlier batch (a
+    /// dependency outside `pending` counts as done), a batch holds at most
+    /// `limit` tasks (at least 1) and no two tasks touching the same file,
+    /// and a task in `serial` runs alone, after every other task that is
+    /// ready at that point. Keys that are not tasks are ignored.
+    ///
+    /// Greedy and deterministic: each batch takes the ready tasks in key
+    /// order. Time is O((n + e) log n) when conflicts are rare; a task
+    /// passed over for a conflict is looked at again for the next batch.
+    pub fn batches(
+        &self,
+        pending: &BTreeSet<String>,
+        serial: &BTreeSet<String>,
+        limit: usize,
+    ) -> Vec<Vec<String>> {
+        let n = self.len();
+        let mut is_pending = vec![false; n];
+        let mut is_serial = vec![false; n];
+        for key in pending {
+            if let Some(node) = self.node(key) {
+                is_pending[node] = true;
+            }
+        }
+        for key in serial {
+            if let Some(node) = self.node(key) {
+                is_serial[node] = true;
+            }
+        }
+        self.batches_of(&is_pending, &is_serial, limit)
+            .into_iter()
+            .map(|batch| {
+                batch
+                    .into_iter()
+                    .map(|node| self.key_of(node).to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// [`TaskGraph::batches`] on node flags.
+    pub(crate) fn batches_of(
+        &self,
+        pending: &[bool],
+        serial: &[bool],
+        limit: usize,
+    ) -> Vec<Vec<usize>> {
+        let limit = limit.max(1);
+        let n = self.len();
+        let mut waiting_on = vec![0usize; n];
+        // Ready tasks ordered by (serial last, key).
+        let mut ready: BTreeSet<(bool, usize)> = BTreeSet::new();
+        for node in (0..n).filter(|&node| pending[node]) {
+            waiting_on[node] = self.deps_of(node).filter(|&d| pending[d]).count();
+            if waiting_on[node] == 0 {
+                ready.insert((serial[node], node));
+            }
+        }
+        // file_mark[f] == round + 1 when file f is taken in this round's batch.
+        let mut file_mark = vec![0usize; self.file_count()];
+        let mut batches = Vec::new();
+        let mut round = 0usize;
+        while !ready.is_empty() {
+            round += 1;
+            let mut batch: Vec<usize> = Vec::new();
+            for &(is_serial, node) in &ready {
+                if batch.len() >= limit {
+                    break;
+                }
+                if is_serial {
+                    // Serial tasks come last in the order: the first one
+                    // runs alone when nothing else was taken.
+                    if batch.is_empty() {
+                        batch.push(node);
+                    }
+                    break;
+                }
+                let files = self.file_ids(node);
+                if files.iter().any(|&f| file_mark[f as usize] == round) {
+                    continue;
+                }
+                for &f in files {
+                    file_mark[f as usize] = round;
+                }
+                batch.push(node);
+            }
+            for &node in &batch {
+                ready.remove(&(serial[node], node));
+            }
+            for &node in &batch {
+                for dependent in self.dependents_of(node) {
+                    if pending[dependent] {
+                        waiting_on[dependent] -= 1;
+                        if waiting_on[dependent] == 0 {
+                            ready.insert((serial[dependent], dependent));
+                        }
+                    }
+                }
+            }
+            batch.sort_unstable();
+            batches.push(batch);
+        }
+        batches
+    }
+}
