@@ -822,6 +822,30 @@ mod runs {
     }
 
     #[test]
+    fn secrets_an_advisor_echoes_are_redacted_before_writing() {
+        let (run, graph) = e_failed();
+        let pilot = Pilot::new(PilotConfig::default(), &HeuristicAdvisor);
+        let ctx = pilot
+            .context(&run.layout, &graph, "batch-1", &keys(&["a", "e"]), &at())
+            .expect("context");
+        let token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+        let mut mine = heuristic_decision(&ctx);
+        mine.retry_strategies.get_mut("e").expect("e").guidance =
+            Some(format!("use the token {token} to push"));
+        mine.new_learnings.push(format!("the token is {token}"));
+        let advisor = Fixed(Ok(mine));
+        let applied = apply(
+            Pilot::new(PilotConfig::default(), &advisor)
+                .after_batch(&run.layout, &graph, "batch-1", &keys(&["a", "e"]), &at())
+                .expect("decided"),
+        );
+        assert_eq!(applied.decision.source, DecisionSource::Advisor);
+        let written = fs::read_to_string(&applied.path).expect("written");
+        assert!(!written.contains(token), "{written}");
+        assert!(written.contains("REDACTED"), "{written}");
+    }
+
+    #[test]
     fn pilot_005_decisions_are_written_run_local_and_byte_identical() {
         let (run, graph) = e_failed();
         let pilot = Pilot::new(PilotConfig::default(), &HeuristicAdvisor);

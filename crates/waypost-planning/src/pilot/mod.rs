@@ -64,7 +64,7 @@ pub use validate::{DecisionError, validate};
 use waypost_governance::Budget;
 use waypost_schemas::io::{WriteError, write_artifact};
 use waypost_schemas::layout::IdError;
-use waypost_schemas::{DecisionSource, PilotDecisionV1, RunLayout, Timestamp};
+use waypost_schemas::{DecisionSource, PilotDecisionV1, RunLayout, Timestamp, redact};
 
 /// How the pilot runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,6 +269,7 @@ impl<'a> Pilot<'a> {
                 decision.source = DecisionSource::Advisor;
                 decision.advisor.clone_from(&name);
                 decision.fallback_reason = None;
+                redact_free_text(&mut decision);
                 decision.sort();
                 match validate(ctx, &decision) {
                     Ok(()) => return Ok(decision),
@@ -284,4 +285,30 @@ impl<'a> Pilot<'a> {
         validate(ctx, &fallback).map_err(PilotError::InvalidFallback)?;
         Ok(fallback)
     }
+}
+
+/// Passes every free-text field of an advisor's decision through the
+/// secret redactor: a model may echo a credential it read in a log. Task
+/// keys are ids and stay as they are (validation checks them).
+fn redact_free_text(decision: &mut PilotDecisionV1) {
+    let clean = |text: &mut String| {
+        if let std::borrow::Cow::Owned(redacted) = redact(text) {
+            *text = redacted;
+        }
+    };
+    for analysis in &mut decision.failure_analysis {
+        analysis.signature.as_mut().map(clean);
+        clean(&mut analysis.evidence);
+    }
+    for strategy in decision.retry_strategies.values_mut() {
+        strategy.guidance.as_mut().map(clean);
+        clean(&mut strategy.reason);
+    }
+    for lines in decision.routed_context.values_mut() {
+        lines.iter_mut().for_each(clean);
+    }
+    for task in decision.skips.iter_mut().chain(decision.held.iter_mut()) {
+        clean(&mut task.reason);
+    }
+    decision.new_learnings.iter_mut().for_each(clean);
 }
