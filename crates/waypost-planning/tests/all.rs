@@ -1,2 +1,4 @@
 //! Integration tests of waypost-planning: one test binary, one module per
 //! part.
+
+mod propose;

@@ -79,8 +79,9 @@ pub use kind::{
 };
 pub use layout::RunLayout;
 pub use plan::{
-    ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
-    PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,
+    ActionSource, ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, DeferredGap,
+    EstimatedCost, GovernanceChecks, PathMove, PlanAction, PlanMetadata, PlanProposalV1,
+    PlanSummary, ProtectedPathCheck, TextEdit,
 };
 pub use safety::SafetyEntry;
 pub use secrets::{Redacted, redact, redact_json};
