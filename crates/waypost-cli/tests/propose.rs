@@ -87,3 +87,22 @@ fn a_given_report_is_planned_without_scanning_and_a_bad_one_is_named() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("max_actions is 0"), "{}", run.stderr);
 }
+
+#[test]
+fn the_quick_start_proposes_a_valid_plan_for_this_checkout() {
+    // The README's quick start runs `waypost propose` on this checkout.
+    let run = crate::support::waypost(&["propose", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("plan.json");
+    std::fs::write(&plan, &run.stdout).expect("write plan");
+    let check = crate::support::waypost(&["validate", &plan.display().to_string()]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let text = crate::support::waypost(&["propose"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(" actions (") || text.stdout.contains(" action ("),
+        "{}",
+        text.stdout
+    );
+}
