@@ -46,6 +46,16 @@ enum Command {
     /// the report in the run directory. Exit: 0 no gaps, 1 gaps found (only
     /// certain ones count unless --all), 2 bad input.
     Scan(commands::scan::Args),
+    /// Propose a plan: what to do about the gaps, each action classified by
+    /// the governance policy.
+    ///
+    /// Scans first unless --gaps names a report. Each gap gets a bounded
+    /// action (delete a stale lock, move root clutter into an archive
+    /// folder, rewrite a link to a file that moved, or describe the problem
+    /// for a person), with its risk factors, cost and verdict; what does
+    /// not fit the bounds is deferred with the reason. Read-only unless
+    /// --write. Exit: 0 a plan was proposed, 2 bad input.
+    Propose(commands::propose::Args),
     /// Print the marker line a declared generated file carries: the digest
     /// of its inputs as they are now.
     ///
@@ -92,6 +102,7 @@ fn main() -> ExitCode {
         Command::Anchor(command) => commands::anchor::run(&command),
         Command::Policy(command) => commands::policy::run(&command),
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Propose(args) => commands::propose::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
     };
     error::finish(outcome)

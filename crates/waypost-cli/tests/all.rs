@@ -6,6 +6,7 @@ mod fences;
 mod first_run;
 mod hostile;
 mod policy;
+mod propose;
 mod scan;
 mod schema;
 mod secrets;

@@ -24,16 +24,6 @@ fn level(risk: RiskLevel) -> &'static str {
     }
 }
 
-fn risk_name(risk: RiskLevel) -> &'static str {
-    match risk {
-        RiskLevel::Critical => "critical",
-        RiskLevel::High => "high",
-        RiskLevel::Medium => "medium",
-        RiskLevel::Low => "low",
-        RiskLevel::Info => "info",
-    }
-}
-
 /// SARIF 2.1.0 for code scanning: one rule per detector (stable `ruleId`),
 /// repository-relative URIs, `region.startLine`, snippets as objects, and
 /// `partialFingerprints` from the gap id so alerts track the same gap across
@@ -92,7 +82,7 @@ fn sarif_document(
                 "message": {"text": message(gap).as_str()},
                 "locations": locations(gap),
                 "partialFingerprints": {"waypostGapId/v1": gap.gap_id},
-                "properties": {"gap_type": gap.gap_type.as_str(), "risk": risk_name(gap.risk_classification), "blocks_autopilot": gap.blocks_autopilot, "confidence": if gap.is_certain() { "certain" } else { "likely" }},
+                "properties": {"gap_type": gap.gap_type.as_str(), "risk": gap.risk_classification.as_str(), "blocks_autopilot": gap.blocks_autopilot, "confidence": if gap.is_certain() { "certain" } else { "likely" }},
             });
             if let Some(i) = index_of(&rule) {
                 result["ruleIndex"] = json!(i);
@@ -539,7 +529,7 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
             let _ = writeln!(
                 out,
                 "  {:<8} {}",
-                risk_name(gap.risk_classification),
+                gap.risk_classification.as_str(),
                 finding_text(place(gap), &title_of(gap), str::to_owned)
             );
         }
@@ -559,7 +549,7 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
             let _ = writeln!(
                 out,
                 "  {:<8} {} [{}]",
-                risk_name(entry.risk_classification),
+                entry.risk_classification.as_str(),
                 finding_text(entry_place(entry), &title, str::to_owned),
                 entry.detector.as_deref().unwrap_or(entry.gap_type.as_str()),
             );
@@ -682,7 +672,7 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
                 let _ = writeln!(
                     out,
                     "| {}{} | {} |",
-                    risk_name(gap.risk_classification),
+                    gap.risk_classification.as_str(),
                     if gap.blocks_autopilot {
                         " (blocks)"
                     } else {

@@ -36,6 +36,7 @@
 //!     command: None,
 //!     risk_score: 0.1,
 //!     estimated_tokens: None,
+//!     cost_unknown: false,
 //! });
 //! assert_eq!(decision.verdict, Verdict::Deny);
 //! assert_eq!(decision.reasons[0].rule_id, "builtin.path_escapes_repo");

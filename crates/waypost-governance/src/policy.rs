@@ -158,6 +158,8 @@ pub struct Action {
     pub risk_score: f64,
     /// Estimated model tokens.
     pub estimated_tokens: Option<u64>,
+    /// The cost is not known: the estimate is an upper bound.
+    pub cost_unknown: bool,
 }
 
 impl Action {
@@ -170,6 +172,10 @@ impl Action {
             command: action.command.clone(),
             risk_score: action.risk_score,
             estimated_tokens: action.estimated_cost.as_ref().and_then(|c| c.tokens),
+            cost_unknown: action
+                .estimated_cost
+                .as_ref()
+                .is_some_and(|c| c.upper_bound),
         }
     }
 }
@@ -378,6 +384,11 @@ impl Policy {
     /// the policy cannot enforce them, and `waypost anchor check` says so.
     pub fn unenforceable(&self) -> &[String] {
         &self.unenforceable
+    }
+
+    /// The anchor's default policy (`deny` unless the anchor says `allow`).
+    pub fn default_policy(&self) -> DefaultPolicy {
+        self.default_policy
     }
 
     /// Decides `action`: every check adds its reasons, the strongest verdict
@@ -763,6 +774,13 @@ impl Policy {
 
     /// Size, risk and cost.
     fn check_size_risk_cost(&self, d: &mut Deciding<'_>) {
+        if d.action.cost_unknown {
+            d.add(
+                RuleId::CostUnknown,
+                "the cost of the action is not known: its estimate is the documented upper bound"
+                    .into(),
+            );
+        }
         match d.action.changed_lines {
             None if d.file_action() => d.add(
                 RuleId::TooLarge,

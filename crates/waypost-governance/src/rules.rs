@@ -106,6 +106,9 @@ rules! {
     /// No rule allows every command the action runs.
     CommandNotAllowed = "builtin.command_not_allowed", RequireApproval, hard,
         "the action runs a command that no auto-approve rule explicitly allows";
+    /// The cost is not known.
+    CostUnknown = "builtin.cost_unknown", RequireApproval, soft,
+        "the action's cost is not known, so its estimate is the documented upper bound";
     /// Too many changed lines, or no estimate.
     TooLarge = "builtin.too_large", RequireApproval, soft,
         "the action changes more lines than any automatic approval allows, or gives no estimate";

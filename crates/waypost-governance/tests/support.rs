@@ -53,5 +53,6 @@ pub(crate) fn action(kind: &str, targets: &[&str]) -> Action {
         command: None,
         risk_score: 0.1,
         estimated_tokens: None,
+        cost_unknown: false,
     }
 }

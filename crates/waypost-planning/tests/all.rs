@@ -2,3 +2,4 @@
 //! part.
 
 mod pilot;
+mod propose;

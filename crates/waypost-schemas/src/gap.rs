@@ -236,6 +236,19 @@ pub enum RiskLevel {
     Info,
 }
 
+impl RiskLevel {
+    /// The wire name, e.g. `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::High => "high",
+            Self::Medium => "medium",
+            Self::Low => "low",
+            Self::Info => "info",
+        }
+    }
+}
+
 /// Evidence pointers. Lists are sets: their order carries no meaning and the
 /// canonical form sorts them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -84,8 +84,8 @@ pub trait Artifact: Serialize + DeserializeOwned + schemars::JsonSchema {
 
     /// The canonical bytes of this artifact (see [`canonical::canonical_bytes`]).
     fn canonical_bytes(&self) -> Vec<u8> {
-        canonical::canonical_with(
-            &canonical::to_value(self),
+        canonical::canonical_owned(
+            canonical::to_value(self),
             Self::VOLATILE_FIELDS,
             Self::UNORDERED_ARRAYS,
         )

@@ -84,8 +84,9 @@ pub use pilot::{
     SkippedTask,
 };
 pub use plan::{
-    ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, EstimatedCost, GovernanceChecks,
-    PlanAction, PlanMetadata, PlanProposalV1, PlanSummary, ProtectedPathCheck,
+    ActionSource, ActionType, ApprovalStatus, BudgetCompliance, DecisionReason, DeferredGap,
+    EstimatedCost, GovernanceChecks, PathMove, PlanAction, PlanMetadata, PlanProposalV1,
+    PlanSummary, ProtectedPathCheck, TextEdit,
 };
 pub use safety::SafetyEntry;
 pub use secrets::{Redacted, redact, redact_json};

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{canonical_with, content_id, sha256_hex, to_value};
+use crate::canonical::{canonical_owned, content_id, sha256_hex, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
 use crate::layout::RunDir;
@@ -41,9 +41,69 @@ pub struct PlanProposalV1 {
     /// Proposer metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<PlanMetadata>,
+    /// waypost addition: gaps the plan does not address, each with the
+    /// reason (a bound reached, no action for its type): nothing is
+    /// dropped silently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<DeferredGap>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A gap a plan does not address, and why.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct DeferredGap {
+    /// The gap.
+    #[schemars(length(min = 1))]
+    pub gap_id: String,
+    /// Why no action of the plan addresses it, in one sentence.
+    pub reason: String,
+}
+
+/// The exact change of a text edit: on `line` of `path`, `old_text` becomes
+/// `new_text` (once, the first occurrence on that line).
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct TextEdit {
+    /// Repository-relative path of the file edited.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// 1-based line.
+    #[schemars(range(min = 1))]
+    pub line: u32,
+    /// The text there now.
+    #[schemars(length(min = 1))]
+    pub old_text: String,
+    /// The text it becomes.
+    pub new_text: String,
+}
+
+/// One file moved: `from` becomes `to`.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct PathMove {
+    /// Repository-relative path now.
+    #[schemars(length(min = 1))]
+    pub from: String,
+    /// Repository-relative path after the move.
+    #[schemars(length(min = 1))]
+    pub to: String,
+}
+
+/// Where an action came from.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct ActionSource {
+    /// The intention anchor that guided it.
+    pub anchor_id: String,
+    /// The gap report that holds its gaps.
+    pub gap_report_id: String,
 }
 
 impl Artifact for PlanProposalV1 {
@@ -66,6 +126,8 @@ impl Artifact for PlanProposalV1 {
         &["actions", "*", "approval_reasons"],
         &["actions", "*", "target_paths"],
         &["actions", "*", "dependencies"],
+        &["actions", "*", "evidence"],
+        &["deferred"],
         &["governance_checks", "never_auto_approve_violations"],
         &["governance_checks", "protected_path_checks"],
     ];
@@ -120,6 +182,21 @@ pub struct PlanAction {
     /// How to roll back if the action fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_strategy: Option<String>,
+    /// waypost addition: the anchor and gap report the action came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ActionSource>,
+    /// waypost addition: the exact text edits of a `doc_update` (file,
+    /// line, old text, new text), so an approval bound to the action's
+    /// content hash covers what will change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<TextEdit>,
+    /// waypost addition: the files a `file_move` moves, and where.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<PathMove>,
+    /// waypost addition: what shows the action is needed and safe (a lock
+    /// file's age and holder, the line that breaks), one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
@@ -196,6 +273,10 @@ pub struct EstimatedCost {
     /// Calls to external APIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_calls: Option<u64>,
+    /// waypost addition: the cost is not known and the figures are the
+    /// documented upper bound (such an action needs approval).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upper_bound: bool,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
@@ -328,8 +409,8 @@ impl PlanAction {
     /// `approval_reason`, `approval_reasons`), which describe a decision
     /// about the action rather than the action.
     pub fn content_bytes(&self) -> Vec<u8> {
-        canonical_with(
-            &to_value(self),
+        canonical_owned(
+            to_value(self),
             &[
                 &["action_id"],
                 &["approval_status"],
@@ -341,6 +422,7 @@ impl PlanAction {
                 &["risk_factors"],
                 &["target_paths"],
                 &["dependencies"],
+                &["evidence"],
             ],
         )
     }

@@ -13,7 +13,8 @@
 //! append-only logs), [`intention`] (the human-owned anchor: authoring,
 //! inference, completeness questions, checks, approved revisions) and
 //! [`governance`] (the default-deny policy engine and approvals), and [`gaps`]
-//! (the read-only gap scanner with SARIF and Markdown output).
+//! (the read-only gap scanner with SARIF and Markdown output), and
+//! [`planning`] (the plan proposer: gaps to bounded, governed actions).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -33,6 +34,7 @@ pub use waypost_fences as fences;
 pub use waypost_gaps as gaps;
 pub use waypost_governance as governance;
 pub use waypost_intention as intention;
+pub use waypost_planning as planning;
 pub use waypost_schemas as schemas;
 
 /// The version of waypost, recorded in the artifacts it writes.

@@ -4,6 +4,7 @@ pub(crate) mod anchor;
 pub(crate) mod fences;
 pub(crate) mod generated;
 pub(crate) mod policy;
+pub(crate) mod propose;
 pub(crate) mod scan;
 pub(crate) mod schema;
 pub(crate) mod validate;
