@@ -1085,7 +1085,7 @@ mod properties {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn random_dags_rebatch_validly(
@@ -1093,7 +1093,7 @@ mod properties {
             files in 1usize..40,
             seed in any::<u64>(),
             done_fraction in 0usize..100,
-            failures in proptest::collection::vec((any::<usize>(), 0usize..7, 0u32..3), 0..6),
+            failures in proptest::collection::vec((any::<usize>(), 0usize..7, 0u32..3, any::<bool>()), 0..6),
             concurrency in 1usize..6,
             run_remaining in 0u32..4,
         ) {
@@ -1105,7 +1105,7 @@ mod properties {
             ctx.done = all[..done_count].iter().cloned().collect();
             ctx.pending = all[done_count..].iter().cloned().collect();
             let mut failed: BTreeMap<String, FailedTask> = BTreeMap::new();
-            for (pick, log, used) in failures {
+            for (pick, log, used, repeat) in failures {
                 if done_count == n {
                     break;
                 }
@@ -1116,6 +1116,10 @@ mod properties {
                 }
                 let mut f = failure(key, LOGS[log]);
                 f.attempts = used + 1;
+                if repeat {
+                    // The same failure as last time: skipped, with its dependents.
+                    f.previous_signatures = analyse(&f).signature.into_iter().collect();
+                }
                 ctx.budget.used.insert(key.clone(), used);
                 failed.insert(key.clone(), f);
             }
