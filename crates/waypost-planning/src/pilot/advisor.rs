@@ -525,6 +525,18 @@ fn route(
         return routed;
     }
     let learnings: BTreeSet<&str> = ctx.learnings.iter().map(String::as_str).collect();
+    if learnings.is_empty() {
+        // Only guidance to route: the retried tasks (every one of them is
+        // in a batch), not every task.
+        for (key, strategy) in strategies {
+            if let Some(guidance) = &strategy.guidance
+                && strategy.action.retries()
+            {
+                routed.insert(key.clone(), vec![guidance.clone()]);
+            }
+        }
+        return routed;
+    }
     for key in batches.iter().flatten() {
         let mut lines = Vec::new();
         if let Some(guidance) = strategies.get(key).and_then(|s| s.guidance.clone()) {

@@ -1,7 +1,7 @@
 //! The task graph: tasks, their dependencies and the files they touch, and
 //! batching into layers under a concurrency limit and file conflicts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -88,7 +88,8 @@ pub enum GraphError {
 #[derive(Clone, Debug)]
 pub struct TaskGraph {
     graph: DiGraph<String, ()>,
-    by_key: BTreeMap<String, NodeIndex>,
+    /// Lookup only: nothing iterates it, so its order never shows.
+    by_key: HashMap<String, NodeIndex>,
     /// Interned file keys per node, sorted and deduplicated.
     files: Vec<Vec<u32>>,
     /// The file behind each interned key, for messages.
@@ -102,7 +103,7 @@ impl TaskGraph {
         let mut tasks: Vec<TaskSpec> = tasks.into_iter().collect();
         tasks.sort_by(|a, b| a.key.cmp(&b.key));
         let mut graph = DiGraph::with_capacity(tasks.len(), tasks.len());
-        let mut by_key = BTreeMap::new();
+        let mut by_key = HashMap::with_capacity(tasks.len());
         for task in &tasks {
             check_id(IdKind::Task, &task.key)?;
             let node = graph.add_node(task.key.clone());
@@ -176,9 +177,9 @@ impl TaskGraph {
         self.by_key.contains_key(key)
     }
 
-    /// Every task key, sorted.
+    /// Every task key, sorted (nodes are numbered in key order).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.by_key.keys().map(String::as_str)
+        self.graph.node_weights().map(String::as_str)
     }
 
     /// The tasks `key` depends on directly, sorted; empty for an unknown key.

@@ -363,6 +363,12 @@ pub fn validate(ctx: &PilotContext<'_>, decision: &PilotDecisionV1) -> Result<()
 
     // Batches: size, conflicts, order, serial retries alone.
     let limit = ctx.concurrency.max(1);
+    let mut serial = vec![false; n];
+    for (task, strategy) in &decision.retry_strategies {
+        if strategy.action == RetryAction::RetryLaterSerially {
+            serial[node("retry_strategies", task)?] = true;
+        }
+    }
     let mut file_owner: Vec<(usize, usize)> = vec![(usize::MAX, 0); graph.file_count()];
     for (i, batch) in batches.iter().enumerate() {
         if batch.is_empty() || batch.len() > limit {
@@ -400,14 +406,9 @@ pub fn validate(ctx: &PilotContext<'_>, decision: &PilotDecisionV1) -> Result<()
                     });
                 }
             }
-            let key = graph.key_of(at);
-            let serial = decision
-                .retry_strategies
-                .get(key)
-                .is_some_and(|s| s.action == RetryAction::RetryLaterSerially);
-            if serial && batch.len() > 1 {
+            if serial[at] && batch.len() > 1 {
                 return Err(DecisionError::SerialNotAlone {
-                    task: key.to_owned(),
+                    task: graph.key_of(at).to_owned(),
                     batch: i,
                     size: batch.len() - 1,
                 });
