@@ -239,6 +239,28 @@ mod context {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_log_is_refused_not_followed() {
+        let run = run();
+        let graph = diamond();
+        let path = run
+            .layout
+            .task_file("a", TaskFile::VerificationLog)
+            .expect("key");
+        fs::create_dir_all(path.parent().expect("folder")).expect("mkdir");
+        let elsewhere = run.layout.root().join("elsewhere.log");
+        fs::write(&elsewhere, "exit status: 0\n").expect("write");
+        std::os::unix::fs::symlink(&elsewhere, &path).expect("link");
+        let err = read_log(&path, 1024).expect_err("a link");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        let pilot = Pilot::new(PilotConfig::default(), &HeuristicAdvisor);
+        let err = pilot
+            .after_batch(&run.layout, &graph, "batch-1", &keys(&["a"]), &at())
+            .expect_err("the evidence cannot be read");
+        assert!(err.to_string().contains("verification.log"), "{err}");
+    }
+
     #[test]
     fn the_context_is_rebuilt_from_disk_on_every_call() {
         let run = run();

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use waypost_schemas::RunLayout;
-use waypost_schemas::layout::{IdKind, check_id, family_of, new_run_id};
+use waypost_schemas::layout::{IdKind, TaskFile, check_id, family_of, new_run_id};
 
 #[test]
 fn the_layout_is_the_documented_one() {
@@ -38,6 +38,21 @@ fn the_layout_is_the_documented_one() {
         layout.proof("phase.build").expect("id"),
         run.join("proofs/phase.build.json")
     );
+    assert_eq!(
+        layout
+            .task_file("api-1", TaskFile::VerificationLog)
+            .expect("key"),
+        run.join("tasks/api-1/verification.log")
+    );
+    assert_eq!(
+        layout.task_file("api-1", TaskFile::QaVerdict).expect("key"),
+        run.join("tasks/api-1/qa_verdict.md")
+    );
+    assert_eq!(
+        layout.task_file("api-1", TaskFile::Summary).expect("key"),
+        run.join("tasks/api-1/summary.md")
+    );
+    assert_eq!(layout.learnings(), run.join("logs/learnings.md"));
 }
 
 #[test]
@@ -103,6 +118,11 @@ fn schema_004_hostile_ids_are_refused_with_a_clear_reason() {
     let layout = RunLayout::new("/r", "demo", "run-1").expect("valid");
     assert!(layout.approval("../../../etc/passwd").is_err());
     assert!(layout.pilot_decision("..").is_err());
+    assert!(
+        layout
+            .task_file("../../.github", TaskFile::Summary)
+            .is_err()
+    );
     assert!(layout.proof("/abs").is_err());
     check_id(IdKind::Project, &"x".repeat(128)).expect("128 characters is the limit");
 }
