@@ -266,8 +266,9 @@ impl TaskGraph {
     /// ready at that point. Keys that are not tasks are ignored.
     ///
     /// Greedy and deterministic: each batch takes the ready tasks in key
-    /// order. Time is O((n + e) log n) when conflicts are rare; a task
-    /// passed over for a conflict is looked at again for the next batch.
+    /// order. Time is O(n + e + f) when conflicts are rare (the ready set
+    /// is a bitset in node order); a task passed over for a conflict is
+    /// looked at again for the next batch.
     pub fn batches(
         &self,
         pending: &BTreeSet<String>,
@@ -308,33 +309,33 @@ impl TaskGraph {
         let limit = limit.max(1);
         let n = self.len();
         let mut waiting_on = vec![0usize; n];
-        // Ready tasks ordered by (serial last, key).
-        let mut ready: BTreeSet<(bool, usize)> = BTreeSet::new();
+        // Ready tasks in key order; serial ones apart, taken only when no
+        // other task is ready.
+        let mut ready = ReadySet::new(n);
+        let mut ready_serial = ReadySet::new(n);
         for node in (0..n).filter(|&node| pending[node]) {
             waiting_on[node] = self.deps_of(node).filter(|&d| pending[d]).count();
             if waiting_on[node] == 0 {
-                ready.insert((serial[node], node));
+                if serial[node] {
+                    ready_serial.insert(node);
+                } else {
+                    ready.insert(node);
+                }
             }
         }
-        // file_mark[f] == round + 1 when file f is taken in this round's batch.
+        // file_mark[f] == round when file f is taken in this round's batch.
         let mut file_mark = vec![0usize; self.file_count()];
         let mut batches = Vec::new();
         let mut round = 0usize;
-        while !ready.is_empty() {
+        while !(ready.is_empty() && ready_serial.is_empty()) {
             round += 1;
             let mut batch: Vec<usize> = Vec::new();
-            for &(is_serial, node) in &ready {
+            let mut next = ready.first_from(0);
+            while let Some(node) = next {
                 if batch.len() >= limit {
                     break;
                 }
-                if is_serial {
-                    // Serial tasks come last in the order: the first one
-                    // runs alone when nothing else was taken.
-                    if batch.is_empty() {
-                        batch.push(node);
-                    }
-                    break;
-                }
+                next = ready.first_from(node + 1);
                 let files = self.file_ids(node);
                 if files.iter().any(|&f| file_mark[f as usize] == round) {
                     continue;
@@ -344,22 +345,133 @@ impl TaskGraph {
                 }
                 batch.push(node);
             }
-            for &node in &batch {
-                ready.remove(&(serial[node], node));
+            if batch.is_empty() {
+                // Nothing else is ready: the first serial task runs alone.
+                if let Some(node) = ready_serial.first_from(0) {
+                    ready_serial.remove(node);
+                    batch.push(node);
+                }
+            } else {
+                for &node in &batch {
+                    ready.remove(node);
+                }
             }
             for &node in &batch {
                 for dependent in self.dependents_of(node) {
                     if pending[dependent] {
                         waiting_on[dependent] -= 1;
                         if waiting_on[dependent] == 0 {
-                            ready.insert((serial[dependent], dependent));
+                            if serial[dependent] {
+                                ready_serial.insert(dependent);
+                            } else {
+                                ready.insert(dependent);
+                            }
                         }
                     }
                 }
             }
-            batch.sort_unstable();
             batches.push(batch);
         }
         batches
+    }
+}
+
+/// A set of nodes kept in node order: a bitset with a summary word per 64
+/// words, so inserting, removing and finding the next node from a position
+/// take a few word operations (for up to 262 144 nodes; beyond, the
+/// summary is scanned 64 words at a time).
+#[derive(Debug)]
+struct ReadySet {
+    words: Vec<u64>,
+    /// Bit w is set when `words[w]` is not zero.
+    summary: Vec<u64>,
+    len: usize,
+}
+
+impl ReadySet {
+    fn new(n: usize) -> Self {
+        let words = n.div_ceil(64);
+        Self {
+            words: vec![0; words],
+            summary: vec![0; words.div_ceil(64)],
+            len: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn insert(&mut self, node: usize) {
+        let (w, bit) = (node / 64, 1u64 << (node % 64));
+        if self.words[w] & bit == 0 {
+            self.words[w] |= bit;
+            self.summary[w / 64] |= 1u64 << (w % 64);
+            self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, node: usize) {
+        let (w, bit) = (node / 64, 1u64 << (node % 64));
+        if self.words[w] & bit != 0 {
+            self.words[w] &= !bit;
+            if self.words[w] == 0 {
+                self.summary[w / 64] &= !(1u64 << (w % 64));
+            }
+            self.len -= 1;
+        }
+    }
+
+    /// The first node at or after `from`.
+    fn first_from(&self, from: usize) -> Option<usize> {
+        let w = from / 64;
+        let in_word = self.words.get(w)? & (!0u64 << (from % 64));
+        if in_word != 0 {
+            return Some(w * 64 + in_word.trailing_zeros() as usize);
+        }
+        let next_word = w + 1;
+        let mut s = next_word / 64;
+        let mut bits = self.summary.get(s)? & (!0u64 << (next_word % 64));
+        loop {
+            if bits != 0 {
+                let w = s * 64 + bits.trailing_zeros() as usize;
+                return Some(w * 64 + self.words[w].trailing_zeros() as usize);
+            }
+            s += 1;
+            bits = *self.summary.get(s)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadySet;
+
+    #[test]
+    fn the_ready_set_finds_the_next_node_across_words_and_summaries() {
+        let n = 300_000;
+        let mut set = ReadySet::new(n);
+        assert_eq!(set.first_from(0), None);
+        for node in [3, 64, 4095, 4096, 262_143, 262_144, 299_999] {
+            set.insert(node);
+        }
+        set.insert(64);
+        let mut seen = Vec::new();
+        let mut next = set.first_from(0);
+        while let Some(node) = next {
+            seen.push(node);
+            next = set.first_from(node + 1);
+        }
+        assert_eq!(seen, vec![3, 64, 4095, 4096, 262_143, 262_144, 299_999]);
+        set.remove(4095);
+        set.remove(4096);
+        set.remove(4096);
+        assert_eq!(set.first_from(65), Some(262_143));
+        assert_eq!(set.first_from(n), None);
+        for node in [3, 64, 262_143, 262_144, 299_999] {
+            set.remove(node);
+        }
+        assert!(set.is_empty());
+        assert_eq!(set.first_from(0), None);
     }
 }
