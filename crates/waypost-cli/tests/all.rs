@@ -2,6 +2,7 @@
 //! per command. Each test runs the real executable.
 
 mod anchor;
+mod compat;
 mod fences;
 mod first_run;
 mod hostile;

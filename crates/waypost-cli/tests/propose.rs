@@ -1,23 +1,12 @@
 //! `waypost propose`: a plan for a real repository, in every format.
 
 use serde_json::Value;
-use waypost_test_support::TestRepo;
 
 use crate::support::waypost_in;
 
-/// A repository with a link to a file that moved and a log at the root.
-fn repo() -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("README.md", "# demo\n\nSee [setup](docs/setup.md).\n")
-        .write(&["docs", "guide", "setup.md"].join("/"), "# Setup\n")
-        .write("debug.log", "boom\n")
-        .commit_all("init");
-    repo
-}
-
 #[test]
 fn a_plan_is_proposed_for_the_scanned_gaps() {
-    let repo = repo();
+    let repo = crate::support::repo_with_a_moved_link();
     let run = waypost_in(repo.path(), &["propose", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let plan: Value = serde_json::from_str(&run.stdout).expect("JSON");
@@ -47,7 +36,7 @@ fn a_plan_is_proposed_for_the_scanned_gaps() {
 
 #[test]
 fn write_stores_plan_and_report_and_they_validate() {
-    let repo = repo();
+    let repo = crate::support::repo_with_a_moved_link();
     let run = waypost_in(repo.path(), &["propose", "--write"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -65,7 +54,7 @@ fn write_stores_plan_and_report_and_they_validate() {
 
 #[test]
 fn a_given_report_is_planned_without_scanning_and_a_bad_one_is_named() {
-    let repo = repo();
+    let repo = crate::support::repo_with_a_moved_link();
     let scan = waypost_in(repo.path(), &["scan", "--format", "json"]);
     let report = repo.path().join("report.json");
     std::fs::write(&report, &scan.stdout).expect("write report");

@@ -31,3 +31,14 @@ pub(crate) fn waypost_in(dir: &std::path::Path, args: &[&str]) -> Run {
         stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
     }
 }
+
+/// A repository with a link to a file that moved (`docs/setup.md` is now
+/// `docs/guide/setup.md`) and a log at the root.
+pub(crate) fn repo_with_a_moved_link() -> waypost_test_support::TestRepo {
+    let repo = waypost_test_support::TestRepo::new();
+    repo.write("README.md", "# demo\n\nSee [setup](docs/setup.md).\n")
+        .write(&["docs", "guide", "setup.md"].join("/"), "# Setup\n")
+        .write("debug.log", "boom\n")
+        .commit_all("init");
+    repo
+}

@@ -57,6 +57,45 @@ pub const CODES: [&str; 10] = [
     "not_enforceable",
 ];
 
+/// The code of what [`check_autopack_profile`] finds.
+pub const AUTOPACK_NOT_ENFORCED: &str = "autopack_not_enforced";
+
+/// What Autopack will not enforce of `anchor` when it is written in the
+/// Autopack profile (`[output] compat = "autopack"`): each auto-approve
+/// rule's typed `criteria` and the `never_auto_approve` globs (the compat
+/// anchor only describes them). Warnings, in field order.
+pub fn check_autopack_profile(anchor: &IntentionAnchorV2) -> Vec<Finding> {
+    let Some(governance) = anchor.pivot_intentions.governance_review.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (r, rule) in governance.auto_approve_rules.iter().enumerate() {
+        if rule.criteria.is_some() {
+            out.push(Finding {
+                severity: Severity::Warning,
+                code: AUTOPACK_NOT_ENFORCED,
+                field: format!("/pivot_intentions/governance_review/auto_approve_rules/{r}/criteria"),
+                message: format!(
+                    "Autopack does not enforce the typed criteria of rule `{}`: the Autopack profile only describes them in the rule's description, so an Autopack runner may approve more than this rule allows",
+                    rule.rule_id.as_deref().unwrap_or("(unnamed)")
+                ),
+            });
+        }
+    }
+    if !governance.never_auto_approve.is_empty() {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: AUTOPACK_NOT_ENFORCED,
+            field: "/pivot_intentions/governance_review/never_auto_approve".into(),
+            message: format!(
+                "Autopack has no never-auto-approve globs: the Autopack profile lists {} under safety_risk.requires_approval, which Autopack reads as prose",
+                governance.never_auto_approve.join(", ")
+            ),
+        });
+    }
+    out
+}
+
 /// Checks `anchor` for contradictions and risks, sorted by severity, code, field.
 pub fn check_anchor(anchor: &IntentionAnchorV2) -> Vec<Finding> {
     let p = &anchor.pivot_intentions;

@@ -251,8 +251,35 @@ pub fn infer_from_repo(root: &Path) -> Inferred {
     ];
     inferred.project_id = named
         .into_iter()
-        .find_map(|(file, name)| Some((name?, file.to_owned())));
+        .find_map(|(file, name)| Some((project_id_from_name(&name?)?, file.to_owned())));
     inferred
+}
+
+/// A manifest's package name as a project id (`A-Z a-z 0-9 . _ -`, at most
+/// 128, not starting with `.` or `-`): an npm scope loses its `@` and its
+/// `/` becomes `-` (`@vitejs/vite-monorepo` is `vitejs-vite-monorepo`),
+/// any other character becomes `-`. `None` when nothing is left.
+pub(crate) fn project_id_from_name(name: &str) -> Option<String> {
+    let mapped: String = name
+        .trim()
+        .trim_start_matches('@')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let id: String = mapped
+        .trim_start_matches(['.', '-'])
+        .chars()
+        .take(waypost_schemas::layout::MAX_ID_LEN)
+        .collect();
+    waypost_schemas::layout::check_id(waypost_schemas::layout::IdKind::Project, &id)
+        .is_ok()
+        .then_some(id)
 }
 
 /// The globs of the paths a CODEOWNERS file gives an owner, in GitHub's
@@ -352,6 +379,24 @@ fn codeowners_glob(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_names_become_valid_project_ids() {
+        assert_eq!(
+            project_id_from_name("@vitejs/vite-monorepo").as_deref(),
+            Some("vitejs-vite-monorepo")
+        );
+        assert_eq!(
+            project_id_from_name("my crate").as_deref(),
+            Some("my-crate")
+        );
+        assert_eq!(project_id_from_name("waypost").as_deref(), Some("waypost"));
+        assert_eq!(project_id_from_name("..."), None);
+        assert_eq!(
+            project_id_from_name(&"x".repeat(300)).map(|s| s.len()),
+            Some(128)
+        );
+    }
 
     #[test]
     fn codeowners_patterns_keep_their_meaning_as_globs() {

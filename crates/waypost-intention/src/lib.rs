@@ -29,7 +29,9 @@ mod template;
 
 use std::path::{Path, PathBuf};
 
-pub use checks::{CODES, Finding, Severity, check_anchor};
+pub use checks::{
+    AUTOPACK_NOT_ENFORCED, CODES, Finding, Severity, check_anchor, check_autopack_profile,
+};
 pub use completeness::{
     ClarifyingQuestion, MAX_QUESTIONS, Suggestion, validate_pivot_completeness,
 };

@@ -482,6 +482,34 @@ fn no_action_targets_a_disallowed_path_whatever_form_it_takes() {
 }
 
 #[test]
+fn no_action_targets_a_protected_path_whatever_form_it_takes() {
+    // Every protected (path, pattern) form of the shared corpus: the
+    // anchor protects the pattern, a gap names the path.
+    let cases: Vec<_> = protected_path_cases()
+        .into_iter()
+        .filter(|c| c.expected == PathVerdict::Protected)
+        .collect();
+    assert!(cases.len() >= 10, "{}", cases.len());
+    for case in cases {
+        let mut value = serde_json::to_value(anchor()).expect("json");
+        value["pivot_intentions"]["scope_boundaries"]["protected_paths"] = json!([case.pattern]);
+        let protecting: IntentionAnchorV2 = serde_json::from_value(value).expect("anchor");
+        for detector in ["old_lock_file", "root_file_outside_allowlist", "utf8_bom"] {
+            let gaps = vec![gap(detector, "root_clutter", "low", &case.path, json!({}))];
+            let plan = propose(&protecting, &report(gaps), &options()).expect("plan");
+            assert!(
+                plan.actions.is_empty(),
+                "{} ({}) via {detector}: {:#?}",
+                case.path,
+                case.about,
+                plan.actions
+            );
+            assert_eq!(plan.deferred.len(), 1);
+        }
+    }
+}
+
+#[test]
 fn the_same_input_gives_the_same_bytes_and_id() {
     let a = propose(&anchor(), &mixed(), &options()).expect("plan");
     let b = propose(&anchor(), &mixed(), &options()).expect("plan");

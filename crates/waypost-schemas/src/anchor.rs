@@ -40,6 +40,7 @@ pub struct IntentionAnchorV2 {
     /// from, by JSON pointer (e.g. `/pivot_intentions/scope_boundaries/protected_paths`).
     /// A field without an entry was written by a human.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub provenance: BTreeMap<String, FieldProvenance>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
@@ -324,6 +325,7 @@ pub struct GovernanceReview {
     /// waypost addition: globs of repository paths that are never
     /// auto-approved, whatever a rule says (on top of waypost's built-in list).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub never_auto_approve: Vec<String>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
@@ -358,6 +360,7 @@ pub struct AutoApproveRule {
     pub conditions: Vec<String>,
     /// waypost addition: machine-evaluable conditions, all of which must hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub criteria: Option<AutoApproveCriteria>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]

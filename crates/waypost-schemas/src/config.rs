@@ -34,6 +34,28 @@ pub struct WaypostToml {
     /// `[scan]`: what the gap scanner checks and with which limits.
     #[serde(deserialize_with = "table")]
     pub scan: ScanConfig,
+    /// `[output]`: how artifacts are written.
+    #[serde(deserialize_with = "table")]
+    pub output: OutputConfig,
+}
+
+/// The `[output]` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    /// `compat = "autopack"`: anchors, gap reports, plans and autopilot
+    /// sessions are written and printed in the Autopack profile (only the
+    /// fields Autopack's published schemas name, the rest in a
+    /// `<name>.waypost.json` sidecar); `"waypost"` (the default): every
+    /// field.
+    pub compat: crate::compat::Profile,
+}
+
+impl OutputConfig {
+    /// The `[output]` section of `root/waypost.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        WaypostToml::load(root).map(|file| file.output)
+    }
 }
 
 /// Scanner settings: the `[scan]` section, plus what a run adds
@@ -598,7 +620,7 @@ mod tests {
             ),
             (
                 "[scna]\n",
-                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan); did you mean `scan`?",
+                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output); did you mean `scan`?",
             ),
             (
                 "[scan]\nmax_file_bytes = 0\n",

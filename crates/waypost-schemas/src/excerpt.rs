@@ -58,6 +58,7 @@ struct ExcerptFields {
     /// waypost addition: first line of the content in `source` (1-based).
     #[serde(default)]
     #[schemars(range(min = 1))]
+    #[schemars(extend("x-waypost-addition" = true))]
     line: Option<u32>,
 }
 

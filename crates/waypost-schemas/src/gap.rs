@@ -95,6 +95,7 @@ pub struct Gap {
     /// waypost addition: the specific check that found the gap (many
     /// detectors report one gap type). Also the SARIF rule id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub detector: Option<String>,
     /// Human-readable title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,6 +265,7 @@ pub struct GapEvidence {
     pub excerpts: Vec<Excerpt>,
     /// waypost addition: line-level locations (for SARIF and review comments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub locations: Vec<SourceLocation>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::kind::{Artifact, ArtifactKind, DetectError};
+use crate::compat::{self, Profile};
+use crate::kind::{Artifact, ArtifactKind, DetectError, Kind};
 use crate::validate::{self, ValidationError};
 
 /// Largest artifact file a reader accepts: 32 MiB. Artifacts are summaries
@@ -290,6 +291,14 @@ pub enum LoadError {
         /// What is wrong.
         source: ValidationError,
     },
+    /// A sidecar beside the artifact does not belong to it.
+    #[error("{}: {reason}", path.display())]
+    Sidecar {
+        /// The sidecar file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `.<file name>.`: the start of every temporary file made for `path`, so a
@@ -549,18 +558,47 @@ pub fn write_artifact<T: Artifact<Kind = ArtifactKind>>(
         path: path.to_owned(),
         source,
     })?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|source| WriteError::Io {
-            path: path.to_owned(),
-            step: "creating the parent directory",
-            source,
-        })?;
-    }
+    create_parent(path)?;
     write_atomic(path, to_pretty_json(artifact).as_bytes())
 }
 
-/// Reads `path` as JSON, within [`MAX_ARTIFACT_BYTES`].
+/// Reads `path` as JSON, within [`MAX_ARTIFACT_BYTES`]. When a sidecar
+/// of the Autopack profile lies beside it (`<name>.waypost.json`), the
+/// sidecar is merged back, so the full artifact is returned; a sidecar of
+/// another artifact (its recorded id is not the merged artifact's) is
+/// refused.
 pub fn read_json(path: &Path) -> Result<Value, LoadError> {
+    let value = read_plain_json(path)?;
+    let sidecar_path = compat::sidecar_path(path);
+    if compat::is_sidecar(path) || !sidecar_path.exists() {
+        return Ok(value);
+    }
+    let Ok(kind) = ArtifactKind::detect(&value) else {
+        return Ok(value);
+    };
+    let refused = |reason: String| LoadError::Sidecar {
+        path: sidecar_path.clone(),
+        reason,
+    };
+    let sidecar: compat::Sidecar = serde_json::from_value(read_plain_json(&sidecar_path)?)
+        .map_err(|e| refused(format!("not a waypost sidecar: {e}")))?;
+    let merged = compat::merge(kind, &value, &sidecar).map_err(|e| refused(e.to_string()))?;
+    let id = crate::canonical::content_id(
+        kind.facts().id_prefix,
+        &crate::canonical::canonical_bytes(kind, &merged),
+    );
+    if id != sidecar.artifact_id {
+        return Err(refused(format!(
+            "it records artifact {}, but {} merged with it is {id}",
+            sidecar.artifact_id,
+            path.display()
+        )));
+    }
+    Ok(merged)
+}
+
+/// Reads `path` as JSON, within [`MAX_ARTIFACT_BYTES`], as it is.
+fn read_plain_json(path: &Path) -> Result<Value, LoadError> {
     let bytes = read_bounded(path, MAX_ARTIFACT_BYTES)?;
     serde_json::from_slice(&bytes).map_err(|e| LoadError::Parse {
         path: path.to_owned(),
@@ -570,12 +608,62 @@ pub fn read_json(path: &Path) -> Result<Value, LoadError> {
     })
 }
 
+/// Like [`write_artifact`], in `profile`: with [`Profile::Autopack`] the
+/// artifact at `path` holds only the fields Autopack's published schema
+/// names, and the rest goes to its sidecar (`<name>.waypost.json`, written
+/// first), from which [`read_json`] restores it. Returns the sidecar's path
+/// when one was written.
+pub fn write_artifact_as<T: Artifact<Kind = ArtifactKind>>(
+    path: &Path,
+    artifact: &T,
+    profile: Profile,
+) -> Result<Option<PathBuf>, WriteError> {
+    if profile == Profile::Waypost || !compat::AUTOPACK_KINDS.contains(&T::KIND) {
+        write_artifact(path, artifact)?;
+        return Ok(None);
+    }
+    validate::validate_artifact(artifact).map_err(|source| WriteError::Invalid {
+        path: path.to_owned(),
+        source,
+    })?;
+    let (value, sidecar) = compat::to_profile(
+        T::KIND,
+        &crate::canonical::to_value(artifact),
+        &artifact.content_id(),
+    );
+    create_parent(path)?;
+    let sidecar_path = compat::sidecar_path(path);
+    write_atomic(&sidecar_path, pretty(&sidecar).as_bytes())?;
+    write_atomic(path, pretty(&value).as_bytes())?;
+    Ok(Some(sidecar_path))
+}
+
 /// serde_json appends " at line L column C"; the error reports those itself.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// Creates the missing parent folders of `path`.
+fn create_parent(path: &Path) -> Result<(), WriteError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|source| WriteError::Io {
+            path: path.to_owned(),
+            step: "creating the parent directory",
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Pretty JSON of anything serializable, with a trailing newline.
+fn pretty<T: serde::Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value)
+        .expect("JSON values and sidecars serialize without fail");
+    text.push('\n');
+    text
 }
 
 /// Reads and validates an artifact of type `T`.

@@ -33,6 +33,7 @@ pub mod canonical;
 mod claim;
 pub mod command;
 mod common;
+pub mod compat;
 pub mod config;
 mod excerpt;
 mod gap;

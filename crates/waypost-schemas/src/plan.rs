@@ -45,6 +45,7 @@ pub struct PlanProposalV1 {
     /// reason (a bound reached, no action for its type): nothing is
     /// dropped silently.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub deferred: Vec<DeferredGap>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
@@ -163,12 +164,14 @@ pub struct PlanAction {
     pub approval_reason: Option<String>,
     /// waypost addition: every rule that contributed to the verdict.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub approval_reasons: Vec<DecisionReason>,
     /// Repository-relative paths the action writes, moves or deletes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub target_paths: Vec<String>,
     /// waypost addition: conservative estimate of lines the action changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub estimated_changed_lines: Option<u64>,
     /// Command to execute, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,18 +187,22 @@ pub struct PlanAction {
     pub rollback_strategy: Option<String>,
     /// waypost addition: the anchor and gap report the action came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub source: Option<ActionSource>,
     /// waypost addition: the exact text edits of a `doc_update` (file,
     /// line, old text, new text), so an approval bound to the action's
     /// content hash covers what will change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub edits: Vec<TextEdit>,
     /// waypost addition: the files a `file_move` moves, and where.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub moves: Vec<PathMove>,
     /// waypost addition: what shows the action is needed and safe (a lock
     /// file's age and holder, the line that breaks), one sentence each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub evidence: Vec<String>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
@@ -276,6 +283,7 @@ pub struct EstimatedCost {
     /// waypost addition: the cost is not known and the figures are the
     /// documented upper bound (such an action needs approval).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("x-waypost-addition" = true))]
     pub upper_bound: bool,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]

@@ -2,6 +2,7 @@
 
 mod canonical;
 mod command;
+mod compat;
 mod fixtures;
 mod hostile;
 mod io;

@@ -10,11 +10,11 @@ use anyhow::Context;
 use serde_json::json;
 use waypost::intention::{
     AnchorError, AnchorOrigin, ClarifyingQuestion, Finding, ResolvedAnchor, Severity, SourceFormat,
-    Suggestion, TEMPLATE, check_anchor, resolve_anchor, to_authored_toml,
+    Suggestion, TEMPLATE, check_anchor, check_autopack_profile, resolve_anchor, to_authored_toml,
     validate_pivot_completeness,
 };
 use waypost::schemas::ProvenanceOrigin;
-use waypost::schemas::io::to_pretty_json;
+use waypost::schemas::compat::Profile;
 
 use crate::error::CommandError;
 use crate::{Format, clock};
@@ -39,6 +39,11 @@ pub(crate) enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// autopack: also warn about what Autopack will not enforce when
+        /// the anchor is written in its profile. Default: `[output]
+        /// compat` of waypost.toml.
+        #[arg(long, value_enum)]
+        compat: Option<super::CompatArg>,
     },
     /// Print the anchor in force.
     Show {
@@ -49,6 +54,11 @@ pub(crate) enum Command {
         /// then one line per field with where it came from.
         #[arg(long, value_enum, default_value_t)]
         format: ShowFormat,
+        /// autopack: `--format json` prints only the fields Autopack's
+        /// published schema names. Default: `[output] compat` of
+        /// waypost.toml, else waypost (every field).
+        #[arg(long, value_enum)]
+        compat: Option<super::CompatArg>,
     },
 }
 
@@ -75,8 +85,16 @@ pub(crate) struct Target {
 pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     match command {
         Command::Init { path } => init(path),
-        Command::Check { target, format } => check(target, *format),
-        Command::Show { target, format } => show(target, *format),
+        Command::Check {
+            target,
+            format,
+            compat,
+        } => check(target, *format, super::profile(&target.repo, *compat)?),
+        Command::Show {
+            target,
+            format,
+            compat,
+        } => show(target, *format, super::profile(&target.repo, *compat)?),
     }
 }
 
@@ -149,7 +167,7 @@ fn origin_text(origin: &AnchorOrigin) -> String {
     }
 }
 
-fn check(target: &Target, format: Format) -> Result<ExitCode, CommandError> {
+fn check(target: &Target, format: Format, profile: Profile) -> Result<ExitCode, CommandError> {
     let resolved = match resolve(target)? {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -162,7 +180,10 @@ fn check(target: &Target, format: Format) -> Result<ExitCode, CommandError> {
             return Ok(ExitCode::from(1));
         }
     };
-    let findings = check_anchor(&resolved.anchor);
+    let mut findings = check_anchor(&resolved.anchor);
+    if profile == Profile::Autopack {
+        findings.extend(check_autopack_profile(&resolved.anchor));
+    }
     let questions = validate_pivot_completeness(&resolved.anchor, Some(&resolved.inferred));
     let errors = findings
         .iter()
@@ -261,7 +282,7 @@ fn check_text(
     out
 }
 
-fn show(target: &Target, format: ShowFormat) -> Result<ExitCode, CommandError> {
+fn show(target: &Target, format: ShowFormat, profile: Profile) -> Result<ExitCode, CommandError> {
     let resolved = match resolve(target)? {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -274,7 +295,7 @@ fn show(target: &Target, format: ShowFormat) -> Result<ExitCode, CommandError> {
         // The artifact itself, byte for byte what a run directory holds
         // (`waypost validate` accepts it); its anchor_id is in the text
         // format and in `anchor check --format json`.
-        ShowFormat::Json => print!("{}", to_pretty_json(anchor)),
+        ShowFormat::Json => print!("{}", super::json_in(anchor, profile)),
         ShowFormat::Toml => print!("{}", to_authored_toml(anchor)),
         ShowFormat::Text => {
             let mut out = format!(

@@ -7,7 +7,7 @@ use anyhow::Context;
 use waypost::gaps::{ReportContext, detectors, scan_with_progress};
 use waypost::intention::resolve_anchor;
 use waypost::planning::propose::{self, ProposeOptions};
-use waypost::schemas::io::{read_artifact, to_pretty_json, write_artifact};
+use waypost::schemas::io::{read_artifact, write_artifact_as};
 use waypost::schemas::layout::new_run_id;
 use waypost::schemas::{Artifact, GapReportV1, RunLayout};
 
@@ -37,6 +37,12 @@ pub(crate) struct Args {
     /// Most target paths of one action.
     #[arg(long, value_name = "N", default_value_t = propose::DEFAULT_MAX_PATHS_PER_ACTION)]
     max_paths: usize,
+    /// autopack: the JSON plan (printed and --write) and the written
+    /// report hold only the fields Autopack's published schemas name;
+    /// --write keeps the rest in `<name>.waypost.json` sidecars. Default:
+    /// `[output] compat` of waypost.toml, else waypost (every field).
+    #[arg(long, value_enum)]
+    compat: Option<super::CompatArg>,
 }
 
 /// What `--format` prints.
@@ -56,6 +62,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
             root.display()
         )));
     }
+    let profile = super::profile(root, args.compat)?;
     let clock = clock()?;
     let resolved = resolve_anchor(root, None, &clock)?;
     let anchor = resolved.anchor;
@@ -83,14 +90,19 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         let layout = RunLayout::new(root, &anchor.project_id, &run_id)?;
         if args.gaps.is_none() {
             let path = layout.gap_report();
-            write_artifact(&path, &report).with_context(|| format!("write {}", path.display()))?;
+            write_artifact_as(&path, &report, profile)
+                .with_context(|| format!("write {}", path.display()))?;
         }
         let path = layout.plan_proposal();
-        write_artifact(&path, &plan).with_context(|| format!("write {}", path.display()))?;
+        let sidecar = write_artifact_as(&path, &plan, profile)
+            .with_context(|| format!("write {}", path.display()))?;
         eprintln!("wrote {} ({})", path.display(), plan.content_id());
+        if let Some(sidecar) = sidecar {
+            eprintln!("wrote {}", sidecar.display());
+        }
     }
     match args.format {
-        ProposeFormat::Json => print!("{}", to_pretty_json(&plan)),
+        ProposeFormat::Json => print!("{}", super::json_in(&plan, profile)),
         ProposeFormat::Markdown => print!("{}", propose::output::markdown(&plan)),
         ProposeFormat::Text => print!("{}", propose::output::text(&plan)),
     }

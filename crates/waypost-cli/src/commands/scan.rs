@@ -9,7 +9,7 @@ use waypost::gaps::baseline::{self, Comparison};
 use waypost::gaps::output::Listing;
 use waypost::gaps::{Detector, ReportContext, ScanConfig, detectors, output, scan_with_progress};
 use waypost::intention::resolve_anchor;
-use waypost::schemas::io::{to_pretty_json, write_artifact};
+use waypost::schemas::io::write_artifact_as;
 use waypost::schemas::layout::new_run_id;
 use waypost::schemas::{GapBaselineV1, RunLayout};
 
@@ -75,6 +75,12 @@ pub(crate) struct Args {
     /// the current gaps (the two may name the same file).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// autopack: the JSON report (printed and --write) holds only the
+    /// fields Autopack's published schema names; --write keeps the rest
+    /// in gap_report_v1.waypost.json. Default: `[output] compat` of
+    /// waypost.toml, else waypost (every field).
+    #[arg(long, value_enum)]
+    compat: Option<super::CompatArg>,
 }
 
 /// What `--format` prints. The `--format` help says what each is; the
@@ -131,6 +137,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     };
     let detectors = detectors::builtin(&config);
     refuse_unknown_disabled(root, &config, &detectors)?;
+    let profile = super::profile(root, args.compat)?;
 
     // Progress only for a person watching a terminal. The tree is read as it
     // is walked, so there is a running count rather than a total.
@@ -169,8 +176,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
                 )));
             }
         }
-        write_artifact(&path, report).with_context(|| format!("write {}", path.display()))?;
+        let sidecar = write_artifact_as(&path, report, profile)
+            .with_context(|| format!("write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
+        if let Some(sidecar) = sidecar {
+            eprintln!("wrote {}", sidecar.display());
+        }
     }
     if let Some(path) = &args.write_baseline {
         let current = GapBaselineV1::of(report);
@@ -181,7 +192,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
             current.known_gaps.len()
         );
     }
-    print_report(args, report, &detectors, comparison.as_ref())?;
+    print_report(args, report, &detectors, comparison.as_ref(), profile)?;
     if args.format == ScanFormat::Text {
         if !outcome.skipped.too_large.is_empty() {
             eprintln!(
@@ -214,6 +225,7 @@ fn print_report(
     report: &waypost::schemas::GapReportV1,
     detectors: &[Box<dyn Detector>],
     comparison: Option<&Comparison>,
+    profile: waypost::schemas::compat::Profile,
 ) -> Result<(), CommandError> {
     let limit = (args.limit > 0).then_some(args.limit);
     let listing = match comparison {
@@ -237,10 +249,10 @@ fn print_report(
     match args.format {
         ScanFormat::Json => match comparison {
             Some(c) => {
-                print!("{}", to_pretty_json(&c.new_gaps_report(report)));
+                print!("{}", super::json_in(&c.new_gaps_report(report), profile));
                 note(c);
             }
-            None => print!("{}", to_pretty_json(report)),
+            None => print!("{}", super::json_in(report, profile)),
         },
         ScanFormat::Sarif => {
             let document = match comparison {

@@ -96,7 +96,9 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CommandError> {
 /// Every `*.json` below `dir`. Links are not followed, neither to folders
 /// (a link back up cannot loop, and each file is listed once) nor to files
 /// (a link can lead anywhere); a `*.json` that is a FIFO or a device is
-/// listed and then refused, by kind, when read.
+/// listed and then refused, by kind, when read. Sidecars of the Autopack
+/// profile (`*.waypost.json`) are not listed: each is read with its
+/// artifact, which it completes.
 fn collect_json(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -104,7 +106,10 @@ fn collect_json(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             collect_json(&path, found)?;
-        } else if !kind.is_symlink() && path.extension().is_some_and(|e| e == "json") {
+        } else if !kind.is_symlink()
+            && path.extension().is_some_and(|e| e == "json")
+            && !waypost::schemas::compat::is_sidecar(&path)
+        {
             found.push(path);
         }
     }
