@@ -21,7 +21,7 @@
 //!
 //! Retries are counted per task and from one run-wide budget
 //! ([`RetryBudget`], a counter fed from the governance
-//! [`Budget`](waypost_governance::Budget)); a retried task keeps its key,
+//! [`Budget`]); a retried task keeps its key,
 //! so its dependents run once its verification passes.
 //!
 //! ```
