@@ -74,6 +74,72 @@ impl Artifact for GapReportV1 {
     ];
     const PUBLISHED_SCHEMA: &'static str =
         include_str!("../../../schemas/gap_report_v1.schema.json");
+
+    /// The same bytes as the generic canonical form, built gap by gap: each
+    /// gap is canonicalised on its own (a small tree), the gaps are sorted
+    /// by those bytes, and the report around them is written key by key.
+    /// A report of thousands of gaps never exists as one JSON tree, which
+    /// keeps its id cheap (a test compares both forms).
+    fn canonical_bytes(&self) -> Vec<u8> {
+        let inner: Vec<FieldPath> = Self::UNORDERED_ARRAYS
+            .iter()
+            .filter_map(|path| match *path {
+                ["gaps", "*", rest @ ..] if !rest.is_empty() => Some(rest),
+                _ => None,
+            })
+            .collect();
+        let mut gaps: Vec<Vec<u8>> = self
+            .gaps
+            .iter()
+            .map(|gap| canonical_owned(to_value(gap), &[], &inner))
+            .collect();
+        gaps.sort_unstable();
+        let shell = GapReportV1 {
+            format_version: self.format_version,
+            project_id: self.project_id.clone(),
+            run_id: self.run_id.clone(),
+            generated_at: self.generated_at.clone(),
+            workspace_state_digest: self.workspace_state_digest.clone(),
+            gaps: Vec::new(),
+            summary: self.summary.clone(),
+            metadata: self.metadata.clone(),
+            extra: self.extra.clone(),
+        };
+        let outer: Vec<FieldPath> = Self::UNORDERED_ARRAYS
+            .iter()
+            .copied()
+            .filter(|path| path.first() != Some(&"gaps"))
+            .collect();
+        let shell = canonical_owned(to_value(&shell), Self::VOLATILE_FIELDS, &outer);
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&shell) else {
+            unreachable!("a report serializes to a JSON object");
+        };
+        let mut out = Vec::with_capacity(
+            shell.len() + gaps.iter().map(Vec::len).sum::<usize>() + gaps.len() + 2,
+        );
+        out.push(b'{');
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend(serde_json::to_vec(key).expect("a string serializes"));
+            out.push(b':');
+            if key == "gaps" {
+                out.push(b'[');
+                for (j, gap) in gaps.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(gap);
+                }
+                out.push(b']');
+            } else {
+                out.extend(serde_json::to_vec(value).expect("a JSON value serializes"));
+            }
+        }
+        out.push(b'}');
+        out
+    }
 }
 
 impl GapReportV1 {

@@ -338,3 +338,37 @@ fn a_fingerprint_ignores_lines_and_columns_but_not_what_or_where() {
     reworded.title = Some("another title".into());
     assert_eq!(gap.fingerprint(), reworded.fingerprint());
 }
+
+#[test]
+fn schema_002_a_report_built_gap_by_gap_has_the_generic_canonical_bytes() {
+    use waypost_schemas::{Artifact, ArtifactKind, GapReportV1, canonical};
+    let dir = waypost_test_support::fixtures_dir().join("artifacts/valid/gap_report_v1");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let mut report: GapReportV1 = serde_json::from_value(value).expect("report");
+        // Gaps and their inner lists in another order: the same bytes.
+        report.gaps.reverse();
+        for gap in &mut report.gaps {
+            gap.detection_signals.reverse();
+            if let Some(e) = gap.evidence.as_mut() {
+                e.file_paths.reverse();
+                e.locations.reverse();
+            }
+        }
+        let generic = canonical::canonical_bytes(
+            ArtifactKind::GapReportV1,
+            &serde_json::to_value(&report).expect("json"),
+        );
+        assert_eq!(
+            String::from_utf8(report.canonical_bytes()).expect("UTF-8"),
+            String::from_utf8(generic).expect("UTF-8"),
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}

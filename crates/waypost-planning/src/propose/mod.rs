@@ -189,8 +189,9 @@ pub fn propose(
     // plan. (What it decides on, the kind, targets, size, command, risk
     // and cost, does not change when dependencies are added.)
     let mut allowed: Vec<(Candidate, (risk::Assessment, Decision))> = Vec::new();
+    let mut paths = risk::PathRules::new(&policy);
     for candidate in fitting {
-        let assessment = risk::assess(&candidate, &policy);
+        let assessment = risk::assess(&candidate, &mut paths);
         let draft = candidate.to_action(&source, &assessment, Vec::new(), unknown);
         let decision = policy.decide(&Action::from_plan(&draft));
         if decision.verdict == waypost_governance::Verdict::Deny {
@@ -238,7 +239,7 @@ pub fn propose(
 
     deferred.sort();
     deferred.dedup();
-    let governance_checks = checks(anchor, &policy, &actions);
+    let governance_checks = checks(anchor, &policy, &mut paths, &actions);
     Ok(PlanProposalV1 {
         format_version: Default::default(),
         project_id: anchor.project_id.clone(),
@@ -272,7 +273,12 @@ fn defer(deferred: &mut Vec<DeferredGap>, candidate: &Candidate, reason: &str) {
 /// The plan's governance checks: whether default deny was in force, every
 /// never-auto-approve hit, each targeted path's protection, and the plan's
 /// budget compliance (0 to 100% of the global token cap).
-fn checks(anchor: &IntentionAnchorV2, policy: &Policy, actions: &[PlanAction]) -> GovernanceChecks {
+fn checks(
+    anchor: &IntentionAnchorV2,
+    policy: &Policy,
+    paths: &mut risk::PathRules<'_>,
+    actions: &[PlanAction],
+) -> GovernanceChecks {
     let never_auto: BTreeSet<String> = actions
         .iter()
         .flat_map(|a| {
@@ -287,16 +293,16 @@ fn checks(anchor: &IntentionAnchorV2, policy: &Policy, actions: &[PlanAction]) -
                 .map(move |r| format!("{}: {}", a.action_id, r.message))
         })
         .collect();
-    let mut protected: Vec<ProtectedPathCheck> = actions
-        .iter()
-        .flat_map(|a| {
-            a.target_paths.iter().map(|path| ProtectedPathCheck {
+    let mut protected: Vec<ProtectedPathCheck> = Vec::new();
+    for a in actions {
+        for path in &a.target_paths {
+            protected.push(ProtectedPathCheck {
                 path: Some(path.clone()),
-                is_protected: Some(risk::is_protected(policy, path)),
+                is_protected: Some(paths.is_protected(path)),
                 action_id: Some(a.action_id.clone()),
-            })
-        })
-        .collect();
+            });
+        }
+    }
     protected.sort();
     let budget = anchor.pivot_intentions.budget_cost.as_ref();
     let tokens: u64 = actions

@@ -54,6 +54,45 @@ pub fn gap_risk(risk: RiskLevel) -> f64 {
     }
 }
 
+/// What governance says about paths on their own, asked once per path.
+#[derive(Debug)]
+pub struct PathRules<'p> {
+    policy: &'p Policy,
+    asked: std::collections::HashMap<String, (bool, bool)>,
+}
+
+impl<'p> PathRules<'p> {
+    /// Nothing asked yet, of `policy`.
+    pub fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            asked: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether `path` is protected, and whether it is never approved
+    /// automatically.
+    fn of(&mut self, path: &str) -> (bool, bool) {
+        if let Some(known) = self.asked.get(path) {
+            return *known;
+        }
+        let rules = cited(self.policy, path);
+        let answer = (
+            rules.iter().any(|r| r == "anchor.protected_path"),
+            rules
+                .iter()
+                .any(|r| r == "builtin.never_auto_approve" || r == "anchor.never_auto_approve"),
+        );
+        self.asked.insert(path.to_owned(), answer);
+        answer
+    }
+
+    /// Whether governance counts `path` as protected.
+    pub fn is_protected(&mut self, path: &str) -> bool {
+        self.of(path).0
+    }
+}
+
 /// The rules governance cites for writing `path` alone.
 fn cited(policy: &Policy, path: &str) -> Vec<String> {
     let probe = Action {
@@ -80,8 +119,8 @@ pub fn is_protected(policy: &Policy, path: &str) -> bool {
         .any(|r| r == "anchor.protected_path")
 }
 
-/// The risk of `candidate` under `policy`.
-pub fn assess(candidate: &Candidate, policy: &Policy) -> Assessment {
+/// The risk of `candidate`, asking `paths` about its targets.
+pub fn assess(candidate: &Candidate, paths: &mut PathRules<'_>) -> Assessment {
     let mut factors: Vec<(String, f64)> = vec![(
         format!("action_type:{}", candidate.action_type.as_str()),
         type_risk(candidate.action_type),
@@ -95,15 +134,11 @@ pub fn assess(candidate: &Candidate, policy: &Policy) -> Assessment {
     let mut protected = None;
     let mut config = None;
     for path in &candidate.target_paths {
-        let rules = cited(policy, path);
-        if protected.is_none() && rules.iter().any(|r| r == "anchor.protected_path") {
+        let (is_protected, never_auto) = paths.of(path);
+        if protected.is_none() && is_protected {
             protected = Some(path.clone());
         }
-        if config.is_none()
-            && rules
-                .iter()
-                .any(|r| r == "builtin.never_auto_approve" || r == "anchor.never_auto_approve")
-        {
+        if config.is_none() && never_auto {
             config = Some(path.clone());
         }
     }
