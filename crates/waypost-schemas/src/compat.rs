@@ -262,6 +262,34 @@ fn element_step(item: &Value, i: usize) -> Step {
     Step::Index(i)
 }
 
+/// The step of each element of `items`: by its id field when no other
+/// element has the same id, else by its index.
+fn element_steps(items: &[Value]) -> Vec<Step> {
+    let steps: Vec<Step> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| element_step(item, i))
+        .collect();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for step in &steps {
+        if let Step::Id(id) = step {
+            *seen
+                .entry(Value::Object(id.clone()).to_string())
+                .or_default() += 1;
+        }
+    }
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, step)| match step {
+            Step::Id(id) if seen.get(&Value::Object(id.clone()).to_string()).copied() > Some(1) => {
+                Step::Index(i)
+            }
+            step => step,
+        })
+        .collect()
+}
+
 /// Removes from `value` what `schema` does not name or marks as a waypost
 /// addition, recording each removal.
 fn strip(
@@ -310,8 +338,9 @@ fn strip(
         }
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
+                let steps = element_steps(items);
                 for (i, item) in items.iter_mut().enumerate() {
-                    at.push(element_step(item, i));
+                    at.push(steps[i].clone());
                     strip(item, item_schema, defs, at, changes);
                     at.pop();
                 }
@@ -399,12 +428,13 @@ fn describe_enforcement(anchor: &mut Value, changes: &mut Vec<Change>) {
         .pointer_mut("/pivot_intentions/governance_review/auto_approve_rules")
         .and_then(Value::as_array_mut)
     {
+        let steps = element_steps(rules);
         for (i, rule) in rules.iter_mut().enumerate() {
             let Some(criteria) = rule.get("criteria").filter(|c| c.is_object()) else {
                 continue;
             };
             let text = criteria_text(criteria);
-            let step = element_step(rule, i);
+            let step = steps[i].clone();
             let original = rule.get("description").cloned();
             let described = match original.as_ref().and_then(Value::as_str) {
                 Some(d) if !d.is_empty() => {
@@ -508,6 +538,6 @@ fn criteria_text(criteria: &Value) -> String {
     if parts.is_empty() {
         "its typed criteria".to_owned()
     } else {
-        parts.join("; ")
+        crate::secrets::redact(&parts.join("; ")).into_owned()
     }
 }

@@ -559,7 +559,18 @@ pub fn write_artifact<T: Artifact<Kind = ArtifactKind>>(
         source,
     })?;
     create_parent(path)?;
-    write_atomic(path, to_pretty_json(artifact).as_bytes())
+    write_atomic(path, to_pretty_json(artifact).as_bytes())?;
+    // A sidecar left by an earlier write in the Autopack profile would no
+    // longer belong to this file.
+    let stale = compat::sidecar_path(path);
+    if !compat::is_sidecar(path) && fs::symlink_metadata(&stale).is_ok() {
+        fs::remove_file(&stale).map_err(|source| WriteError::Io {
+            path: stale.clone(),
+            step: "removing the sidecar of an earlier write",
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Reads `path` as JSON, within [`MAX_ARTIFACT_BYTES`]. When a sidecar
@@ -573,15 +584,23 @@ pub fn read_json(path: &Path) -> Result<Value, LoadError> {
     if compat::is_sidecar(path) || !sidecar_path.exists() {
         return Ok(value);
     }
-    let Ok(kind) = ArtifactKind::detect(&value) else {
-        return Ok(value);
+    // Only the Autopack-shaped kinds have sidecars; beside any other
+    // artifact such a file is not read.
+    let kind = match ArtifactKind::detect(&value) {
+        Ok(kind) if compat::AUTOPACK_KINDS.contains(&kind) => kind,
+        _ => return Ok(value),
     };
     let refused = |reason: String| LoadError::Sidecar {
         path: sidecar_path.clone(),
         reason,
     };
-    let sidecar: compat::Sidecar = serde_json::from_value(read_plain_json(&sidecar_path)?)
-        .map_err(|e| refused(format!("not a waypost sidecar: {e}")))?;
+    let bytes = read_file(&sidecar_path, MAX_ARTIFACT_BYTES, Links::Refuse)?;
+    let sidecar: compat::Sidecar = serde_json::from_slice(&bytes).map_err(|e| {
+        refused(format!(
+            "not a waypost sidecar: {}",
+            crate::secrets::redact(&e.to_string())
+        ))
+    })?;
     let merged = compat::merge(kind, &value, &sidecar).map_err(|e| refused(e.to_string()))?;
     let id = crate::canonical::content_id(
         kind.facts().id_prefix,
@@ -591,6 +610,16 @@ pub fn read_json(path: &Path) -> Result<Value, LoadError> {
         return Err(refused(format!(
             "it records artifact {}, but {} merged with it is {id}",
             sidecar.artifact_id,
+            path.display()
+        )));
+    }
+    // The sidecar may only hold what the profile takes out: profiling the
+    // merged artifact again must give back this very file and sidecar, so
+    // a sidecar cannot change a published field.
+    let (again, expected) = compat::to_profile(kind, &merged, &id);
+    if again != value || expected.changes != sidecar.changes {
+        return Err(refused(format!(
+            "it changes more than the Autopack profile left out of {}",
             path.display()
         )));
     }
@@ -626,6 +655,16 @@ pub fn write_artifact_as<T: Artifact<Kind = ArtifactKind>>(
         path: path.to_owned(),
         source,
     })?;
+    if compat::is_sidecar(path) {
+        return Err(WriteError::Io {
+            path: path.to_owned(),
+            step: "choosing the file name",
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "names ending in .waypost.json are for sidecars",
+            ),
+        });
+    }
     let (value, sidecar) = compat::to_profile(
         T::KIND,
         &crate::canonical::to_value(artifact),

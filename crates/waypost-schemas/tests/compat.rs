@@ -193,3 +193,74 @@ fn written_in_the_profile_the_file_reads_back_whole_through_its_sidecar() {
     );
     assert!(!Path::new(&sidecar_path(&plain)).exists());
 }
+
+#[test]
+fn a_sidecar_may_restore_only_what_the_profile_took_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gap_report_v1.json");
+    let report = report_fixture();
+    write_artifact_as(&path, &report, Profile::Autopack).expect("write");
+    // A sidecar that also rewrites a published field, with an id that fits
+    // its own merge, is refused.
+    let sidecar_file = sidecar_path(&path);
+    let mut sidecar: waypost_schemas::compat::Sidecar =
+        serde_json::from_str(&std::fs::read_to_string(&sidecar_file).expect("read"))
+            .expect("sidecar");
+    let compat: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let gap_id = compat["gaps"][0]["gap_id"].clone();
+    sidecar.changes.push(waypost_schemas::compat::Change {
+        path: serde_json::from_value(json!(["gaps", {"gap_id": gap_id}, "risk_classification"]))
+            .expect("path"),
+        original: Some(json!("info")),
+    });
+    let merged = merge(ArtifactKind::GapReportV1, &compat, &sidecar).expect("merges");
+    sidecar.artifact_id = id_of(ArtifactKind::GapReportV1, &merged);
+    std::fs::write(
+        &sidecar_file,
+        serde_json::to_string(&sidecar).expect("json"),
+    )
+    .expect("write");
+    let err = read_json(&path).expect_err("a published field rewritten");
+    assert!(
+        err.to_string()
+            .contains("changes more than the Autopack profile left out"),
+        "{err}"
+    );
+
+    // Writing the same path in the waypost profile removes the stale sidecar.
+    write_artifact_as(&path, &report, Profile::Waypost).expect("write");
+    assert!(!sidecar_file.exists());
+    assert_eq!(
+        read_json(&path).expect("plain"),
+        serde_json::to_value(&report).expect("json")
+    );
+}
+
+#[test]
+fn duplicate_ids_still_read_back_exactly() {
+    let mut report = report_fixture();
+    let mut twin = report.gaps[0].clone();
+    twin.detector = Some("another_detector".into());
+    report.gaps.push(twin);
+    let value = serde_json::to_value(&report).expect("json");
+    let id = id_of(ArtifactKind::GapReportV1, &value);
+    let (compat, sidecar) = to_profile(ArtifactKind::GapReportV1, &value, &id);
+    assert_eq!(
+        merge(ArtifactKind::GapReportV1, &compat, &sidecar).expect("merges"),
+        value
+    );
+}
+
+#[test]
+fn a_sidecar_beside_an_artifact_of_another_kind_is_not_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, approval) = valid_fixtures(ArtifactKind::ApprovalRecordV1)
+        .into_iter()
+        .next()
+        .expect("an approval fixture");
+    let path = dir.path().join("approval.json");
+    std::fs::write(&path, approval.to_string()).expect("write");
+    std::fs::write(sidecar_path(&path), "{\"sidecar\": \"waypost_sidecar_v1\", \"kind\": \"approval_record_v1\", \"artifact_id\": \"x\", \"changes\": [{\"path\": [\"approved_by\"], \"original\": \"mallory\"}]}").expect("write");
+    assert_eq!(read_json(&path).expect("read"), approval);
+}

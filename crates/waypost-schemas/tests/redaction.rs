@@ -135,3 +135,37 @@ fn the_content_hash_is_of_the_original_content() {
         excerpt.preview()
     );
 }
+
+#[test]
+fn schema_003_secrets_that_look_like_allowlisted_words_or_markers_are_still_redacted() {
+    for (text, secret) in [
+        ("DB_PASSWORD=trueLove2024", "trueLove2024"),
+        ("password: \"MyFalse-S3cret\"", "MyFalse-S3cret"),
+        ("postgres://admin:falsehood99@db/app", "falsehood99"),
+        ("api_key=Nullify2024null", "Nullify2024null"),
+        (
+            "password = \"[REDACTED:x] hunter2hunter2\"",
+            "hunter2hunter2",
+        ),
+        (
+            "postgres://admin:[REDACTED:x]Sup3rS3cretPw@db/app",
+            "Sup3rS3cretPw",
+        ),
+        (
+            "token=[REDACTED:ghp_8x2M1vQ7rT0yK3nB5zL9aC4dF6hJ2kP1sW0e]",
+            "8x2M1vQ7rT0yK3nB5zL9",
+        ),
+        (
+            "{\"Authorization\": \"Basic ZGVwbG95Omh1bnRlcjI=\"}",
+            "ZGVwbG95Omh1bnRlcjI=",
+        ),
+        (
+            "headers = {'Authorization': 'Basic ZGVwbG95Omh1bnRlcjI='}",
+            "ZGVwbG95Omh1bnRlcjI=",
+        ),
+    ] {
+        let out = redact(text);
+        assert!(!out.contains(secret), "{text:?} -> {out:?}");
+        assert_eq!(redact(&out), out.as_ref(), "idempotent: {text:?}");
+    }
+}

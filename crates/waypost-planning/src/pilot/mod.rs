@@ -281,7 +281,7 @@ impl<'a> Pilot<'a> {
         let mut fallback = heuristic_decision(ctx);
         fallback.source = DecisionSource::Fallback;
         fallback.advisor = name;
-        fallback.fallback_reason = Some(refused);
+        fallback.fallback_reason = Some(redact(&refused).into_owned());
         validate(ctx, &fallback).map_err(PilotError::InvalidFallback)?;
         Ok(fallback)
     }
@@ -311,4 +311,8 @@ fn redact_free_text(decision: &mut PilotDecisionV1) {
         clean(&mut task.reason);
     }
     decision.new_learnings.iter_mut().for_each(clean);
+    decision.fallback_reason.as_mut().map(clean);
+    for value in decision.extra.values_mut() {
+        waypost_schemas::redact_json(value);
+    }
 }

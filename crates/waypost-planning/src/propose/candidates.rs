@@ -95,11 +95,14 @@ impl Candidate {
         let mut target_paths = self.target_paths.clone();
         target_paths.sort();
         target_paths.dedup();
+        // Gap text may come from a report read from a file: it passes the
+        // redactor before it enters the plan.
+        let clean = |text: &str| waypost_schemas::redact(text).into_owned();
         PlanAction {
             action_id: String::new(),
             action_type: self.action_type,
-            title: Some(self.title.clone()),
-            description: Some(self.description.clone()),
+            title: Some(clean(&self.title)),
+            description: Some(clean(&self.description)),
             target_gap_ids: gap_ids,
             risk_score: assessment.score,
             risk_factors: assessment.factors.clone(),
@@ -115,7 +118,7 @@ impl Candidate {
             source: Some(source.clone()),
             edits: self.edits.clone(),
             moves: self.moves.clone(),
-            evidence: self.evidence.clone(),
+            evidence: self.evidence.iter().map(|e| clean(e)).collect(),
             extra: Default::default(),
         }
     }
@@ -209,6 +212,10 @@ fn moved_link(gap: &Gap) -> Option<Candidate> {
     // A site-rooted or absolute reference has its own base: not rewritten
     // mechanically.
     if written.starts_with('/') || written.contains("://") || written.is_empty() {
+        return None;
+    }
+    // A reference the redactor took out cannot be edited exactly.
+    if [written, to, doc].iter().any(|t| t.contains("[REDACTED:")) {
         return None;
     }
     let new_text = relative_path(doc, to);

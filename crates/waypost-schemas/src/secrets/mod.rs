@@ -135,6 +135,8 @@ const ENTROPY_RULE: &str = "high-entropy-token";
 /// A rule ready to run: its data and its patterns, compiled on first use.
 struct Rule {
     data: &'static RuleData,
+    /// One of waypost's own shapes (not the rule set's).
+    own: bool,
     regex: OnceLock<Result<Regex, String>>,
     allow: Vec<Allow>,
 }
@@ -156,9 +158,10 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 }
 
 impl Rule {
-    fn new(data: &'static RuleData) -> Self {
+    fn new(data: &'static RuleData, own: bool) -> Self {
         Self {
             data,
+            own,
             regex: OnceLock::new(),
             allow: data
                 .allow
@@ -184,11 +187,16 @@ impl Allow {
 
     /// Whether this allowlist lets the finding through. A regex that does
     /// not compile lets nothing through.
-    fn allows(&self, secret: &[u8], matched: &[u8], line: &[u8]) -> bool {
+    fn allows<'t>(
+        &self,
+        secret: &'t [u8],
+        matched: &'t [u8],
+        line: impl FnOnce() -> &'t [u8],
+    ) -> bool {
         let target = match self.data.target {
             Target::Secret => secret,
             Target::Match => matched,
-            Target::Line => line,
+            Target::Line => line(),
         };
         if self
             .regexes()
@@ -225,8 +233,8 @@ struct Redactor {
 static REDACTOR: LazyLock<Redactor> = LazyLock::new(|| {
     let rules: Vec<Rule> = gitleaks::RULES
         .iter()
-        .chain(own::RULES)
-        .map(Rule::new)
+        .map(|r| Rule::new(r, false))
+        .chain(own::RULES.iter().map(|r| Rule::new(r, true)))
         .collect();
     assert!(
         rules.len() <= MAX_RULES,
@@ -266,7 +274,17 @@ static REDACTOR: LazyLock<Redactor> = LazyLock::new(|| {
         selects,
         always,
         rules,
-        markers: compile(r"\[REDACTED:[A-Za-z0-9_.-]+\]").expect("a literal pattern"),
+        markers: {
+            let ids: std::collections::BTreeSet<&str> = gitleaks::RULES
+                .iter()
+                .chain(own::RULES)
+                .map(|r| r.id)
+                .chain([ENTROPY_RULE])
+                .collect();
+            let alternatives: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+            compile(&format!(r"\[REDACTED:(?:{})\]", alternatives.join("|")))
+                .expect("escaped rule ids make a valid pattern")
+        },
     }
 });
 
@@ -314,12 +332,45 @@ impl Redactor {
         if spans.is_empty() {
             return spans;
         }
+        // Markers already there stay as they are: a span keeps only its
+        // pieces outside them (a whole-text span of a rule that cannot
+        // run is kept whole).
         let markers: Vec<(usize, usize)> = self
             .markers
             .find_iter(bytes)
             .map(|m| (m.start(), m.end()))
             .collect();
-        spans.retain(|s| !markers.iter().any(|&(a, b)| s.start < b && a < s.end));
+        if !markers.is_empty() {
+            let mut pieces = Vec::with_capacity(spans.len());
+            for span in spans {
+                if span.start == 0 && span.end == bytes.len() && !self.compiled(span.rule) {
+                    pieces.push(span);
+                    continue;
+                }
+                let mut at = span.start;
+                for &(a, b) in markers
+                    .iter()
+                    .filter(|&&(a, b)| a < span.end && span.start < b)
+                {
+                    if at < a {
+                        pieces.push(Span {
+                            start: at,
+                            end: a,
+                            rule: span.rule,
+                        });
+                    }
+                    at = at.max(b);
+                }
+                if at < span.end {
+                    pieces.push(Span {
+                        start: at,
+                        end: span.end,
+                        rule: span.rule,
+                    });
+                }
+            }
+            spans = pieces;
+        }
         for span in &mut spans {
             span.start = text.floor_char_boundary(span.start);
             span.end = text.ceil_char_boundary(span.end);
@@ -334,6 +385,15 @@ impl Redactor {
             }
         }
         merged
+    }
+
+    /// Whether the rule `id` compiled (a rule that did not redacts whole
+    /// texts).
+    fn compiled(&self, id: &str) -> bool {
+        self.rules
+            .iter()
+            .filter(|r| r.data.id == id)
+            .all(|r| r.regex().is_ok())
     }
 
     /// The spans one rule finds in `bytes`.
@@ -380,12 +440,14 @@ impl Redactor {
             {
                 continue;
             }
-            let line = line_of(bytes, whole.start());
-            let allowed = self
-                .global
-                .iter()
-                .chain(&rule.allow)
-                .any(|a| a.allows(secret.as_bytes(), whole.as_bytes(), line));
+            // The rule set's global allowlist is for its own rules;
+            // waypost's shapes have none.
+            let global: &[Allow] = if rule.own { &[] } else { &self.global };
+            let allowed = global.iter().chain(&rule.allow).any(|a| {
+                a.allows(secret.as_bytes(), whole.as_bytes(), || {
+                    line_of(bytes, whole.start())
+                })
+            });
             if !allowed {
                 spans.push(Span {
                     start: span.start(),
@@ -502,8 +564,10 @@ fn high_entropy_token(token: &[u8], before: &[u8]) -> bool {
         .iter()
         .any(|p| lower_start.starts_with(p))
         || before.ends_with(b"h1:")
-        || before.to_ascii_lowercase().ends_with(b"sha256:")
-        || before.to_ascii_lowercase().ends_with(b"sha512:")
+        || {
+            let tail = before[before.len().saturating_sub(7)..].to_ascii_lowercase();
+            tail.ends_with(b"sha256:") || tail.ends_with(b"sha512:")
+        }
     {
         return false;
     }

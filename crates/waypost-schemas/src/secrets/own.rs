@@ -46,7 +46,7 @@ pub(super) const RULES: &[RuleData] = &[
     },
     RuleData {
         id: "authorization-header",
-        regex: r"(?i)\b(?:proxy-)?authorization\s*:\s*([^\r\n]+)",
+        regex: r#"(?i)\b(?:proxy-)?authorization["']?\s*:\s*["']?([^\r\n"']+)"#,
         keywords: &["authorization"],
         entropy: None,
         secret_group: None,
