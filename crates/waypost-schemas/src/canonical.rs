@@ -74,10 +74,21 @@ pub(crate) fn canonical_with(
 /// [`canonical_with`] of a value the caller no longer needs: its keys are
 /// sorted where it lies, without a copy.
 pub(crate) fn canonical_owned(
-    mut value: Value,
+    value: Value,
     drop: &[FieldPath],
     unordered: &[FieldPath],
 ) -> Vec<u8> {
+    let value = canonical_value(value, drop, unordered);
+    serde_json::to_vec(&value).expect("serializing a serde_json::Value cannot fail")
+}
+
+/// The canonical form of `value` as a tree (what [`canonical_owned`]
+/// serializes): keys sorted, `drop` removed, `unordered` sorted.
+pub(crate) fn canonical_value(
+    mut value: Value,
+    drop: &[FieldPath],
+    unordered: &[FieldPath],
+) -> Value {
     sort_keys_in_place(&mut value);
     for path in drop {
         remove_at(&mut value, path);
@@ -89,7 +100,7 @@ pub(crate) fn canonical_owned(
     for path in unordered {
         sort_at(&mut value, path);
     }
-    serde_json::to_vec(&value).expect("serializing a serde_json::Value cannot fail")
+    value
 }
 
 /// Sorts every object's keys of `value` where it lies (a no-op for maps

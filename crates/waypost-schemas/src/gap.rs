@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical::{canonical_owned, content_id, to_value};
+use crate::canonical::{canonical_owned, canonical_value, content_id, to_value};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
@@ -110,13 +110,12 @@ impl Artifact for GapReportV1 {
             .copied()
             .filter(|path| path.first() != Some(&"gaps"))
             .collect();
-        let shell = canonical_owned(to_value(&shell), Self::VOLATILE_FIELDS, &outer);
-        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&shell) else {
+        let Value::Object(fields) =
+            canonical_value(to_value(&shell), Self::VOLATILE_FIELDS, &outer)
+        else {
             unreachable!("a report serializes to a JSON object");
         };
-        let mut out = Vec::with_capacity(
-            shell.len() + gaps.iter().map(Vec::len).sum::<usize>() + gaps.len() + 2,
-        );
+        let mut out = Vec::with_capacity(gaps.iter().map(|g| g.len() + 1).sum::<usize>() + 1024);
         out.push(b'{');
         for (i, (key, value)) in fields.iter().enumerate() {
             if i > 0 {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use waypost::gaps::{ReportContext, detectors, scan_with_progress};
+use waypost::gaps::{ReportContext, scan_with_progress};
 use waypost::intention::resolve_anchor;
 use waypost::planning::propose::{self, ProposeOptions};
 use waypost::schemas::io::{read_artifact, write_artifact_as};
@@ -78,7 +78,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
                 run_id: run_id.clone(),
                 now: now.clone(),
             };
-            let detectors = detectors::builtin(&config);
+            let detectors = super::scan::builtin_detectors(root, &config)?;
             scan_with_progress(root, &detectors, &config, &context, &|_| {})?.report
         }
     };

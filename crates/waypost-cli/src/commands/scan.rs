@@ -135,8 +135,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         run_id: run_id.clone(),
         now,
     };
-    let detectors = detectors::builtin(&config);
-    refuse_unknown_disabled(root, &config, &detectors)?;
+    let detectors = builtin_detectors(root, &config)?;
     let profile = super::profile(root, args.compat)?;
 
     // Progress only for a person watching a terminal. The tree is read as it
@@ -273,6 +272,17 @@ fn print_report(
 
 /// The CLI runs the built-in detectors only: an id in `[scan] disabled`
 /// that none of them has is a typo.
+/// The built-in detectors for `config`, refusing a `[scan] disabled` id
+/// that names none of them.
+pub(crate) fn builtin_detectors(
+    root: &std::path::Path,
+    config: &ScanConfig,
+) -> Result<Vec<Box<dyn Detector>>, CommandError> {
+    let detectors = detectors::builtin(config);
+    refuse_unknown_disabled(root, config, &detectors)?;
+    Ok(detectors)
+}
+
 fn refuse_unknown_disabled(
     root: &std::path::Path,
     config: &ScanConfig,
