@@ -69,6 +69,9 @@ enum Command {
     /// Ask the governance policy about an action before acting.
     #[command(subcommand)]
     Policy(commands::policy::Command),
+    /// Parallel runs: start one in its own worktree, list them, clean up.
+    #[command(subcommand)]
+    Runs(commands::runs::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Propose(args) => commands::propose::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
+        Command::Runs(command) => commands::runs::run(&command),
     };
     error::finish(outcome)
 }

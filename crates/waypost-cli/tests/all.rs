@@ -8,6 +8,7 @@ mod first_run;
 mod hostile;
 mod policy;
 mod propose;
+mod runs;
 mod scan;
 mod schema;
 mod secrets;

@@ -128,6 +128,18 @@ pub enum ClaimError {
         /// The store's budget.
         budget: u32,
     },
+    /// A write was fenced with a token that is not the claim's current one:
+    /// the writer's lease ended (released, expired, or taken over by a
+    /// newer holder), so its write is refused.
+    #[error("claim `{key}`: a write with fencing token {presented} was refused: {}", match current { Some(t) => format!("the lease is now held with token {t}"), None => "the lease is not held".to_owned() })]
+    StaleToken {
+        /// The key.
+        key: String,
+        /// The token the writer presented.
+        presented: u64,
+        /// The current holder's token, when someone holds the claim.
+        current: Option<u64>,
+    },
     /// Reading or writing the claim file failed.
     #[error("claim `{key}`: cannot {action} {}: {source}", path.display())]
     Io {
@@ -248,6 +260,44 @@ impl FileClaimStore {
             })?;
         }
         Ok(answer)
+    }
+}
+
+// Invariant: FENCE-009 A write fenced with an old token never lands after its successor's.
+// Category: concurrency
+// Why: a holder paused past its lease (SIGSTOP, swap, a long GC) wakes up still believing
+//      it owns the workspace; its late writes would clobber what the new holder wrote.
+// Root cause: checking the token and writing as two steps lets a takeover happen between
+//      them; checking only in the writer's memory never sees the takeover at all.
+// Correct pattern: the write runs under the key's lock after the record on disk says the
+//      presented token is the current one and its lease is live; a takeover needs the same
+//      lock, so it happens wholly before the check or wholly after the write.
+// Forbidden: comparing against a token cached by the writer; writing first and checking
+//      after; fencing by timestamps.
+// Enforced by: FileClaimStore::fenced.
+impl FileClaimStore {
+    /// Runs `write` under `key`'s lock if `fencing_token` is the token of
+    /// the claim's live holder; otherwise refuses with
+    /// [`ClaimError::StaleToken`] and does not run it. Claims, renewals and
+    /// takeovers of the key wait while `write` runs, so keep it short (one
+    /// atomic file write).
+    pub fn fenced<T>(
+        &self,
+        key: &str,
+        fencing_token: u64,
+        write: impl FnOnce() -> T,
+    ) -> Result<T, ClaimError> {
+        self.locked(key, |record, now| {
+            let live = record.holder.is_some() && !is_stale(&record, now);
+            if !live || record.fencing_token != fencing_token {
+                return Err(ClaimError::StaleToken {
+                    key: key.to_owned(),
+                    presented: fencing_token,
+                    current: live.then_some(record.fencing_token),
+                });
+            }
+            Ok((None, write()))
+        })
     }
 }
 

@@ -14,6 +14,7 @@
 //! | FENCE-006 append-only log | [`JsonlLog`] |
 //! | FENCE-007 idempotent enqueue | [`enqueue_once`] |
 //! | FENCE-008 atomic state file | [`write_atomic`] |
+//! | FENCE-009 fenced write | [`FileClaimStore::fenced`] |
 //!
 //! Claims sit behind [`ClaimStore`]: [`FileClaimStore`] (one machine, OS
 //! locks) is the embedded default; a networked coordination service can

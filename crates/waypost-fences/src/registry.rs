@@ -156,6 +156,23 @@ pub const DANGER_FENCES: &[DangerFence] = &[
         helper: "waypost_fences::write_atomic (waypost_schemas::io::write_atomic)",
         tests: &["processes::fence_008_claim_files_always_parse_when_writers_are_killed"],
     },
+    DangerFence {
+        id: "FENCE-009",
+        name: "fenced write",
+        race: "a holder paused past its lease wakes up and overwrites what its successor wrote",
+        root_cause: "the writer checks a token it cached, or checks and writes as two steps, so a takeover in between goes unseen",
+        correct_pattern: "check the presented token against the record on disk and write, both under the key's lock, so a takeover happens wholly before the check or wholly after the write",
+        forbidden: &[
+            "comparing against a token cached by the writer",
+            "writing first and checking after",
+            "timestamps as fencing tokens",
+        ],
+        helper: "waypost_fences::FileClaimStore::fenced",
+        tests: &[
+            "claim::fence_009_a_write_with_an_old_token_is_refused",
+            "processes::fence_009_a_paused_holder_cannot_write_after_a_takeover",
+        ],
+    },
 ];
 
 /// The fence with `id`, if any.

@@ -242,3 +242,50 @@ fn hostile_keys_are_refused() {
         assert!(matches!(err, ClaimError::InvalidKey(_)), "{key}: {err}");
     }
 }
+
+#[test]
+fn fence_009_a_write_with_an_old_token_is_refused() {
+    let dir = tempfile::tempdir().expect("temp");
+    let store = FileClaimStore::new(dir.path());
+    let live = Owner::new(Some("live"));
+    let first = token_of(store.claim("ws", &live, LONG).expect("claim"));
+    assert_eq!(
+        store.fenced("ws", first, || 7).expect("current token"),
+        7,
+        "a current token runs the write and returns its value"
+    );
+    store.release("ws", live.token()).expect("release");
+
+    // A holder that died: its token no longer writes, even before anyone
+    // takes over.
+    let dead = dead_owner();
+    let old = token_of(store.claim("ws", &dead, LONG).expect("claim"));
+    let mut ran = false;
+    let err = store
+        .fenced("ws", old, || ran = true)
+        .expect_err("dead holder");
+    assert!(
+        matches!(err, ClaimError::StaleToken { current: None, .. }),
+        "{err}"
+    );
+
+    let next = Owner::new(Some("next"));
+    let new = token_of(store.claim("ws", &next, LONG).expect("takeover"));
+    let err = store
+        .fenced("ws", old, || ran = true)
+        .expect_err("old token");
+    assert!(!ran, "a refused write never runs");
+    assert!(
+        matches!(err, ClaimError::StaleToken { presented, current: Some(c), .. } if presented == old && c == new),
+        "{err}"
+    );
+    store
+        .fenced("ws", new, || ())
+        .expect("the successor writes");
+    store.release("ws", next.token()).expect("release");
+    let err = store.fenced("ws", new, || ()).expect_err("released");
+    assert!(
+        matches!(err, ClaimError::StaleToken { current: None, .. }),
+        "a released lease fences every token: {err}"
+    );
+}

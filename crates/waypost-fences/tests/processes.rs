@@ -4,7 +4,6 @@
 //! (8 processes x 1000 claims; 200 kill -9 iterations) and prints figures.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,27 +11,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, LockFile, Owner, identity};
 
+use waypost_test_support::workers::wait_for_report;
+
 use crate::worker::{reports, worker};
 
 fn full() -> bool {
     std::env::var("WAYPOST_STRESS").is_ok_and(|v| v == "full")
-}
-
-/// Reads report lines from a running worker until one satisfies `want`.
-fn wait_for_report(child: &mut Child, want: impl Fn(&Value) -> bool) -> Value {
-    let stdout = child.stdout.as_mut().expect("piped stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).expect("worker stdout");
-        assert!(n > 0, "worker exited before reporting");
-        if let Some(report) = reports(&line).pop()
-            && want(&report)
-        {
-            return report;
-        }
-    }
 }
 
 #[test]
@@ -283,4 +267,66 @@ fn fence_007_processes_enqueueing_one_key_store_it_once() {
     );
     let queue: waypost_fences::JsonlQueue<String> = waypost_fences::JsonlQueue::new(&path);
     assert_eq!(queue.entries().expect("read").len(), 1);
+}
+
+#[test]
+fn fence_009_a_paused_holder_cannot_write_after_a_takeover() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("temp");
+    let target = dir.path().join("workspace-state.txt");
+    let mut paused = worker(&json!({
+        "mode": "fenced_writer", "dir": dir.path(), "key": "workspace",
+        "lease_ms": 200, "target": target,
+    }))
+    .stdin(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let claimed = wait_for_report(&mut paused, |r| r["claimed"] == true);
+    let old_token = claimed["token"].as_u64().expect("token");
+
+    // The holder is alive but silent: its lease runs out by the record's
+    // duration, and a successor takes over with a newer token.
+    let store = FileClaimStore::new(dir.path());
+    let successor = Owner::new(Some("successor"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let new_token = loop {
+        match store
+            .claim("workspace", &successor, Duration::from_secs(60))
+            .expect("claim")
+        {
+            ClaimOutcome::Claimed {
+                fencing_token,
+                took_over,
+            } => {
+                assert!(
+                    took_over.is_some(),
+                    "the successor took over the paused holder"
+                );
+                break fencing_token;
+            }
+            ClaimOutcome::HeldBy { .. } => {
+                assert!(Instant::now() < deadline, "the lease never expired");
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    assert!(new_token > old_token);
+    store
+        .fenced("workspace", new_token, || {
+            waypost_fences::write_atomic(&target, b"successor").expect("write")
+        })
+        .expect("the current holder writes");
+
+    // The old holder wakes up and tries to write with its old token.
+    writeln!(paused.stdin.as_mut().expect("stdin"), "go").expect("wake the holder");
+    let answer = wait_for_report(&mut paused, |r| r.get("wrote").is_some());
+    paused.wait().expect("reap");
+    assert_eq!(answer["wrote"], false, "{answer}");
+    let error = answer["error"].as_str().expect("error");
+    assert!(
+        error.contains(&format!("fencing token {old_token} was refused"))
+            && error.contains(&format!("held with token {new_token}")),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&target).expect("read"), b"successor");
 }

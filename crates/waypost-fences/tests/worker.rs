@@ -5,7 +5,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,38 +17,12 @@ use waypost_fences::{
 
 const JOB: &str = "WAYPOST_FENCES_WORKER";
 
+use waypost_test_support::workers::report;
+pub(crate) use waypost_test_support::workers::reports;
+
 /// A command that runs one worker with `job`.
 pub(crate) fn worker(job: &Value) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
-    command
-        .args([
-            "--ignored",
-            "--exact",
-            "worker::worker_entry",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
-        .env(JOB, job.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// The worker's report lines: JSON objects on lines starting with `@`.
-pub(crate) fn reports(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix('@'))
-        .map(|l| serde_json::from_str(l).expect("report lines are JSON"))
-        .collect()
-}
-
-fn report(value: &Value) {
-    let mut out = io::stdout().lock();
-    writeln!(out, "@{value}").expect("stdout");
-    out.flush().expect("stdout");
+    waypost_test_support::workers::command(JOB, job)
 }
 
 pub(crate) fn now_ns() -> u128 {
@@ -70,6 +44,7 @@ fn worker_entry() {
         "contend" => contend(&job),
         "churn" => churn(PathBuf::from(text("dir")), &text("key")),
         "enqueue" => enqueue(PathBuf::from(text("path")), &text("key"), &text("item")),
+        "fenced_writer" => fenced_writer(&job),
         other => panic!("unknown worker mode {other}"),
     }
 }
@@ -184,4 +159,31 @@ fn enqueue(path: PathBuf, key: &str, item: &str) {
         Enqueued::Existing(item) => (false, item),
     };
     report(&json!({"inserted": inserted, "item": stored}));
+}
+
+/// Claims `key` with a short lease, reports its token, waits for a line on
+/// stdin (paused past its lease), then tries a fenced write of `text` to
+/// `target` and reports whether the store let it.
+fn fenced_writer(job: &Value) {
+    let dir = PathBuf::from(job["dir"].as_str().expect("dir"));
+    let key = job["key"].as_str().expect("key");
+    let lease = Duration::from_millis(job["lease_ms"].as_u64().expect("lease_ms"));
+    let store = FileClaimStore::new(&dir);
+    let owner = Owner::new(Some("paused writer"));
+    let ClaimOutcome::Claimed { fencing_token, .. } =
+        store.claim(key, &owner, lease).expect("claim")
+    else {
+        panic!("the key is free for the first writer")
+    };
+    report(&json!({"claimed": true, "token": fencing_token}));
+    let mut line = String::new();
+    io::stdin().read_line(&mut line).expect("stdin");
+    let target = PathBuf::from(job["target"].as_str().expect("target"));
+    let outcome = store.fenced(key, fencing_token, || {
+        waypost_fences::write_atomic(&target, b"stale holder").expect("write")
+    });
+    match outcome {
+        Ok(()) => report(&json!({"wrote": true})),
+        Err(e) => report(&json!({"wrote": false, "error": e.to_string()})),
+    }
 }

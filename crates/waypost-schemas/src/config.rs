@@ -37,6 +37,51 @@ pub struct WaypostToml {
     /// `[output]`: how artifacts are written.
     #[serde(deserialize_with = "table")]
     pub output: OutputConfig,
+    /// `[runs]`: parallel runs (worktrees, leases, ports, copied files).
+    #[serde(deserialize_with = "table")]
+    pub runs: RunsConfig,
+}
+
+/// The `[runs]` section: how parallel runs are set up.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunsConfig {
+    /// What a run's branch name starts with; the run id follows
+    /// (`waypost/<run_id>`).
+    #[serde(deserialize_with = "branch_prefix")]
+    pub branch_prefix: String,
+    /// How long a workspace lease lasts without a heartbeat, in seconds.
+    #[serde(deserialize_with = "positive_seconds")]
+    pub lease_seconds: u64,
+    /// The TCP ports runs lease from, `"FIRST-LAST"` (inclusive).
+    #[serde(deserialize_with = "port_range")]
+    pub port_range: (u16, u16),
+    /// The named ports every run leases (`["web", "db"]`): each run gets
+    /// its own port per name, free on the host when handed out.
+    pub ports: Vec<String>,
+    /// Untracked files (`.env`-style) copied from the repository root into
+    /// each fresh worktree, repository-relative.
+    #[serde(deserialize_with = "plain_repo_paths")]
+    pub copy_files: Vec<String>,
+}
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        Self {
+            branch_prefix: "waypost/".to_owned(),
+            lease_seconds: 60,
+            port_range: (41000, 41999),
+            ports: Vec::new(),
+            copy_files: Vec::new(),
+        }
+    }
+}
+
+impl RunsConfig {
+    /// The `[runs]` section of `root/waypost.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        WaypostToml::load(root).map(|file| file.runs)
+    }
 }
 
 /// The `[output]` section.
@@ -304,6 +349,53 @@ fn plain_repo_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
         ))),
         Ok(_) => Ok(path),
     }
+}
+
+fn plain_repo_paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Plain(#[serde(deserialize_with = "plain_repo_path")] String);
+    let paths: Vec<Plain> = Vec::deserialize(d)?;
+    Ok(paths.into_iter().map(|p| p.0).collect())
+}
+
+fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match u64::deserialize(d) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(de::Error::custom("expected a positive number of seconds")),
+    }
+}
+
+fn branch_prefix<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let prefix = String::deserialize(d)?;
+    let ok = !prefix.is_empty()
+        && prefix.ends_with('/')
+        && !prefix.starts_with('/')
+        && !prefix.contains("..")
+        && !prefix.contains("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+    if ok {
+        Ok(prefix)
+    } else {
+        Err(de::Error::custom(format!(
+            "`{prefix}` is not a branch prefix (use letters, digits, `-`, `_`, `.` and `/`, ending with `/`, e.g. \"waypost/\")"
+        )))
+    }
+}
+
+fn port_range<'de, D: Deserializer<'de>>(d: D) -> Result<(u16, u16), D::Error> {
+    let text = String::deserialize(d)?;
+    let parsed = text.split_once('-').and_then(|(a, b)| {
+        let first: u16 = a.trim().parse().ok()?;
+        let last: u16 = b.trim().parse().ok()?;
+        (first >= 1024 && first <= last).then_some((first, last))
+    });
+    parsed.ok_or_else(|| {
+        de::Error::custom(format!(
+            "`{text}` is not a port range (expected \"FIRST-LAST\" with 1024 <= FIRST <= LAST <= 65535)"
+        ))
+    })
 }
 
 fn non_empty_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -608,6 +700,55 @@ mod tests {
     }
 
     #[test]
+    fn the_runs_section_is_read_and_checked() {
+        let runs = parse(
+            "[runs]\nbranch_prefix = \"agents/\"\nlease_seconds = 30\nport_range = \"42000-42009\"\nports = [\"web\"]\ncopy_files = [\".env\", \"config/local.toml\"]\n",
+        )
+        .expect("valid")
+        .runs;
+        assert_eq!(runs.branch_prefix, "agents/");
+        assert_eq!(runs.lease_seconds, 30);
+        assert_eq!(runs.port_range, (42000, 42009));
+        assert_eq!(runs.ports, vec!["web".to_owned()]);
+        assert_eq!(runs.copy_files.len(), 2);
+        assert_eq!(parse("").expect("empty").runs, RunsConfig::default());
+        for (text, expected) in [
+            (
+                "[runs]\nport_range = \"80-90\"\n",
+                "[runs] port_range: `80-90` is not a port range",
+            ),
+            (
+                "[runs]\nport_range = \"5000-4000\"\n",
+                "is not a port range",
+            ),
+            ("[runs]\nport_range = \"5000\"\n", "is not a port range"),
+            (
+                "[runs]\nbranch_prefix = \"waypost\"\n",
+                "[runs] branch_prefix: `waypost` is not a branch prefix",
+            ),
+            (
+                "[runs]\nbranch_prefix = \"../x/\"\n",
+                "is not a branch prefix",
+            ),
+            (
+                "[runs]\nlease_seconds = 0\n",
+                "[runs] lease_seconds: expected a positive number of seconds",
+            ),
+            (
+                "[runs]\ncopy_files = [\"../secrets.env\"]\n",
+                "[runs] copy_files[0]",
+            ),
+            (
+                "[runs]\ncopy_files = [\"/etc/passwd\"]\n",
+                "[runs] copy_files[0]",
+            ),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_file_position_and_dotted_key() {
         for (text, expected) in [
             (
@@ -620,7 +761,7 @@ mod tests {
             ),
             (
                 "[scna]\n",
-                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output); did you mean `scan`?",
+                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output, runs); did you mean `scan`?",
             ),
             (
                 "[scan]\nmax_file_bytes = 0\n",

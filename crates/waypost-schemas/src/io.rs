@@ -400,6 +400,63 @@ fn write_new(path: &Path, temp: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     file.sync_all().map_err(io_err("syncing the file"))
 }
 
+/// A folder could not be created without going through a link.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirError {
+    /// A component is a symbolic link.
+    #[error("{} is a symbolic link{}; waypost never creates or writes through links", path.display(), target.as_ref().map(|t| format!(" to {}", t.display())).unwrap_or_default())]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+        /// Where it points, when readable.
+        target: Option<PathBuf>,
+    },
+    /// A component exists and is not a folder.
+    #[error("{} exists and is not a folder", path.display())]
+    NotADirectory {
+        /// The component.
+        path: PathBuf,
+    },
+    /// Creating or inspecting a component failed.
+    #[error("cannot create {}: {source}", path.display())]
+    Io {
+        /// The component.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Creates `base/below` one component at a time, refusing any component
+/// of `below` that is a symbolic link or not a folder (`base` itself is
+/// trusted). A component another process creates at the same moment is
+/// fine.
+pub fn create_dirs_below(base: &Path, below: &Path) -> Result<(), DirError> {
+    let mut at = base.to_path_buf();
+    for part in below.components() {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(DirError::Symlink {
+                    target: fs::read_link(&at).ok(),
+                    path: at,
+                });
+            }
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(DirError::NotADirectory { path: at }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(&at) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(DirError::Io { path: at, source }),
+            },
+            Err(source) => return Err(DirError::Io { path: at, source }),
+        }
+    }
+    Ok(())
+}
+
 /// The marker every named temporary file of [`write_atomic`] ends with.
 const WAYPOST_TEMP_SUFFIX: &str = ".waypost.tmp";
 

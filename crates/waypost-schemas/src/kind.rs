@@ -397,6 +397,7 @@ macro_rules! artifact_kinds {
 use crate::{
     ApprovalRecordV1, AuditEvidenceV1, AutopilotSessionV1, ClaimRecordV1, ContractSnapshotV1,
     GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, PilotDecisionV1, PlanProposalV1,
+    RunRecordV1,
 };
 
 artifact_kinds! {
@@ -415,6 +416,7 @@ artifact_kinds! {
         AuditEvidenceV1,
         GapBaselineV1,
         PilotDecisionV1,
+        RunRecordV1,
     }
 }
 
@@ -525,6 +527,7 @@ mod tests {
             AuditEvidenceV1,
             GapBaselineV1,
             PilotDecisionV1,
+            RunRecordV1,
             ThrowawayV1,
         }
     }

@@ -45,6 +45,7 @@ pub mod layout;
 pub mod paths;
 mod pilot;
 mod plan;
+mod run_record;
 mod safety;
 pub mod schema;
 pub mod secrets;
@@ -89,6 +90,7 @@ pub use plan::{
     EstimatedCost, GovernanceChecks, PathMove, PlanAction, PlanMetadata, PlanProposalV1,
     PlanSummary, ProtectedPathCheck, TextEdit,
 };
+pub use run_record::RunRecordV1;
 pub use safety::SafetyEntry;
 pub use secrets::{Redacted, redact, redact_json};
 pub use session::{

@@ -46,6 +46,7 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::PilotDecisionV1 => {
                 round_trip::<waypost_schemas::PilotDecisionV1>(&file, &value)
             }
+            ArtifactKind::RunRecordV1 => round_trip::<waypost_schemas::RunRecordV1>(&file, &value),
             other => panic!("no round trip for {other}"),
         }
     }

@@ -6,10 +6,12 @@
 //! - [`TestRepo`]: a temporary git repository built through that command.
 //! - [`workspace_root`] and [`fixtures_dir`]: where the repository's files are.
 //! - [`secrets`]: credential formats and look-alikes for the redactor's tests.
+//! - [`workers`]: test binaries re-run as worker processes, and their reports.
 //!
 //! Never a dependency of a library: only `[dev-dependencies]` use it.
 
 pub mod secrets;
+pub mod workers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

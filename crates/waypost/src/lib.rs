@@ -14,7 +14,9 @@
 //! inference, completeness questions, checks, approved revisions) and
 //! [`governance`] (the default-deny policy engine and approvals), and [`gaps`]
 //! (the read-only gap scanner with SARIF and Markdown output), and
-//! [`planning`] (the plan proposer: gaps to bounded, governed actions).
+//! [`planning`] (the plan proposer: gaps to bounded, governed actions), and
+//! [`parallel`] (several runs at once: a worktree, a lease, an executor
+//! lock and a run directory each).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -34,6 +36,7 @@ pub use waypost_fences as fences;
 pub use waypost_gaps as gaps;
 pub use waypost_governance as governance;
 pub use waypost_intention as intention;
+pub use waypost_parallel as parallel;
 pub use waypost_planning as planning;
 pub use waypost_schemas as schemas;
 

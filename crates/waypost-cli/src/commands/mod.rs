@@ -5,6 +5,7 @@ pub(crate) mod fences;
 pub(crate) mod generated;
 pub(crate) mod policy;
 pub(crate) mod propose;
+pub(crate) mod runs;
 pub(crate) mod scan;
 pub(crate) mod schema;
 pub(crate) mod validate;

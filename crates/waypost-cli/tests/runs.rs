@@ -1,0 +1,149 @@
+//! `waypost runs`: start a run around a command, refuse a second one,
+//! list, show and clean up.
+
+use waypost_test_support::TestRepo;
+
+use crate::support::{waypost, waypost_in};
+
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# demo\n").commit_all("init");
+    repo
+}
+
+/// `sh -c SCRIPT` as trailing arguments.
+fn sh(script: &str) -> [&str; 3] {
+    ["sh", "-c", script]
+}
+
+#[test]
+fn start_runs_the_command_in_the_worktree_with_the_run_in_its_environment() {
+    let repo = repo();
+    let script = "test \"$PWD\" = \"$WAYPOST_WORKTREE\" && echo \"$WAYPOST_RUN_ID:$WAYPOST_FENCING_TOKEN\" > seen.txt && exit 7";
+    let mut args = vec!["runs", "start", "fix-1", "--base", "main", "--"];
+    args.extend(sh(script));
+    let run = waypost_in(repo.path(), &args);
+    assert_eq!(
+        run.code, 7,
+        "the command's status is the exit code: {}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("run fix-1 started in"),
+        "{}",
+        run.stdout
+    );
+    let wt = repo.path().join(".git/waypost/worktrees/fix-1");
+    assert_eq!(
+        std::fs::read_to_string(wt.join("seen.txt")).expect("seen"),
+        "fix-1:1\n"
+    );
+    // Started again, it reattaches and the lease token moves on.
+    let again = waypost_in(
+        repo.path(),
+        &[
+            "runs", "start", "fix-1", "--base", "main", "--format", "json",
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let json: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
+    assert_eq!(json["reattached"], true);
+    assert_eq!(json["fencing_token"], 2);
+}
+
+#[test]
+fn a_second_run_is_refused_while_one_runs_unless_the_anchor_allows_parallel_runs() {
+    let repo = repo();
+    let bin = env!("CARGO_BIN_EXE_waypost");
+    let inner = format!("{bin} runs start inner --repo \"$WAYPOST_WORKTREE/../../../..\"");
+    let mut args = vec!["runs", "start", "outer", "--"];
+    args.extend(sh(&inner));
+    let run = waypost_in(repo.path(), &args);
+    assert_eq!(run.code, 1, "the inner start is refused: {}", run.stderr);
+    assert!(
+        run.stderr.contains("does not allow parallel runs") && run.stderr.contains("run outer"),
+        "{}",
+        run.stderr
+    );
+
+    repo.write(
+        "waypost.toml",
+        "[intention]\nproject_id = \"demo\"\n\n[intention.parallelism_isolation]\nallowed = true\nmax_concurrent_runs = 2\n",
+    )
+    .commit_all("allow parallel runs");
+    // Reattached without --base, the run keeps the base it started from.
+    let run = waypost_in(repo.path(), &args);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn list_show_and_gc_say_what_runs_hold_and_never_lose_work() {
+    let repo = repo();
+    let mut args = vec!["runs", "start", "work", "--"];
+    args.extend(sh("echo change > c.txt && git add c.txt && git -c user.name=t -c user.email=t@t.invalid commit -qm change"));
+    assert_eq!(waypost_in(repo.path(), &args).code, 0);
+    assert_eq!(waypost_in(repo.path(), &["runs", "start", "idle"]).code, 0);
+
+    let list = waypost_in(repo.path(), &["runs", "list", "--format", "json"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let json: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    let runs = json["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    let work = runs.iter().find(|r| r["run_id"] == "work").expect("work");
+    assert_eq!(work["ahead"], 1);
+    assert_eq!(work["state"], "ended");
+    assert_eq!(work["merge"]["clean"], true);
+
+    let show = waypost_in(repo.path(), &["runs", "show", "work"]);
+    assert!(
+        show.stdout.contains("waypost/work (1 ahead)"),
+        "{}",
+        show.stdout
+    );
+
+    let dry = waypost_in(repo.path(), &["runs", "gc"]);
+    assert!(
+        dry.stdout.contains("would quarantine") && dry.stdout.contains("would remove"),
+        "{}",
+        dry.stdout
+    );
+    assert!(repo.path().join(".git/waypost/worktrees/idle").is_dir());
+    let done = waypost_in(repo.path(), &["runs", "gc", "--execute"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(!repo.path().join(".git/waypost/worktrees/idle").exists());
+    assert!(
+        repo.path()
+            .join(".git/waypost/quarantine/work/c.txt")
+            .is_file()
+    );
+    assert!(repo.git(&["branch", "--list"]).contains("waypost/work"));
+
+    let unknown = waypost_in(repo.path(), &["runs", "show", "nope"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no run `nope`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn hostile_run_ids_and_bases_are_bad_input() {
+    let repo = repo();
+    for (id, base, says) in [
+        ("../x", "HEAD", "contains a path separator"),
+        ("ok", "no-such-base", "does not name a commit"),
+    ] {
+        let run = waypost_in(repo.path(), &["runs", "start", id, "--base", base]);
+        assert_eq!(run.code, 2, "{id} {base}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
+    let outside = tempfile::tempdir().expect("temp");
+    let run = waypost(&[
+        "runs",
+        "list",
+        "--repo",
+        &outside.path().display().to_string(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
