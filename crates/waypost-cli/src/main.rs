@@ -69,9 +69,19 @@ enum Command {
     /// Ask the governance policy about an action before acting.
     #[command(subcommand)]
     Policy(commands::policy::Command),
-    /// Parallel runs: start one in its own worktree, list them, clean up.
+    /// Parallel runs: start one in its own worktree, list them, land them,
+    /// clean up.
     #[command(subcommand)]
     Runs(commands::runs::Command),
+    /// Approve an action of a run, bound to its exact content.
+    ///
+    /// The approval names who gave it and through which channel, and counts
+    /// only while the action is exactly as approved (for a landing: the same
+    /// run head and base commit). Stored as approvals/ACTION_ID.json in the
+    /// run directory. Exit: 0 stored, 2 no such action or bad input.
+    ///
+    /// Example: waypost approve action-3f2a9c41d0e8b7a6c5d4e3f2 --run fix-docs --by alice
+    Approve(commands::approve::Args),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -108,6 +118,7 @@ fn main() -> ExitCode {
         Command::Propose(args) => commands::propose::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
         Command::Runs(command) => commands::runs::run(&command),
+        Command::Approve(args) => commands::approve::run(&args),
     };
     error::finish(outcome)
 }

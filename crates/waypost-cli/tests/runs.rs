@@ -147,3 +147,87 @@ fn hostile_run_ids_and_bases_are_bad_input() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+#[test]
+fn land_asks_for_an_approval_bound_to_the_commits_then_lands_once() {
+    let repo = repo();
+    repo.write(".gitignore", ".autonomous_runs/\n")
+        .commit_all("ignore run artifacts");
+    let mut args = vec!["runs", "start", "fix-1", "--"];
+    let script = "echo fixed > fix.txt && git add fix.txt && git -c user.name=a -c user.email=a@b commit -qm fix";
+    args.extend(sh(script));
+    let started = waypost_in(repo.path(), &args);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+
+    let asked = waypost_in(repo.path(), &["runs", "land", "fix-1", "--format", "json"]);
+    assert_eq!(asked.code, 1, "{}", asked.stderr);
+    let json: serde_json::Value = serde_json::from_str(&asked.stdout).expect("json");
+    assert_eq!(json["status"], "requires_approval");
+    let action_id = json["detail"]["action"]["action_id"]
+        .as_str()
+        .expect("action id")
+        .to_owned();
+    assert!(!repo.path().join("fix.txt").exists(), "nothing landed");
+
+    let unknown = waypost_in(
+        repo.path(),
+        &["approve", "action-0", "--run", "fix-1", "--by", "alice"],
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains(&action_id),
+        "lists the actions: {}",
+        unknown.stderr
+    );
+
+    let approved = waypost_in(
+        repo.path(),
+        &["approve", &action_id, "--run", "fix-1", "--by", "alice"],
+    );
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    assert!(
+        approved.stdout.contains("by alice through cli"),
+        "{}",
+        approved.stdout
+    );
+
+    let landed = waypost_in(repo.path(), &["runs", "land", "fix-1"]);
+    assert_eq!(landed.code, 0, "{}", landed.stderr);
+    assert!(
+        landed.stdout.starts_with("landed run fix-1 into main"),
+        "{}",
+        landed.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("fix.txt")).expect("landed file"),
+        "fixed\n",
+        "the clean checkout of main was brought along"
+    );
+    let again = waypost_in(repo.path(), &["runs", "land", "fix-1"]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("already in main"), "{}", again.stdout);
+    let merges = repo.git(&["rev-list", "--merges", "--count", "main"]);
+    assert_eq!(merges.trim(), "1", "merged exactly once");
+    // The outcome is kept with the run.
+    let local = repo
+        .path()
+        .join(".autonomous_runs/unnamed-project/runs/fix-1/fix-1/logs/run_record_v1.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(local).expect("run-local record"))
+            .expect("json");
+    assert_eq!(record["landing"]["state"], "landed");
+}
+
+#[test]
+fn land_of_an_unknown_run_is_bad_input() {
+    let repo = repo();
+    let out = waypost(&[
+        "runs",
+        "land",
+        "nope",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no run `nope`"), "{}", out.stderr);
+}

@@ -163,7 +163,7 @@ fn crash_loop(iterations: u32) {
     let key = "workspace";
     let store = FileClaimStore::new(dir.path()).with_lock_timeout(Duration::from_secs(5));
     let me = Owner::new(Some("test"));
-    let mut seed = u64::from(std::process::id()) | 1;
+    let mut jitter = waypost_test_support::Jitter::new(u64::from(std::process::id()));
     let mut highest = 0;
     let mut took_over = 0;
     let mut slowest = Duration::ZERO;
@@ -172,10 +172,7 @@ fn crash_loop(iterations: u32) {
             .spawn()
             .expect("spawn churner");
         wait_for_report(&mut churner, |r| r["token"].is_u64());
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        thread::sleep(Duration::from_micros(seed % 3000));
+        thread::sleep(Duration::from_micros(jitter.below(3000)));
         churner.kill().expect("SIGKILL");
         churner.wait().expect("reap");
 

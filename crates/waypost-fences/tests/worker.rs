@@ -68,7 +68,7 @@ fn contend(job: &Value) {
     let keys: Vec<String> = serde_json::from_value(job["keys"].clone()).expect("keys");
     let claims = job["claims"].as_u64().expect("claims");
     let id = job["worker"].as_u64().expect("worker");
-    let mut seed = job["seed"].as_u64().expect("seed") | 1;
+    let mut jitter = waypost_test_support::Jitter::new(job["seed"].as_u64().expect("seed"));
     let store = FileClaimStore::new(&dir).with_lock_timeout(Duration::from_secs(120));
     let owner = Owner::new(Some(&format!("worker-{id}")));
     let occupied = dir.join("occupied");
@@ -80,10 +80,7 @@ fn contend(job: &Value) {
         .expect("ledger");
     let (mut contention, mut double, mut lost, mut takeovers) = (0u64, 0u64, 0u64, 0u64);
     for _ in 0..claims {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let key = &keys[usize::try_from(seed % keys.len() as u64).expect("small")];
+        let key = &keys[jitter.index(keys.len())];
         let token = loop {
             match store
                 .claim(key, &owner, Duration::from_secs(600))

@@ -625,12 +625,11 @@ proptest! {
         let reference = policy_of(&base_anchor()).decide(&a);
         prop_assert_eq!(&policy_of(&base_anchor()).decide(&a), &reference);
         let mut shuffled = base_anchor();
-        let mut s = seed | 1;
+        let mut jitter = waypost_test_support::Jitter::new(seed);
         for pointer in ["/pivot_intentions/governance_review/auto_approve_rules", "/pivot_intentions/scope_boundaries/protected_paths", "/pivot_intentions/scope_boundaries/allowed_write_roots", "/pivot_intentions/safety_risk/never_allow"] {
             let list = shuffled.pointer_mut(pointer).and_then(Value::as_array_mut).expect("list");
             for i in (1..list.len()).rev() {
-                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-                list.swap(i, usize::try_from(s % (i as u64 + 1)).expect("small"));
+                list.swap(i, jitter.index(i + 1));
             }
         }
         prop_assert_eq!(&policy_of(&shuffled).decide(&a), &reference);

@@ -187,3 +187,37 @@ pub(crate) fn rev(dir: &Path, rev: &str) -> Result<Option<String>, GitError> {
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned()))
 }
+
+/// A merge computed from objects alone (`git merge-tree --write-tree`):
+/// the merged tree, or the conflicting paths.
+pub(crate) enum MergeTree {
+    /// No conflicts: the merged tree's id.
+    Clean(String),
+    /// The conflicting paths.
+    Conflicts(Vec<String>),
+}
+
+/// Merges `theirs` into `ours` without touching any index or checkout.
+pub(crate) fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree, GitError> {
+    let output = run(
+        dir,
+        Access::Read,
+        &[
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            ours,
+            theirs,
+        ],
+        &[1],
+    )?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let tree = lines.next().unwrap_or_default().trim().to_owned();
+    Ok(if output.status.success() {
+        MergeTree::Clean(tree)
+    } else {
+        MergeTree::Conflicts(lines.filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    })
+}

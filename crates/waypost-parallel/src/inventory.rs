@@ -247,28 +247,9 @@ fn status(repo: &Repository, record: RunRecordV1) -> Result<RunStatus, Inventory
 
 /// `git merge-tree --write-tree`: computes the merge from objects alone.
 fn merge_check(root: &Path, base: &str, head: &str) -> MergeCheck {
-    match git::run(
-        root,
-        Access::Read,
-        &[
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "--no-messages",
-            base,
-            head,
-        ],
-        &[1],
-    ) {
-        Ok(output) if output.status.success() => MergeCheck::Clean,
-        Ok(output) => MergeCheck::Conflicts(
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .skip(1)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ),
+    match git::merge_tree(root, base, head) {
+        Ok(git::MergeTree::Clean(_)) => MergeCheck::Clean,
+        Ok(git::MergeTree::Conflicts(paths)) => MergeCheck::Conflicts(paths),
         Err(e) => MergeCheck::Unknown(e.to_string()),
     }
 }

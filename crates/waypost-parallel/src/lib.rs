@@ -38,6 +38,7 @@ mod error;
 mod gate;
 mod git;
 pub mod inventory;
+pub mod landing;
 mod repo;
 mod resources;
 mod run;

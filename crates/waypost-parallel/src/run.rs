@@ -250,6 +250,7 @@ impl Run {
                     ports: BTreeMap::new(),
                     quarantined_at: None,
                     copied_files: Vec::new(),
+                    landing: None,
                     extra: Default::default(),
                 };
                 repo.write_record(&record)?;

@@ -8,6 +8,7 @@
 
 mod gc;
 mod hostile;
+mod landing;
 mod lifecycle;
 mod processes;
 mod support;

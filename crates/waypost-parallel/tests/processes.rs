@@ -203,7 +203,7 @@ fn parallel_004_a_start_killed_at_any_point_is_completed_by_the_next_start() {
         .expect("calibration worker");
     assert!(output.status.success());
     let span = u64::try_from(calibration.elapsed().as_micros()).expect("short");
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut jitter = waypost_test_support::Jitter::new(0x9e37_79b9_7f4a_7c15);
     let mut left = std::collections::BTreeMap::<&str, u32>::new();
     let started = Instant::now();
     for i in 0..iterations {
@@ -211,10 +211,7 @@ fn parallel_004_a_start_killed_at_any_point_is_completed_by_the_next_start() {
         let mut child = worker(&json!({"repo": repo.path(), "run_id": run_id, "max": 64}))
             .spawn()
             .expect("spawn");
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(seed % span));
+        std::thread::sleep(Duration::from_micros(jitter.below(span)));
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
         let record = r.record(&run_id).expect("record readable");

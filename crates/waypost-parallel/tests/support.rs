@@ -9,6 +9,7 @@ use waypost_test_support::TestRepo;
 pub(crate) fn repo() -> TestRepo {
     let repo = TestRepo::new();
     repo.write("README.md", "# demo\n")
+        .write(".gitignore", ".autonomous_runs/\n")
         .write("src/lib.rs", "pub fn one() -> u32 { 1 }\n")
         .commit_all("first");
     repo

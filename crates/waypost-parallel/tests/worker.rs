@@ -35,6 +35,10 @@ fn worker_entry() {
             thread::sleep(Duration::from_millis(1));
         }
     }
+    if job["mode"] == "land" {
+        land(&repo, run_id, &job);
+        return;
+    }
     let r = Repository::open(&repo).expect("open");
     let max = u32::try_from(job["max"].as_u64().unwrap_or(16)).expect("small");
     let mut cfg = config();
@@ -79,4 +83,43 @@ fn worker_entry() {
     }
     run.finish().expect("finish");
     report(&json!({"done": true}));
+}
+
+/// Lands `run_id` with a fresh approval, pausing `pause_ms` after reporting
+/// the step named `pause_at`; reports the outcome.
+fn land(repo: &Path, run_id: &str, job: &Value) {
+    use waypost_parallel::landing::{self, LandOptions, LandOutcome, Step, Strategy};
+    let r = Repository::open(repo).expect("open");
+    let approval = crate::landing::approve(&r, run_id, Strategy::Merge);
+    let pause_at = job["pause_at"].as_str().unwrap_or("").to_owned();
+    let pause = Duration::from_millis(job["pause_ms"].as_u64().unwrap_or(0));
+    let on_step = move |step: Step| {
+        let name = match step {
+            Step::Claimed => "claimed",
+            Step::Computed => "computed",
+            Step::Recorded => "recorded",
+            Step::Moved => "moved",
+            _ => "other",
+        };
+        if name == pause_at {
+            report(&json!({"step": name, "pid": std::process::id()}));
+            thread::sleep(pause);
+        }
+    };
+    let options = LandOptions {
+        strategy: Strategy::Merge,
+        lease: Duration::from_millis(job["lease_ms"].as_u64().unwrap_or(60_000)),
+        approval: Some(&approval),
+        on_step: Some(&on_step),
+        ..LandOptions::default()
+    };
+    let outcome = landing::land(&r, &crate::landing::landing_anchor(), run_id, &options);
+    report(&match outcome {
+        Ok(LandOutcome::Landed { result, already }) => {
+            json!({"outcome": "landed", "result": result, "already": already})
+        }
+        Ok(LandOutcome::HeldBy { holder }) => json!({"outcome": "held", "holder": holder.pid}),
+        Ok(other) => json!({"outcome": "other", "detail": format!("{other:?}")}),
+        Err(e) => json!({"outcome": "error", "error": e.to_string()}),
+    });
 }

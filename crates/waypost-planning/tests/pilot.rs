@@ -1073,13 +1073,8 @@ mod properties {
     /// A random DAG: each task depends on up to 3 earlier ones and touches
     /// up to 2 of `files` files.
     fn dag(n: usize, files: usize, seed: u64) -> TaskGraph {
-        let mut state = seed | 1;
-        let mut next = move |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below.max(1) as u64) as usize
-        };
+        let mut jitter = waypost_test_support::Jitter::new(seed);
+        let mut next = move |below: usize| jitter.index(below);
         TaskGraph::new((0..n).map(|i| {
             let deps: Vec<String> = if i == 0 {
                 Vec::new()

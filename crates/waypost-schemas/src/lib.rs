@@ -90,7 +90,7 @@ pub use plan::{
     EstimatedCost, GovernanceChecks, PathMove, PlanAction, PlanMetadata, PlanProposalV1,
     PlanSummary, ProtectedPathCheck, TextEdit,
 };
-pub use run_record::RunRecordV1;
+pub use run_record::{LandingState, RunLanding, RunRecordV1};
 pub use safety::SafetyEntry;
 pub use secrets::{Redacted, redact, redact_json};
 pub use session::{

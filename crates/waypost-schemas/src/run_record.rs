@@ -57,9 +57,64 @@ pub struct RunRecordV1 {
     /// Untracked files copied into the fresh worktree (repository-relative).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copied_files: Vec<String>,
+    /// The landing of the run's branch into its base, once one started:
+    /// written before the base ref moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing: Option<RunLanding>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Where a landing stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LandingState {
+    /// The result is computed and recorded; the base ref may not have moved
+    /// yet.
+    InProgress,
+    /// The base contains the run's work.
+    Landed,
+    /// The landing stopped: a conflict, a dirty checkout of the base, the
+    /// attempts spent, or a refusal; `reason` says which.
+    MergeBlocked,
+}
+
+/// The durable record of one landing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RunLanding {
+    /// Where it stands.
+    pub state: LandingState,
+    /// `merge`, `ff` or `rebase`.
+    #[schemars(length(min = 1))]
+    pub strategy: String,
+    /// The branch it lands into (without `refs/heads/`).
+    #[schemars(length(min = 1))]
+    pub base_branch: String,
+    /// The base commit the ref moves from (compare-and-swap).
+    #[schemars(length(min = 40, max = 64))]
+    pub expected_old: String,
+    /// The run's head it lands.
+    #[schemars(length(min = 40, max = 64))]
+    pub run_head: String,
+    /// The commit the base moves to, once computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Attempts started, bounded by the lander.
+    pub attempts: u32,
+    /// The fencing token of the base-branch claim it was written under.
+    pub fencing_token: u64,
+    /// Who wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<HolderIdentity>,
+    /// Why it is blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Conflicting paths, when a merge conflicts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+    /// When it was last written.
+    pub updated_at: Timestamp,
 }
 
 impl Artifact for RunRecordV1 {
@@ -79,6 +134,8 @@ impl Artifact for RunRecordV1 {
         &["created_at"],
         &["created_by"],
         &["quarantined_at"],
+        &["landing", "updated_at"],
+        &["landing", "owner"],
     ];
     const UNORDERED_ARRAYS: &'static [FieldPath] = &[&["copied_files"]];
     const PUBLISHED_SCHEMA: &'static str =

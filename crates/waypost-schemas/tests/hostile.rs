@@ -129,7 +129,7 @@ fn schema_013_atomic_writes_survive_kill_9() {
     let full = std::env::var("WAYPOST_STRESS").is_ok_and(|v| v == "full");
     let kills = if full { 200 } else { 50 };
     let dir = tempfile::tempdir().expect("temp");
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut jitter = waypost_test_support::Jitter::new(0x9E37_79B9_7F4A_7C15);
     let mut most_leftovers = 0;
     let mut complete = 0;
     let start = Instant::now();
@@ -146,10 +146,7 @@ fn schema_013_atomic_writes_survive_kill_9() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn the writer");
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(20 + seed % 80));
+        std::thread::sleep(Duration::from_millis(20 + jitter.below(80)));
         child.kill().expect("kill -9");
         child.wait().expect("reap");
         // The target is whole: one of the writer's files, never a mix.

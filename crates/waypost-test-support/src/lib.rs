@@ -10,8 +10,11 @@
 //!
 //! Never a dependency of a library: only `[dev-dependencies]` use it.
 
+mod jitter;
 pub mod secrets;
 pub mod workers;
+
+pub use jitter::Jitter;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

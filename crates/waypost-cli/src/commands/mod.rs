@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod anchor;
+pub(crate) mod approve;
 pub(crate) mod fences;
 pub(crate) mod generated;
 pub(crate) mod policy;

@@ -1,4 +1,4 @@
-//! `waypost runs start|list|show|gc`
+//! `waypost runs start|list|show|land|gc`
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::{Value, json};
+use waypost::governance::load_approval;
 use waypost::intention::resolve_anchor;
 use waypost::parallel::inventory::{self, GcAction, MergeCheck, RunStatus};
+use waypost::parallel::landing::{self, LandError, LandOptions, LandOutcome, Strategy};
 use waypost::parallel::{InventoryError, Repository, Run, StartError};
+use waypost::schemas::RunLayout;
 use waypost::schemas::config::RunsConfig;
 
 use crate::error::CommandError;
@@ -42,6 +45,20 @@ pub(crate) enum Command {
     ///
     /// Example: waypost runs show fix-docs
     Show(ShowArgs),
+    /// Land a run: merge its branch into the branch it started from.
+    ///
+    /// A governed git_operation: by default it needs a person's approval,
+    /// bound to the run's head and the base commit (`waypost approve
+    /// ACTION_ID --run RUN --by NAME`; the action id is printed here). The
+    /// result is computed first without touching anything; a conflict, or a
+    /// checkout of the base with uncommitted changes, blocks the landing
+    /// and says why. Exactly one lander per base branch; the base moves
+    /// only from the commit the result was computed on. A clean checkout
+    /// of the base is brought to the new commit. Exit: 0 landed (or
+    /// already), 1 needs approval, blocked, denied or busy, 2 bad input.
+    ///
+    /// Example: waypost runs land fix-docs --strategy ff
+    Land(LandArgs),
     /// Clean up ended runs without losing work (dry run unless --execute).
     ///
     /// A worktree is removed only when its run is gone, its tree is clean
@@ -94,6 +111,33 @@ pub(crate) struct ShowArgs {
     format: Format,
 }
 
+/// How a run's branch lands.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+enum LandStrategy {
+    /// A merge commit with the base and the run's head as parents.
+    #[default]
+    Merge,
+    /// Move the base to the run's head; only when that is a fast-forward.
+    Ff,
+    /// Replay the run's commits on the base.
+    Rebase,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LandArgs {
+    /// The run id.
+    run_id: String,
+    /// How to land.
+    #[arg(long, value_enum, default_value_t)]
+    strategy: LandStrategy,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct GcArgs {
     /// Remove and quarantine; without it, only say what would happen.
@@ -112,6 +156,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
         Command::Start(args) => start(args),
         Command::List(args) => list(args),
         Command::Show(args) => show(args),
+        Command::Land(args) => land(args),
         Command::Gc(args) => gc(args),
     }
 }
@@ -358,6 +403,109 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn land_error(err: LandError) -> CommandError {
+    match err {
+        LandError::UnknownRun(_) => CommandError::bad_input(err.to_string())
+            .with_hint("`waypost runs list` names every run with a record"),
+        other => CommandError::bad_input(other.to_string()),
+    }
+}
+
+fn land(args: &LandArgs) -> Result<ExitCode, CommandError> {
+    let repo = open(&args.repo)?;
+    let strategy = match args.strategy {
+        LandStrategy::Merge => Strategy::Merge,
+        LandStrategy::Ff => Strategy::FastForward,
+        LandStrategy::Rebase => Strategy::Rebase,
+    };
+    let record = repo
+        .record(&args.run_id)
+        .map_err(|e| CommandError::bad_input(e.to_string()))?
+        .ok_or_else(|| land_error(LandError::UnknownRun(args.run_id.clone())))?;
+    let resolved = resolve_anchor(repo.root(), None, &clock()?)?;
+    let action = landing::pending_action(&repo, &args.run_id, strategy).map_err(land_error)?;
+    let layout = RunLayout::new(repo.root(), &record.project_id, &args.run_id)?;
+    let approval = load_approval(&layout, &action.action_id)
+        .map_err(|e| CommandError::bad_input(e.to_string()))?;
+    let options = LandOptions {
+        strategy,
+        approval: approval.as_ref(),
+        ..LandOptions::default()
+    };
+    let outcome =
+        landing::land(&repo, &resolved.anchor, &args.run_id, &options).map_err(land_error)?;
+    let base = record.base_branch.as_deref().unwrap_or("(detached)");
+    let (status, code) = match &outcome {
+        LandOutcome::Landed { already: false, .. } => ("landed", 0),
+        LandOutcome::Landed { already: true, .. } => ("already_landed", 0),
+        LandOutcome::Blocked { .. } => ("merge_blocked", 1),
+        LandOutcome::NeedsApproval { .. } => ("requires_approval", 1),
+        LandOutcome::Denied { .. } => ("denied", 1),
+        LandOutcome::HeldBy { .. } => ("busy", 1),
+        _ => ("unknown", 1),
+    };
+    match args.format {
+        Format::Json => {
+            let detail = match &outcome {
+                LandOutcome::Landed { result, .. } => json!({"result": result}),
+                LandOutcome::Blocked { reason, conflicts } => {
+                    json!({"reason": reason, "conflicts": conflicts})
+                }
+                LandOutcome::NeedsApproval { action, reason } => {
+                    json!({"reason": reason, "action": action})
+                }
+                LandOutcome::Denied { reason } => json!({"reason": reason}),
+                LandOutcome::HeldBy { holder } => json!({"holder": holder}),
+                _ => json!({}),
+            };
+            let text = serde_json::to_string_pretty(&json!({
+                "run_id": args.run_id,
+                "base_branch": record.base_branch,
+                "strategy": strategy.as_str(),
+                "status": status,
+                "detail": detail,
+            }))
+            .context("serialize the landing")?;
+            println!("{text}");
+        }
+        Format::Text => match &outcome {
+            LandOutcome::Landed { result, already } => {
+                if *already {
+                    println!("run {} is already in {base} ({result})", args.run_id);
+                } else {
+                    println!("landed run {} into {base}: {result}", args.run_id);
+                }
+            }
+            LandOutcome::Blocked { reason, conflicts } => {
+                println!("merge blocked: {reason}");
+                for path in conflicts {
+                    println!("  conflict   {path}");
+                }
+            }
+            LandOutcome::NeedsApproval { action, reason } => {
+                println!(
+                    "needs approval: {}",
+                    action.title.as_deref().unwrap_or(&action.action_id)
+                );
+                println!("  action     {}", action.action_id);
+                println!("  why        {reason}");
+                println!(
+                    "  approve    waypost approve {} --run {} --by NAME",
+                    action.action_id, args.run_id
+                );
+            }
+            LandOutcome::Denied { reason } => println!("denied: {reason}"),
+            LandOutcome::HeldBy { holder } => println!(
+                "busy: pid {} on {} is landing into {base}; try again when it ends",
+                holder.pid,
+                holder.hostname.as_deref().unwrap_or("an unknown host")
+            ),
+            other => println!("{other:?}"),
+        },
+    }
+    Ok(ExitCode::from(code))
 }
 
 fn gc(args: &GcArgs) -> Result<ExitCode, CommandError> {
