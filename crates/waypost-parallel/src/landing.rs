@@ -210,6 +210,35 @@ fn is_ancestor(root: &Path, ancestor: &str, of: &str) -> Result<bool, GitError> 
     .success())
 }
 
+/// What a landing of a run joins: its record, its base branch, and both
+/// heads as they are now.
+struct Target {
+    record: RunRecordV1,
+    base_branch: String,
+    run_head: String,
+    base_now: String,
+}
+
+impl Target {
+    fn of(repo: &Repository, run_id: &str) -> Result<Self, LandError> {
+        let record = repo
+            .record(run_id)?
+            .ok_or_else(|| LandError::UnknownRun(run_id.to_owned()))?;
+        let base_branch = record
+            .base_branch
+            .clone()
+            .ok_or_else(|| LandError::NoBaseBranch(run_id.to_owned()))?;
+        let run_head = head_of(repo.root(), &record.branch)?;
+        let base_now = head_of(repo.root(), &base_branch)?;
+        Ok(Self {
+            record,
+            base_branch,
+            run_head,
+            base_now,
+        })
+    }
+}
+
 /// The governed action that lands `record`'s branch at `run_head` into its
 /// base at `base_commit` with `strategy`.
 pub fn landing_action(
@@ -258,15 +287,12 @@ pub fn pending_action(
     run_id: &str,
     strategy: Strategy,
 ) -> Result<PlanAction, LandError> {
-    let record = repo
-        .record(run_id)?
-        .ok_or_else(|| LandError::UnknownRun(run_id.to_owned()))?;
-    let base_branch = record
-        .base_branch
-        .clone()
-        .ok_or_else(|| LandError::NoBaseBranch(run_id.to_owned()))?;
-    let run_head = head_of(repo.root(), &record.branch)?;
-    let base_now = head_of(repo.root(), &base_branch)?;
+    let Target {
+        record,
+        base_branch,
+        run_head,
+        base_now,
+    } = Target::of(repo, run_id)?;
     Ok(landing_action(
         &record,
         &base_branch,
@@ -306,15 +332,12 @@ pub fn land(
         }
     };
     let root = repo.root();
-    let record = repo
-        .record(run_id)?
-        .ok_or_else(|| LandError::UnknownRun(run_id.to_owned()))?;
-    let base_branch = record
-        .base_branch
-        .clone()
-        .ok_or_else(|| LandError::NoBaseBranch(run_id.to_owned()))?;
-    let run_head = head_of(root, &record.branch)?;
-    let base_now = head_of(root, &base_branch)?;
+    let Target {
+        record,
+        base_branch,
+        run_head,
+        base_now,
+    } = Target::of(repo, run_id)?;
 
     // Already in the base: nothing to do, whatever the record says.
     if is_ancestor(root, &run_head, &base_now)? {
