@@ -73,6 +73,29 @@ enum Command {
     /// clean up.
     #[command(subcommand)]
     Runs(commands::runs::Command),
+    /// The main job: anchor, scan, plan, governance, and (when enabled)
+    /// execute and verify; a summary a person reads in ten seconds.
+    ///
+    /// Every step is recorded in a new run directory (anchor, gap report,
+    /// plan, autopilot session; proofs, jobs and audit evidence for what
+    /// ran). The autopilot is off unless --enable or `[autopilot] enabled
+    /// = true`: then the loop stops after the plan and says what it would
+    /// run. Only auto-approved actions and actions with a valid approval
+    /// run, and only through a built-in executor (delete a stale lock,
+    /// archive root clutter, apply an exact doc edit); each is judged by a
+    /// rescan, not by its executor. Exit: 0 nothing to do or all done, 1
+    /// gaps remain or approval needed, 2 bad input.
+    ///
+    /// Example: waypost run --enable
+    Run(commands::run::RunArgs),
+    /// Continue a run after approvals: its stored plan, exactly the
+    /// actions that are auto-approved or approved as they stand.
+    ///
+    /// An action changed after its approval is refused. Exit codes as
+    /// `waypost run`.
+    ///
+    /// Example: waypost autopilot --run autopilot-20261203T080000Z --enable
+    Autopilot(commands::run::AutopilotArgs),
     /// Approve an action of a run, bound to its exact content.
     ///
     /// The approval names who gave it and through which channel, and counts
@@ -119,6 +142,8 @@ fn main() -> ExitCode {
         Command::Generated(args) => commands::generated::run(&args),
         Command::Runs(command) => commands::runs::run(&command),
         Command::Approve(args) => commands::approve::run(&args),
+        Command::Run(args) => commands::run::run(&args),
+        Command::Autopilot(args) => commands::run::autopilot(&args),
     };
     error::finish(outcome)
 }

@@ -8,6 +8,7 @@ mod first_run;
 mod hostile;
 mod policy;
 mod propose;
+mod run;
 mod runs;
 mod scan;
 mod schema;

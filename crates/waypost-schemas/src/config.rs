@@ -40,6 +40,26 @@ pub struct WaypostToml {
     /// `[runs]`: parallel runs (worktrees, leases, ports, copied files).
     #[serde(deserialize_with = "table")]
     pub runs: RunsConfig,
+    /// `[autopilot]`: whether `waypost run` executes approved actions.
+    #[serde(deserialize_with = "table")]
+    pub autopilot: AutopilotConfig,
+}
+
+/// The `[autopilot]` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutopilotConfig {
+    /// `enabled = true`: `waypost run` executes the actions that are
+    /// auto-approved or carry a valid approval. Off by default: the loop
+    /// stops after proposing and says so.
+    pub enabled: bool,
+}
+
+impl AutopilotConfig {
+    /// The `[autopilot]` section of `root/waypost.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        WaypostToml::load(root).map(|file| file.autopilot)
+    }
 }
 
 /// The `[runs]` section: how parallel runs are set up.
@@ -761,7 +781,7 @@ mod tests {
             ),
             (
                 "[scna]\n",
-                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output, runs); did you mean `scan`?",
+                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output, runs, autopilot); did you mean `scan`?",
             ),
             (
                 "[scan]\nmax_file_bytes = 0\n",

@@ -94,7 +94,7 @@ pub use run_record::{LandingState, RunLanding, RunRecordV1};
 pub use safety::SafetyEntry;
 pub use secrets::{Redacted, redact, redact_json};
 pub use session::{
-    ApprovalRequest, AutopilotSessionV1, ExecutionSummary, RequestStatus, SessionError,
-    SessionMetadata, SessionStatus,
+    ActionOutcome, ActionProofV1, ApprovalBasis, ApprovalRequest, AutopilotSessionV1,
+    ExecutedAction, ExecutionSummary, RequestStatus, SessionError, SessionMetadata, SessionStatus,
 };
 pub use validate::{ValidationError, Violation};

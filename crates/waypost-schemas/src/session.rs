@@ -1,11 +1,13 @@
 //! `AutopilotSessionV1`: one autopilot session, what it ran and what stopped it.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
-use crate::layout::RunDir;
+use crate::layout::{IdKind, RunDir};
 
 /// Log of one autopilot session: bounded execution attempts, approval gates
 /// and errors.
@@ -45,6 +47,14 @@ pub struct AutopilotSessionV1 {
     /// Actions executed, in execution order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub executed_action_ids: Vec<String>,
+    /// waypost addition: each executed action with the approval it ran
+    /// under, its job, what the executor said and what the rescan found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executed_actions: Vec<ExecutedAction>,
+    /// waypost addition: with the autopilot off, the actions it would have
+    /// executed (auto-approved or approved, with an executor), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub would_execute_action_ids: Vec<String>,
     /// Why the session stopped for approval, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_reason: Option<String>,
@@ -76,6 +86,7 @@ impl Artifact for AutopilotSessionV1 {
         "status",
         "execution_summary",
         "executed_action_ids",
+        "executed_actions",
         "approval_requests",
         "error_log",
         "blocked_reason",
@@ -90,6 +101,130 @@ impl Artifact for AutopilotSessionV1 {
     const UNORDERED_ARRAYS: &'static [FieldPath] = &[&["approval_requests"]];
     const PUBLISHED_SCHEMA: &'static str =
         include_str!("../../../schemas/autopilot_session_v1.schema.json");
+}
+
+/// The proof of one executed action (`proofs/<action_id>.json`): what it
+/// was allowed by, what it touched (each file's SHA-256 before and after;
+/// `absent` when there was no file) and what the rescan found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Action Proof v1")]
+pub struct ActionProofV1 {
+    /// Always `v1`.
+    pub format_version: FormatV1,
+    /// The run.
+    #[schemars(length(min = 1))]
+    pub run_id: String,
+    /// The action.
+    #[schemars(length(min = 1))]
+    pub action_id: String,
+    /// SHA-256 of the action's canonical content as executed.
+    #[schemars(regex(pattern = r"^[a-f0-9]{64}$"))]
+    pub content_sha256: String,
+    /// What let it run.
+    pub approval: ApprovalBasis,
+    /// The executor.
+    pub executor: String,
+    /// What the executor said (a claim, not the verdict).
+    pub executor_report: String,
+    /// Each path the action touches, with its SHA-256 before it ran.
+    pub files_before: BTreeMap<String, String>,
+    /// The same paths afterwards.
+    pub files_after: BTreeMap<String, String>,
+    /// The gaps the action addressed.
+    #[serde(default)]
+    pub target_gap_ids: Vec<String>,
+    /// Those the rescan still finds.
+    #[serde(default)]
+    pub remaining_gap_ids: Vec<String>,
+    /// The verdict, on evidence.
+    pub outcome: ActionOutcome,
+    /// When the proof was written (RFC 3339).
+    pub proved_at: Timestamp,
+    /// Fields waypost does not know, kept on round-trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Artifact for ActionProofV1 {
+    type Kind = ArtifactKind;
+    const KIND: ArtifactKind = ArtifactKind::ActionProofV1;
+    const NAME: &'static str = "action_proof_v1";
+    const SHORT_NAME: &'static str = "proof";
+    const FORMAT_VERSION: &'static str = "v1";
+    const ID_PREFIX: &'static str = "proof";
+    const RUN_FILE: RunFile = RunFile::OnePerId {
+        dir: RunDir::Proofs,
+        prefix: "",
+        id: IdKind::Phase,
+    };
+    const SIGNATURE_KEYS: &'static [&'static str] = &[
+        "files_before",
+        "files_after",
+        "executor_report",
+        "remaining_gap_ids",
+    ];
+    const VOLATILE_FIELDS: &'static [FieldPath] = &[&["run_id"], &["proved_at"]];
+    const UNORDERED_ARRAYS: &'static [FieldPath] = &[&["target_gap_ids"], &["remaining_gap_ids"]];
+    const PUBLISHED_SCHEMA: &'static str =
+        include_str!("../../../schemas/action_proof_v1.schema.json");
+}
+
+/// One executed action: under which approval, in which job, and whether
+/// the evidence says it worked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExecutedAction {
+    /// The action.
+    pub action_id: String,
+    /// What let it run.
+    pub approval: ApprovalBasis,
+    /// The governance contract it ran under.
+    pub contract_id: String,
+    /// The job that ran it.
+    pub job_id: String,
+    /// The executor that ran it.
+    pub executor: String,
+    /// `succeeded` only when the rescan no longer finds the action's gaps.
+    pub outcome: ActionOutcome,
+    /// What the executor reported (a claim, not the verdict).
+    pub executor_report: String,
+    /// Gaps of the action the rescan still finds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remaining_gap_ids: Vec<String>,
+    /// The proof file, relative to the run directory.
+    pub proof: String,
+}
+
+/// What let an action run: the policy rule that auto-approved it, or a
+/// person's approval record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalBasis {
+    /// Auto-approved by the policy.
+    Rule {
+        /// The rule (`rule:<name>` or the policy's auto-approval id).
+        rule_id: String,
+    },
+    /// Approved by a person.
+    Approval {
+        /// Who.
+        approver: String,
+        /// Through which channel.
+        channel: String,
+        /// When (RFC 3339).
+        approved_at: Timestamp,
+        /// The approval file, relative to the run directory.
+        record: String,
+    },
+}
+
+/// How an executed action ended, judged on evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionOutcome {
+    /// The executor finished and the rescan no longer finds its gaps.
+    Succeeded,
+    /// The executor failed, or the rescan still finds a gap.
+    Failed,
 }
 
 /// Session status: `running`, `completed`, `blocked_approval_required`,

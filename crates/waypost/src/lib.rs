@@ -32,6 +32,8 @@
 //! # Ok::<(), waypost::schemas::ValidationError>(())
 //! ```
 
+pub mod autopilot;
+
 pub use waypost_fences as fences;
 pub use waypost_gaps as gaps;
 pub use waypost_governance as governance;

@@ -6,6 +6,7 @@ pub(crate) mod fences;
 pub(crate) mod generated;
 pub(crate) mod policy;
 pub(crate) mod propose;
+pub(crate) mod run;
 pub(crate) mod runs;
 pub(crate) mod scan;
 pub(crate) mod schema;

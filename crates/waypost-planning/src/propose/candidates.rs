@@ -196,6 +196,8 @@ fn stale_file(gap: &Gap) -> Candidate {
     );
     c.target_paths = vec![path];
     c.evidence = evidence_of(gap);
+    // A lock, claim or journal holds a holder's id or nothing: one line.
+    c.changed_lines = Some(1);
     c.cost = Some((0, 1, 0));
     c.rollback = Some("nothing to restore: the file held no data, only a claim".into());
     c

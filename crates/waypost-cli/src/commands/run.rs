@@ -1,0 +1,235 @@
+//! `waypost run [PATH]` and `waypost autopilot --run RUN`: the whole loop.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+use waypost::autopilot::{Autopilot, AutopilotConfig, AutopilotError, AutopilotReport};
+use waypost::schemas::config::AutopilotConfig as AutopilotSection;
+use waypost::schemas::{
+    ActionOutcome, ApprovalBasis, ApprovalStatus, RequestStatus, SessionStatus,
+};
+
+use crate::error::CommandError;
+use crate::{Format, clock};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// The repository.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Execute the actions that are auto-approved or approved (also
+    /// `[autopilot] enabled = true` in waypost.toml). Without it nothing
+    /// is changed.
+    #[arg(long)]
+    enable: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Print nothing; the exit code tells.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AutopilotArgs {
+    /// The run to continue (its stored plan; approvals given since count).
+    #[arg(long)]
+    run: String,
+    /// Execute (also `[autopilot] enabled = true` in waypost.toml).
+    #[arg(long)]
+    enable: bool,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Print nothing; the exit code tells.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn autopilot_error(err: AutopilotError) -> CommandError {
+    match err {
+        AutopilotError::Anchor(e) => e.into(),
+        AutopilotError::Config(e) => e.into(),
+        AutopilotError::Scan(e) => e.into(),
+        AutopilotError::Id(e) => e.into(),
+        AutopilotError::Resume { .. } => CommandError::bad_input(err.to_string())
+            .with_hint("`waypost run` starts a run and prints its id"),
+        other => CommandError::bad_input(other.to_string()),
+    }
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
+    loop_once(&args.path, None, args.enable, args.format, args.quiet)
+}
+
+pub(crate) fn autopilot(args: &AutopilotArgs) -> Result<ExitCode, CommandError> {
+    loop_once(
+        &args.repo,
+        Some(&args.run),
+        args.enable,
+        args.format,
+        args.quiet,
+    )
+}
+
+fn loop_once(
+    root: &std::path::Path,
+    resume: Option<&str>,
+    enable: bool,
+    format: Format,
+    quiet: bool,
+) -> Result<ExitCode, CommandError> {
+    if !root.is_dir() {
+        return Err(CommandError::usage(format!(
+            "{}: not a folder",
+            root.display()
+        )));
+    }
+    let enabled = enable || AutopilotSection::load(root)?.enabled;
+    let mut config = AutopilotConfig::new(root).enabled(enabled).clock(clock()?);
+    if let Some(run_id) = resume {
+        config = config.resume(run_id);
+    }
+    let report = Autopilot::new(config).run().map_err(autopilot_error)?;
+    let done = report.session.status == SessionStatus::Completed
+        && report.session.would_execute_action_ids.is_empty()
+        && report.plan.actions.len() == report.session.executed_action_ids.len();
+    if !quiet {
+        match format {
+            Format::Text => print!("{}", summary(&report)),
+            Format::Json => {
+                let text = serde_json::to_string_pretty(&json!({
+                    "run_id": report.run_id,
+                    "run_dir": report.run_dir,
+                    "anchor_is_default": report.anchor_is_default,
+                    "autopilot_enabled": report.enabled,
+                    "gaps": report.report.gaps.len(),
+                    "actions": report.plan.actions.len(),
+                    "session": report.session,
+                }))
+                .context("serialize the run")?;
+                println!("{text}");
+            }
+        }
+    }
+    Ok(ExitCode::from(if done { 0 } else { 1 }))
+}
+
+/// What a person reads in ten seconds.
+fn summary(r: &AutopilotReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "waypost run {}", r.run_id);
+    if r.anchor_is_default {
+        let _ = writeln!(
+            out,
+            "  anchor    built-in default (no intention.toml: `waypost anchor init` writes one); it auto-approves nothing"
+        );
+    }
+    // Gaps by type and risk.
+    let mut by_type: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for gap in &r.report.gaps {
+        *by_type
+            .entry(gap.gap_type.as_str())
+            .or_default()
+            .entry(gap.risk_classification.as_str())
+            .or_default() += 1;
+    }
+    if by_type.is_empty() {
+        let _ = writeln!(out, "  gaps      none");
+    } else {
+        let _ = writeln!(out, "  gaps      {}", r.report.gaps.len());
+        for (ty, risks) in &by_type {
+            let parts: Vec<String> = risks.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let _ = writeln!(out, "    {ty:<24} {}", parts.join(", "));
+        }
+    }
+    // Actions by what happened to them.
+    let s = &r.session;
+    let titles: BTreeMap<&str, &str> = r
+        .plan
+        .actions
+        .iter()
+        .map(|a| {
+            (
+                a.action_id.as_str(),
+                a.title.as_deref().unwrap_or(a.action_id.as_str()),
+            )
+        })
+        .collect();
+    let title = |id: &str| titles.get(id).copied().unwrap_or(id).to_owned();
+    let auto = r
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.approval_status == ApprovalStatus::AutoApproved)
+        .count();
+    let _ = writeln!(
+        out,
+        "  actions   {} ({auto} auto-approved)",
+        r.plan.actions.len()
+    );
+    for e in &s.executed_actions {
+        let by = match &e.approval {
+            ApprovalBasis::Rule { rule_id } => rule_id.clone(),
+            ApprovalBasis::Approval {
+                approver, channel, ..
+            } => format!("{approver} via {channel}"),
+        };
+        let verdict = match e.outcome {
+            ActionOutcome::Succeeded => "done, verified by rescan".to_owned(),
+            ActionOutcome::Failed if e.remaining_gap_ids.is_empty() => {
+                format!("FAILED: {}", e.executor_report)
+            }
+            ActionOutcome::Failed => "FAILED: the rescan still finds its gap".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "    executed  {} [{by}]: {verdict}",
+            title(&e.action_id)
+        );
+    }
+    for id in &s.would_execute_action_ids {
+        let _ = writeln!(out, "    would run {}", title(id));
+    }
+    for req in &s.approval_requests {
+        let word = match req.approval_status {
+            RequestStatus::RequiresApproval => "approval",
+            RequestStatus::Blocked => "blocked ",
+        };
+        let _ = writeln!(
+            out,
+            "    {word}  {} ({}): {}",
+            title(&req.action_id),
+            req.action_id,
+            req.reason
+        );
+    }
+    if let Some(why) = &s.blocked_reason {
+        let _ = writeln!(out, "  stopped   {why}");
+    }
+    let _ = writeln!(out, "  artifacts {}", r.run_dir.display());
+    if s.approval_requests
+        .iter()
+        .any(|q| q.approval_status == RequestStatus::RequiresApproval)
+    {
+        let _ = writeln!(
+            out,
+            "  next      waypost approve ACTION_ID --run {} --by NAME; then waypost autopilot --run {} --enable",
+            r.run_id, r.run_id
+        );
+    } else if !r.enabled && !s.would_execute_action_ids.is_empty() {
+        let _ = writeln!(
+            out,
+            "  next      waypost autopilot --run {} --enable",
+            r.run_id
+        );
+    }
+    out
+}
