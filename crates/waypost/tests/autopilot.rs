@@ -124,3 +124,23 @@ fn disabled_it_changes_nothing_and_lists_what_it_would_run() {
             .is_file()
     );
 }
+
+#[test]
+fn stages_are_reported_in_order() {
+    let repo = repo();
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    let config = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .clock(Clock::Fixed(1_767_225_600))
+        .on_stage(move |stage| record.lock().expect("lock").push(format!("{stage:?}")));
+    Autopilot::new(config).run().expect("the loop runs");
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen[..3], ["Anchor", "Scan", "Propose"]);
+    assert!(
+        seen[3].starts_with("Execute(\"Point `README.md`"),
+        "{seen:?}"
+    );
+    assert_eq!(seen[4], "Verify");
+}

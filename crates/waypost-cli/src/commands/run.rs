@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::json;
-use waypost::autopilot::{Autopilot, AutopilotConfig, AutopilotError, AutopilotReport};
+use std::io::IsTerminal as _;
+
+use waypost::autopilot::{Autopilot, AutopilotConfig, AutopilotError, AutopilotReport, Stage};
 use waypost::schemas::config::AutopilotConfig as AutopilotSection;
 use waypost::schemas::{
     ActionOutcome, ApprovalBasis, ApprovalStatus, RequestStatus, SessionStatus,
@@ -97,7 +99,30 @@ fn loop_once(
     if let Some(run_id) = resume {
         config = config.resume(run_id);
     }
-    let report = Autopilot::new(config).run().map_err(autopilot_error)?;
+    // A progress line on a terminal only.
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        config = config.on_stage(move |stage| {
+            bar.set_message(match stage {
+                Stage::Anchor => "loading the anchor".to_owned(),
+                Stage::Scan => "scanning".to_owned(),
+                Stage::Propose => "proposing a plan".to_owned(),
+                Stage::Execute(title) => format!("executing: {title}"),
+                Stage::Verify => "verifying by rescan".to_owned(),
+                _ => String::new(),
+            });
+        });
+    }
+    let outcome = Autopilot::new(config).run();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = outcome.map_err(autopilot_error)?;
     let done = report.session.status == SessionStatus::Completed
         && report.session.would_execute_action_ids.is_empty()
         && report.plan.actions.len() == report.session.executed_action_ids.len();

@@ -70,6 +70,27 @@ pub struct AutopilotConfig {
     pub clock: Clock,
     /// The executors, tried in order ([`builtin`] by default).
     pub executors: Vec<Box<dyn Executor>>,
+    /// Told each stage as it starts (a progress display).
+    pub on_stage: Option<StageFn>,
+}
+
+/// What [`AutopilotConfig::on_stage`] calls.
+pub type StageFn = Box<dyn Fn(Stage<'_>) + Send + Sync>;
+
+/// A stage of the loop, as it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage<'a> {
+    /// Loading the anchor.
+    Anchor,
+    /// Scanning.
+    Scan,
+    /// Proposing a plan.
+    Propose,
+    /// Executing an action (its title).
+    Execute(&'a str),
+    /// Rescanning to verify.
+    Verify,
 }
 
 impl std::fmt::Debug for AutopilotConfig {
@@ -78,6 +99,7 @@ impl std::fmt::Debug for AutopilotConfig {
             .field("root", &self.root)
             .field("enabled", &self.enabled)
             .field("resume", &self.resume)
+            .field("on_stage", &self.on_stage.is_some())
             .field(
                 "executors",
                 &self.executors.iter().map(|e| e.name()).collect::<Vec<_>>(),
@@ -97,7 +119,15 @@ impl AutopilotConfig {
             resume: None,
             clock: Clock::System,
             executors: builtin(),
+            on_stage: None,
         }
+    }
+
+    /// Calls `f` as each stage starts.
+    #[must_use]
+    pub fn on_stage(mut self, f: impl Fn(Stage<'_>) + Send + Sync + 'static) -> Self {
+        self.on_stage = Some(Box::new(f));
+        self
     }
 
     /// Enables (or not) execution.
@@ -222,6 +252,12 @@ impl Autopilot {
     /// Runs the loop once. See the module documentation.
     pub fn run(&self) -> Result<AutopilotReport, AutopilotError> {
         let cfg = &self.config;
+        let stage = |s: Stage<'_>| {
+            if let Some(f) = &cfg.on_stage {
+                f(s);
+            }
+        };
+        stage(Stage::Anchor);
         // Absolute, so every path the report gives is usable from anywhere.
         let root = &cfg.root.canonicalize().map_err(|source| ScanError::Root {
             path: cfg.root.clone(),
@@ -233,7 +269,7 @@ impl Autopilot {
         let started = cfg.clock.now();
         let (layout, report, plan) = match &cfg.resume {
             Some(run_id) => resume(root, &anchor, run_id)?,
-            None => fresh(root, &anchor, &cfg.clock, &started)?,
+            None => fresh(root, &anchor, &cfg.clock, &started, &stage)?,
         };
         let mut session = AutopilotSessionV1 {
             format_version: FormatV1,
@@ -403,6 +439,9 @@ impl Autopilot {
                 });
                 continue;
             }
+            stage(Stage::Execute(
+                action.title.as_deref().unwrap_or(action.action_id.as_str()),
+            ));
             let outcome = execute(root, &layout, &cfg.clock, c)?;
             if outcome.report.is_err() {
                 not_run.insert(&outcome.cleared.action.action_id);
@@ -414,6 +453,7 @@ impl Autopilot {
         let remaining = if ran.is_empty() {
             BTreeSet::new()
         } else {
+            stage(Stage::Verify);
             rescan(root, &anchor, &report, &ran, &layout, &cfg.clock)?
         };
         for r in ran {
@@ -490,6 +530,7 @@ fn fresh(
     anchor: &IntentionAnchorV2,
     clock: &Clock,
     now: &Timestamp,
+    stage: &dyn Fn(Stage<'_>),
 ) -> Result<(RunLayout, GapReportV1, PlanProposalV1), AutopilotError> {
     // Two runs in one second get distinct directories.
     let base = new_run_id("autopilot", now)?;
@@ -503,7 +544,9 @@ fn fresh(
         run_id = format!("{base}-{n}");
     }
     let layout = RunLayout::new(root, &anchor.project_id, &run_id)?;
+    stage(Stage::Scan);
     let report = scan(root, anchor, &run_id, clock, None)?;
+    stage(Stage::Propose);
     let options = ProposeOptions::new(run_id.clone(), now.clone());
     let plan = propose(anchor, &report, &options)?;
     layout.create_dirs()?;
