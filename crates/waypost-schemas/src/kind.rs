@@ -396,8 +396,8 @@ macro_rules! artifact_kinds {
 
 use crate::{
     ApprovalRecordV1, AuditEvidenceV1, AutopilotSessionV1, ClaimRecordV1, ContractSnapshotV1,
-    GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, PilotDecisionV1, PlanProposalV1,
-    RunRecordV1,
+    GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1, LedgerEntryV1, PilotDecisionV1,
+    PlanProposalV1, RunRecordV1,
 };
 
 artifact_kinds! {
@@ -417,6 +417,7 @@ artifact_kinds! {
         GapBaselineV1,
         PilotDecisionV1,
         RunRecordV1,
+        LedgerEntryV1,
     }
 }
 
@@ -528,6 +529,7 @@ mod tests {
             GapBaselineV1,
             PilotDecisionV1,
             RunRecordV1,
+            LedgerEntryV1,
             ThrowawayV1,
         }
     }

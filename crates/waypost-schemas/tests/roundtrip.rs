@@ -47,6 +47,9 @@ fn every_valid_fixture_round_trips_exactly() {
                 round_trip::<waypost_schemas::PilotDecisionV1>(&file, &value)
             }
             ArtifactKind::RunRecordV1 => round_trip::<waypost_schemas::RunRecordV1>(&file, &value),
+            ArtifactKind::LedgerEntryV1 => {
+                round_trip::<waypost_schemas::LedgerEntryV1>(&file, &value)
+            }
             other => panic!("no round trip for {other}"),
         }
     }
