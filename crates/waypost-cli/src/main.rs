@@ -72,6 +72,24 @@ enum Command {
     /// Parallel runs: start one in its own worktree, list them, clean up.
     #[command(subcommand)]
     Runs(commands::runs::Command),
+    /// Consolidate run artifacts into the SOT ledgers (dry run unless
+    /// --execute).
+    ///
+    /// Reads every run under `.autonomous_runs/`, takes only the allowlisted
+    /// sources (autopilot sessions, pilot decisions and `logs/learnings.md`,
+    /// plus what the anchor's `memory_continuity.persist_to_sot` names),
+    /// redacts secrets and prints exactly what would be appended to
+    /// `docs/ledgers/<ledger>.jsonl`. With --execute it appends, each ledger
+    /// under its lock, cutting off a torn line a killed tidy left, then
+    /// prunes run directories as the retention says (never ledgers).
+    /// Tidying again appends nothing. Exit: 0 done, 2 bad input (an anchor
+    /// rule tidy cannot use, a ledger that does not verify).
+    ///
+    /// Example: waypost tidy --execute --keep-runs 10
+    Tidy(commands::tidy::Args),
+    /// Read the SOT ledgers: verify them, show what holds now.
+    #[command(subcommand)]
+    Ledger(commands::ledger::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -108,6 +126,8 @@ fn main() -> ExitCode {
         Command::Propose(args) => commands::propose::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
         Command::Runs(command) => commands::runs::run(&command),
+        Command::Tidy(args) => commands::tidy::run(&args),
+        Command::Ledger(command) => commands::ledger::run(&command),
     };
     error::finish(outcome)
 }

@@ -13,4 +13,5 @@ mod scan;
 mod schema;
 mod secrets;
 mod support;
+mod tidy;
 mod validate;
