@@ -11,6 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use waypost_ledger::{Ledger, tidy};
 
+use waypost_test_support::workers::wait_for_report;
+
 use crate::support::{all_ids, learnings, options, pilot_decision, run};
 use crate::worker::worker;
 
@@ -37,6 +39,9 @@ struct Figures {
     killed: u32,
     finished: u32,
     torn_tails: u32,
+    /// Kills that left this iteration's entries partly appended: the kill
+    /// landed in the middle of the appends.
+    mid_append: u32,
     entries: usize,
 }
 
@@ -61,36 +66,38 @@ fn crash_loop(iterations: u32) -> Figures {
         killed: 0,
         finished: 0,
         torn_tails: 0,
+        mid_append: 0,
         entries: 0,
     };
-    // The longest a whole tidy has taken so far: kills land within it.
-    let mut whole = Duration::from_millis(50);
     for i in 0..iterations {
         let layout = run(root, &format!("crash-20260101T{:06}Z", i));
-        let long = "lorem ipsum dolor sit amet ".repeat(600);
+        let long = "lorem ipsum dolor sit amet ".repeat(150);
         let lines: Vec<String> = (0..12).map(|n| format!("rule {i}.{n}: {long}")).collect();
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         learnings(&layout, &refs);
         pilot_decision(&layout, "batch-1");
         pilot_decision(&layout, "batch-2");
+        let timer = Instant::now();
         let planned = tidy::plan(root, &options()).expect("plan between kills");
-        expected.extend(
-            planned
-                .ledgers
-                .iter()
-                .flat_map(|l| l.appended.iter().map(|e| e.entry_id.clone())),
-        );
+        // A whole tidy reads what the plan read and writes with an fsync per
+        // line: kills land anywhere within twice the plan's time.
+        let window = timer.elapsed() * 2 + Duration::from_millis(20);
+        let new: BTreeSet<String> = planned
+            .ledgers
+            .iter()
+            .flat_map(|l| l.appended.iter().map(|e| e.entry_id.clone()))
+            .collect();
+        expected.extend(new.iter().cloned());
 
-        let delay = Duration::from_micros(rng.next() % (whole.as_micros() as u64).max(1));
-        let started = Instant::now();
+        let delay = Duration::from_micros(rng.next() % (window.as_micros() as u64).max(1));
         let mut child = worker(&json!({"root": root}))
             .spawn()
             .expect("spawn worker");
+        wait_for_report(&mut child, |r| r["started"] == true);
         thread::sleep(delay);
         let finished = child.try_wait().expect("poll").is_some();
         if finished {
             figures.finished += 1;
-            whole = whole.max(started.elapsed());
         } else {
             child.kill().expect("SIGKILL");
             figures.killed += 1;
@@ -109,6 +116,11 @@ fn crash_loop(iterations: u32) -> Figures {
             if verification.torn_tail.is_some() {
                 figures.torn_tails += 1;
             }
+        }
+        let present: BTreeSet<String> = all_ids(root).into_iter().collect();
+        let landed = new.iter().filter(|id| present.contains(*id)).count();
+        if !finished && landed > 0 && landed < new.len() {
+            figures.mid_append += 1;
         }
     }
     let done = tidy::execute(root, &options()).expect("the last tidy");
@@ -142,8 +154,13 @@ fn crash_loop(iterations: u32) -> Figures {
 
 fn report(figures: &Figures) {
     eprintln!(
-        "crash: {} iterations, {} killed during tidy, {} finished first, {} torn tails seen (each verified and repaired by the next tidy), {} entries each exactly once, every ledger verified after every kill",
-        figures.iterations, figures.killed, figures.finished, figures.torn_tails, figures.entries
+        "crash: {} iterations, {} killed during tidy ({} in the middle of its appends), {} finished first, {} torn tails seen (each verified and repaired by the next tidy), {} entries each exactly once, every ledger verified after every kill",
+        figures.iterations,
+        figures.killed,
+        figures.mid_append,
+        figures.finished,
+        figures.torn_tails,
+        figures.entries
     );
 }
 

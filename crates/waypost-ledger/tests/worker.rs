@@ -25,6 +25,7 @@ fn worker_entry() {
     let Ok(job) = std::env::var(JOB) else { return };
     let job: Value = serde_json::from_str(&job).expect("job is JSON");
     let root = PathBuf::from(job["root"].as_str().expect("root"));
+    waypost_test_support::workers::report(&json!({"started": true}));
     let report = tidy::execute(&root, &options()).expect("tidy");
     waypost_test_support::workers::report(&json!({"appended": report.appended()}));
 }
