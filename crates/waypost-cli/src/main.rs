@@ -105,6 +105,24 @@ enum Command {
     ///
     /// Example: waypost approve action-3f2a9c41d0e8b7a6c5d4e3f2 --run fix-docs --by alice
     Approve(commands::approve::Args),
+    /// Consolidate run artifacts into the SOT ledgers (dry run unless
+    /// --execute).
+    ///
+    /// Reads every run under `.autonomous_runs/`, takes only the allowlisted
+    /// sources (autopilot sessions, pilot decisions and `logs/learnings.md`,
+    /// plus what the anchor's `memory_continuity.persist_to_sot` names),
+    /// redacts secrets and prints exactly what would be appended to
+    /// `docs/ledgers/<ledger>.jsonl`. With --execute it appends, each ledger
+    /// under its lock, cutting off a torn line a killed tidy left, then
+    /// prunes run directories as the retention says (never ledgers).
+    /// Tidying again appends nothing. Exit: 0 done, 2 bad input (an anchor
+    /// rule tidy cannot use, a ledger that does not verify).
+    ///
+    /// Example: waypost tidy --execute --keep-runs 10
+    Tidy(commands::tidy::Args),
+    /// Read the SOT ledgers: verify them, show what holds now.
+    #[command(subcommand)]
+    Ledger(commands::ledger::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
     Fences(commands::fences::Args),
@@ -144,6 +162,8 @@ fn main() -> ExitCode {
         Command::Approve(args) => commands::approve::run(&args),
         Command::Run(args) => commands::run::run(&args),
         Command::Autopilot(args) => commands::run::autopilot(&args),
+        Command::Tidy(args) => commands::tidy::run(&args),
+        Command::Ledger(command) => commands::ledger::run(&command),
     };
     error::finish(outcome)
 }

@@ -14,4 +14,5 @@ mod scan;
 mod schema;
 mod secrets;
 mod support;
+mod tidy;
 mod validate;

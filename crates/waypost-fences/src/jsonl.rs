@@ -176,48 +176,13 @@ impl JsonlLog {
                 .map_err(|e| self.io(e))?;
         waypost_schemas::io::ensure_regular(&file, &self.path)
             .map_err(|e| self.io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())))?;
-        let repaired = self.cut_torn_tail(&mut file).map_err(|e| self.io(e))?;
+        let repaired = cut_torn_tail(&mut file).map_err(|e| self.io(e))?;
         if !proceed(self)? {
             return Ok(None);
         }
         file.write_all(line).map_err(|e| self.io(e))?;
         file.sync_data().map_err(|e| self.io(e))?;
         Ok(Some(Appended { repaired }))
-    }
-
-    /// Under the append lock: a final line without a newline was never
-    /// acknowledged to anyone; cut it off so this append starts a line.
-    fn cut_torn_tail(&self, file: &mut File) -> io::Result<Option<TornTail>> {
-        let len = file.metadata()?.len();
-        if len == 0 {
-            return Ok(None);
-        }
-        let mut last = [0u8; 1];
-        file.seek(SeekFrom::Start(len - 1))?;
-        file.read_exact(&mut last)?;
-        if last[0] == b'\n' {
-            return Ok(None);
-        }
-        // Find the start of the torn line: just after the last newline.
-        let mut start = 0;
-        let mut offset = 0u64;
-        file.seek(SeekFrom::Start(0))?;
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            let n = file.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            if let Some(i) = buffer[..n].iter().rposition(|&b| b == b'\n') {
-                start = offset + i as u64 + 1;
-            }
-            offset += n as u64;
-        }
-        file.set_len(start)?;
-        Ok(Some(TornTail {
-            offset: start,
-            len: len - start,
-        }))
     }
 
     /// Reads every complete entry. A missing file is an empty log.
@@ -258,4 +223,44 @@ impl JsonlLog {
         }
         Ok(JsonlContents { entries, torn_tail })
     }
+}
+
+/// Cuts a torn final line (one without its newline: an append that never
+/// finished, so never acknowledged to anyone) off `file`, so the next append
+/// starts a line; `Ok(None)` when the file ends with a newline or is empty.
+///
+/// Call it only while holding the log's append lock: another appender's
+/// line in flight would look torn. `file` must be open for reading and
+/// writing.
+pub fn cut_torn_tail(file: &mut File) -> io::Result<Option<TornTail>> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(None);
+    }
+    // Find the start of the torn line: just after the last newline.
+    let mut start = 0;
+    let mut offset = 0u64;
+    file.seek(SeekFrom::Start(0))?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = buffer[..n].iter().rposition(|&b| b == b'\n') {
+            start = offset + i as u64 + 1;
+        }
+        offset += n as u64;
+    }
+    file.set_len(start)?;
+    Ok(Some(TornTail {
+        offset: start,
+        len: len - start,
+    }))
 }

@@ -53,7 +53,9 @@ pub use enqueue::{
     DEFAULT_ATTEMPTS, EnqueueError, EnqueueStore, Enqueued, Insert, JsonlQueue, enqueue_once,
 };
 pub use heartbeat::{Heartbeat, HeartbeatEnd, MAX_CONSECUTIVE_FAILURES};
-pub use jsonl::{Appended, JsonlContents, JsonlError, JsonlLog, MAX_LOG_BYTES, TornTail};
+pub use jsonl::{
+    Appended, JsonlContents, JsonlError, JsonlLog, MAX_LOG_BYTES, TornTail, cut_torn_tail,
+};
 pub use lock::{LockError, LockFile, LockGuard};
 pub use registry::{DANGER_FENCES, DangerFence, fence};
 // Invariant: FENCE-008 A state file is never seen half-written, even when its writer is killed.

@@ -397,7 +397,7 @@ macro_rules! artifact_kinds {
 use crate::{
     ActionProofV1, ApprovalRecordV1, AuditEvidenceV1, AutopilotSessionV1, ClaimRecordV1,
     ContractSnapshotV1, GapBaselineV1, GapReportV1, IntentionAnchorV2, JobSnapshotV1,
-    PilotDecisionV1, PlanProposalV1, RunRecordV1,
+    LedgerEntryV1, PilotDecisionV1, PlanProposalV1, RunRecordV1,
 };
 
 artifact_kinds! {
@@ -418,6 +418,7 @@ artifact_kinds! {
         PilotDecisionV1,
         RunRecordV1,
         ActionProofV1,
+        LedgerEntryV1,
     }
 }
 
@@ -530,6 +531,7 @@ mod tests {
             PilotDecisionV1,
             RunRecordV1,
             ActionProofV1,
+            LedgerEntryV1,
             ThrowawayV1,
         }
     }

@@ -414,6 +414,32 @@ impl RunLayout {
         Ok(self.dir(RunDir::Proofs).join(format!("{phase_id}.json")))
     }
 
+    /// Every run directory under `root`, sorted by project, family and run
+    /// id: `<root>/.autonomous_runs/<project>/runs/<family>/<run_id>/`.
+    /// Names that [`check_id`] refuses, and anything that is not a real
+    /// directory (a symbolic link included), are not runs and are left out.
+    /// A repository without a run folder has no runs.
+    pub fn discover(root: &Path) -> io::Result<Vec<RunLayout>> {
+        let mut runs = Vec::new();
+        let top = root.join(RUNS_ROOT);
+        for project in subdirs(&top, IdKind::Project)? {
+            let runs_dir = top.join(&project).join("runs");
+            for family in subdirs(&runs_dir, IdKind::Family)? {
+                for run_id in subdirs(&runs_dir.join(&family), IdKind::Run)? {
+                    runs.push(
+                        Self::with_family(root, &project, &family, &run_id).map_err(|e| {
+                            io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+                        })?,
+                    );
+                }
+            }
+        }
+        runs.sort_by(|a, b| {
+            (&a.project_id, &a.family, &a.run_id).cmp(&(&b.project_id, &b.family, &b.run_id))
+        });
+        Ok(runs)
+    }
+
     /// Creates the run directory and every run-local directory.
     pub fn create_dirs(&self) -> Result<(), CreateDirError> {
         for dir in RunDir::ALL {
@@ -422,4 +448,29 @@ impl RunLayout {
         }
         Ok(())
     }
+}
+
+/// The names of the real directories in `dir` that are valid ids of `kind`,
+/// sorted; none when `dir` does not exist.
+fn subdirs(dir: &Path, kind: IdKind) -> io::Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        // file_type does not follow a link: a linked folder is not a run.
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        if let Some(name) = entry.file_name().to_str()
+            && check_id(kind, name).is_ok()
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
 }

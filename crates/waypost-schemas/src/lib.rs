@@ -42,6 +42,7 @@ mod governance;
 pub mod io;
 mod kind;
 pub mod layout;
+mod ledger;
 pub mod paths;
 mod pilot;
 mod plan;
@@ -81,6 +82,7 @@ pub use kind::{
     detect_in, parse_in,
 };
 pub use layout::RunLayout;
+pub use ledger::{EntrySource, EntryStatus, LedgerEntryV1, LedgerName, UnknownLedger};
 pub use pilot::{
     DecisionSource, FailureAnalysis, FailureClass, PilotDecisionV1, RetryAction, RetryStrategy,
     SkippedTask,

@@ -50,6 +50,9 @@ fn every_valid_fixture_round_trips_exactly() {
             ArtifactKind::ActionProofV1 => {
                 round_trip::<waypost_schemas::ActionProofV1>(&file, &value)
             }
+            ArtifactKind::LedgerEntryV1 => {
+                round_trip::<waypost_schemas::LedgerEntryV1>(&file, &value)
+            }
             other => panic!("no round trip for {other}"),
         }
     }

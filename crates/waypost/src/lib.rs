@@ -16,7 +16,8 @@
 //! (the read-only gap scanner with SARIF and Markdown output), and
 //! [`planning`] (the plan proposer: gaps to bounded, governed actions), and
 //! [`parallel`] (several runs at once: a worktree, a lease, an executor
-//! lock and a run directory each).
+//! lock and a run directory each), and [`ledger`] (the append-only,
+//! hash-chained SOT ledgers and tidy, which fills them).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -38,6 +39,7 @@ pub use waypost_fences as fences;
 pub use waypost_gaps as gaps;
 pub use waypost_governance as governance;
 pub use waypost_intention as intention;
+pub use waypost_ledger as ledger;
 pub use waypost_parallel as parallel;
 pub use waypost_planning as planning;
 pub use waypost_schemas as schemas;

@@ -4,12 +4,14 @@ pub(crate) mod anchor;
 pub(crate) mod approve;
 pub(crate) mod fences;
 pub(crate) mod generated;
+pub(crate) mod ledger;
 pub(crate) mod policy;
 pub(crate) mod propose;
 pub(crate) mod run;
 pub(crate) mod runs;
 pub(crate) mod scan;
 pub(crate) mod schema;
+pub(crate) mod tidy;
 pub(crate) mod validate;
 
 use std::path::Path;

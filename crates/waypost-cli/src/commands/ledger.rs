@@ -1,0 +1,221 @@
+//! `waypost ledger verify|show`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+use waypost::ledger::{Ledger, LedgerError, LedgerName};
+
+use crate::Format;
+use crate::error::CommandError;
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Check the ledgers: every entry intact, in sequence, hash-chained,
+    /// nothing cut off the end.
+    ///
+    /// Each problem names the file, the line and what is wrong (edited,
+    /// deleted, reordered, moved from another ledger, truncated). A final
+    /// line without its newline (an append that did not finish) is
+    /// reported but is not a problem: readers ignore it and the next
+    /// `tidy --execute` cuts it off. Exit: 0 every ledger verifies, 1 a
+    /// problem was found, 2 a ledger cannot be read.
+    ///
+    /// Example: waypost ledger verify debug_log
+    Verify(VerifyArgs),
+    /// Print a ledger: what holds now, or with --all every entry ever
+    /// appended, superseded ones marked.
+    ///
+    /// Exit: 0, or 2 when the ledger does not verify or cannot be read.
+    ///
+    /// Example: waypost ledger show architecture_decisions --all
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// The ledgers to check (build_history, debug_log,
+    /// architecture_decisions, learned_rules); all when none is named.
+    ledgers: Vec<String>,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ShowArgs {
+    /// The ledger (build_history, debug_log, architecture_decisions,
+    /// learned_rules).
+    ledger: String,
+    /// Every entry, superseded ones included; without it, what holds now.
+    #[arg(long)]
+    all: bool,
+    /// The repository.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Output format: `json` prints the entries themselves.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
+    match command {
+        Command::Verify(args) => verify(args),
+        Command::Show(args) => show(args),
+    }
+}
+
+fn name(given: &str) -> Result<LedgerName, CommandError> {
+    given
+        .parse()
+        .map_err(|e: waypost::schemas::UnknownLedger| CommandError::usage(e.to_string()))
+}
+
+fn ledger_error(err: LedgerError) -> CommandError {
+    let invalid = matches!(err, LedgerError::Invalid { .. });
+    let error = CommandError::bad_input(err.to_string());
+    if invalid {
+        error.with_hint("restore the ledger from version control; never edit it by hand")
+    } else {
+        error
+    }
+}
+
+fn verify(args: &VerifyArgs) -> Result<ExitCode, CommandError> {
+    let names: Vec<LedgerName> = if args.ledgers.is_empty() {
+        LedgerName::ALL.to_vec()
+    } else {
+        args.ledgers
+            .iter()
+            .map(|n| name(n))
+            .collect::<Result<_, _>>()?
+    };
+    let mut results = Vec::new();
+    for name in names {
+        let ledger = Ledger::new(&args.repo, name);
+        results.push((ledger.clone(), ledger.verify().map_err(ledger_error)?));
+    }
+    let ok = results.iter().all(|(_, v)| v.is_ok());
+    match args.format {
+        Format::Text => {
+            for (ledger, v) in &results {
+                let verdict = if v.is_ok() { "ok" } else { "FAILED" };
+                println!(
+                    "{verdict:<7}{} ({} entries)",
+                    ledger.relative_path(),
+                    v.entries
+                );
+                if let Some(torn) = &v.torn_tail {
+                    println!(
+                        "    torn tail: {} bytes at offset {} (an append that did not finish; ignored, cut by the next tidy --execute)",
+                        torn.len, torn.offset
+                    );
+                }
+                if v.view_stale {
+                    println!(
+                        "    the view is behind the ledger; the next tidy --execute renders it"
+                    );
+                }
+                for problem in &v.problems {
+                    println!(
+                        "    {}:{}: {}",
+                        ledger.relative_path(),
+                        problem.line,
+                        problem.kind
+                    );
+                }
+            }
+        }
+        Format::Json => {
+            let value = json!({
+                "ok": ok,
+                "ledgers": results.iter().map(|(ledger, v)| json!({
+                    "ledger": ledger.name().as_str(),
+                    "path": ledger.relative_path(),
+                    "ok": v.is_ok(),
+                    "entries": v.entries,
+                    "torn_tail": v.torn_tail.as_ref().map(|t| json!({"offset": t.offset, "len": t.len})),
+                    "view_stale": v.view_stale,
+                    "problems": v.problems.iter().map(|p| json!({
+                        "line": p.line,
+                        "message": p.kind.to_string(),
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).context("serialize")?
+            );
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
+    let ledger = Ledger::new(&args.repo, name(&args.ledger)?);
+    let history = ledger.read().map_err(ledger_error)?;
+    let states: Vec<_> = history
+        .states()
+        .into_iter()
+        .filter(|s| args.all || s.is_current())
+        .collect();
+    match args.format {
+        Format::Text => {
+            println!(
+                "{}: {} of {} entries{}",
+                ledger.relative_path(),
+                states.len(),
+                history.entries().len(),
+                if args.all { "" } else { " hold now" }
+            );
+            for state in &states {
+                let entry = state.entry;
+                print!(
+                    "#{} {} {} {}: {}",
+                    entry.sequence,
+                    entry.entry_id,
+                    state.effective_status(),
+                    entry.kind,
+                    entry.summary
+                );
+                match state.superseded_by {
+                    Some(by) => println!(" (superseded by {by})"),
+                    None => println!(),
+                }
+            }
+            if let Some(torn) = history.torn_tail() {
+                println!(
+                    "torn tail: {} bytes at offset {} ignored",
+                    torn.len, torn.offset
+                );
+            }
+        }
+        Format::Json => {
+            let value = json!({
+                "ledger": ledger.name().as_str(),
+                "path": ledger.relative_path(),
+                "entries": states.iter().map(|s| {
+                    let mut v = serde_json::to_value(s.entry).unwrap_or_default();
+                    v["effective_status"] = json!(s.effective_status());
+                    if let Some(by) = s.superseded_by {
+                        v["superseded_by"] = json!(by);
+                    }
+                    v
+                }).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).context("serialize")?
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
