@@ -313,9 +313,10 @@ fn approve_then_resume_runs_exactly_the_approved_actions_and_refuses_an_edited_o
         request["reason"]
             .as_str()
             .expect("reason")
-            .contains("changed after it was approved"),
+            .contains("edited on disk"),
         "{request}"
     );
+    assert_eq!(request["approval_status"], "blocked");
     assert!(
         second.path().join("build.lock").exists(),
         "the edited action did not run"
@@ -371,4 +372,89 @@ fn the_quick_start_runs_the_loop_on_this_checkout_and_changes_nothing_but_its_ru
         serde_json::from_str::<Value>(s).map_or(0, |v| v["gaps"].as_array().map_or(0, Vec::len))
     };
     assert_eq!(gaps(&before.stdout), gaps(&after.stdout));
+}
+
+#[test]
+fn a_plan_edited_to_write_into_git_or_a_protected_file_runs_nothing() {
+    let repo = messy("high");
+    let first = waypost_in(repo.path(), &["run", "--format", "json"]);
+    let out = json(&first);
+    let run_id = out["run_id"].as_str().expect("run id").to_owned();
+    let plan_path = run_dir(&out).join("plans/plan_proposal_v1.json");
+    let mut plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).expect("plan")).expect("json");
+    for action in plan["actions"].as_array_mut().expect("actions") {
+        if action["action_type"] == "doc_update" {
+            action["edits"][0]["path"] = Value::from(".git/config");
+        }
+        if action["action_type"] == "file_move" {
+            action["moves"][0]["to"] = Value::from(".git/hooks/pre-commit");
+        }
+    }
+    std::fs::write(
+        &plan_path,
+        serde_json::to_string_pretty(&plan).expect("json"),
+    )
+    .expect("write");
+    let config_before = std::fs::read_to_string(repo.path().join(".git/config")).expect("config");
+    let resumed = waypost_in(
+        repo.path(),
+        &[
+            "autopilot",
+            "--run",
+            &run_id,
+            "--enable",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(resumed.code, 1, "{}", resumed.stderr);
+    let out = json(&resumed);
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".git/config")).expect("config"),
+        config_before
+    );
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists());
+    assert!(repo.path().join("scratch-notes.txt").exists());
+    let executed: Vec<&str> = out["session"]["executed_actions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action_id"].as_str()).collect())
+        .unwrap_or_default();
+    for action in plan["actions"].as_array().expect("actions") {
+        if action["action_type"] != "file_delete" {
+            assert!(!executed.contains(&action["action_id"].as_str().expect("id")));
+        }
+    }
+}
+
+#[test]
+fn resuming_twice_never_runs_an_action_again() {
+    let repo = messy("high");
+    let first = waypost_in(repo.path(), &["run", "--format", "json"]);
+    let run_id = json(&first)["run_id"].as_str().expect("run id").to_owned();
+    for _ in 0..2 {
+        let resumed = waypost_in(
+            repo.path(),
+            &[
+                "autopilot",
+                "--run",
+                &run_id,
+                "--enable",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(resumed.code, 0, "{}{}", resumed.stdout, resumed.stderr);
+        let out = json(&resumed);
+        assert_eq!(out["session"]["status"], "completed");
+        assert_eq!(
+            out["session"]["executed_actions"].as_array().map(Vec::len),
+            Some(3)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("README.md")).expect("readme"),
+        "# demo\n\nSee [the guide](docs/guide.md).\n",
+        "the link was rewritten once"
+    );
 }

@@ -163,12 +163,32 @@ pub struct Action {
 }
 
 impl Action {
-    /// The governance view of a plan action.
+    /// The governance view of a plan action: every path it names is judged
+    /// (its target paths, the files its edits change, both ends of its
+    /// moves), and it changes at least one line per edit, whatever its
+    /// estimate says.
     pub fn from_plan(action: &PlanAction) -> Self {
+        let mut target_paths = action.target_paths.clone();
+        let named = action
+            .edits
+            .iter()
+            .map(|e| &e.path)
+            .chain(action.moves.iter().flat_map(|m| [&m.from, &m.to]));
+        for path in named {
+            if !target_paths.contains(path) {
+                target_paths.push(path.clone());
+            }
+        }
+        let edits = u64::try_from(action.edits.len()).unwrap_or(u64::MAX);
+        let changed_lines = match action.estimated_changed_lines {
+            Some(n) => Some(n.max(edits)),
+            None if edits > 0 => Some(edits),
+            None => None,
+        };
         Self {
             kind: ActionKind::Known(action.action_type),
-            target_paths: action.target_paths.clone(),
-            changed_lines: action.estimated_changed_lines,
+            target_paths,
+            changed_lines,
             command: action.command.clone(),
             risk_score: action.risk_score,
             estimated_tokens: action.estimated_cost.as_ref().and_then(|c| c.tokens),

@@ -781,3 +781,52 @@ fn following_a_counterfactual_makes_the_action_auto_approved() {
     });
     assert_eq!(policy.decide(&after).verdict, Auto);
 }
+
+#[test]
+fn policy_002_a_plan_action_is_judged_on_every_path_its_edits_and_moves_write() {
+    // A doc update whose listed target is a harmless doc, but whose edit
+    // writes a protected file, or whose move lands under `.git/`.
+    let plan = |edits: Value, moves: Value| -> waypost_schemas::PlanAction {
+        let mut action: waypost_schemas::PlanAction = serde_json::from_value(json!({
+            "action_id": "a", "action_type": "doc_update", "target_gap_ids": ["g"],
+            "risk_score": 0.1, "approval_status": "requires_approval",
+            "target_paths": ["docs/a.md"], "estimated_changed_lines": 1,
+            "edits": edits, "moves": moves
+        }))
+        .expect("plan action");
+        action.action_id = action.derive_action_id();
+        action
+    };
+    let policy = policy_of(&base_anchor());
+    let honest = plan(
+        json!([{"path": "docs/a.md", "line": 1, "old_text": "a", "new_text": "b"}]),
+        json!([]),
+    );
+    assert_eq!(policy.decide(&Action::from_plan(&honest)).verdict, Auto);
+    let smuggled_edit = plan(
+        json!([{"path": "LICENSE", "line": 1, "old_text": "a", "new_text": "b"}]),
+        json!([]),
+    );
+    assert_ne!(
+        policy.decide(&Action::from_plan(&smuggled_edit)).verdict,
+        Auto
+    );
+    let smuggled_move = plan(
+        json!([]),
+        json!([{"from": "docs/a.md", "to": ".git/hooks/pre-commit"}]),
+    );
+    assert_ne!(
+        policy.decide(&Action::from_plan(&smuggled_move)).verdict,
+        Auto
+    );
+    // Fifty edits are fifty changed lines, whatever the estimate says.
+    let many: Vec<Value> = (1..=50)
+        .map(|l| json!({"path": "docs/a.md", "line": l, "old_text": "a", "new_text": "b"}))
+        .collect();
+    let understated = plan(json!(many), json!([]));
+    assert_eq!(Action::from_plan(&understated).changed_lines, Some(50));
+    assert_ne!(
+        policy.decide(&Action::from_plan(&understated)).verdict,
+        Auto
+    );
+}

@@ -144,3 +144,36 @@ fn stages_are_reported_in_order() {
     );
     assert_eq!(seen[4], "Verify");
 }
+
+#[test]
+fn a_second_autopilot_on_the_same_run_is_refused_naming_the_holder() {
+    let repo = repo();
+    let first =
+        Autopilot::new(AutopilotConfig::new(repo.path()).clock(Clock::Fixed(1_767_225_600)))
+            .run()
+            .expect("the loop runs");
+    let lock = waypost::fences::LockFile::new(first.run_dir.join("autonomy/autopilot.lock"));
+    let held = lock
+        .try_acquire(&waypost::fences::identity::this_process(Some("test")))
+        .expect("lock")
+        .expect("free");
+    let again = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .resume(first.run_id.clone())
+        .clock(Clock::Fixed(1_767_225_600));
+    let err = Autopilot::new(again).run().expect_err("busy");
+    assert!(err.to_string().contains("is being run by pid"), "{err}");
+    assert!(
+        std::fs::read_to_string(repo.path().join("README.md"))
+            .expect("readme")
+            .contains("(guide.md)"),
+        "nothing ran"
+    );
+    drop(held);
+    let again = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .resume(first.run_id)
+        .clock(Clock::Fixed(1_767_225_600));
+    let report = Autopilot::new(again).run().expect("free again");
+    assert_eq!(report.session.executed_actions.len(), 1);
+}

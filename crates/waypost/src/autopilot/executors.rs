@@ -57,10 +57,25 @@ pub fn builtin() -> Vec<Box<dyn Executor>> {
     ]
 }
 
-/// A repository path the action may touch: plain, no link on the way, not
-/// outside, not a file with other names.
-fn checked(root: &Path, path: &str) -> Result<RepoPath, ExecuteError> {
+/// A repository path the action may touch: one of its target paths (the
+/// paths governance judged), plain, not in git's own folder, no link on
+/// the way, not outside, not a file with other names.
+pub(crate) fn checked(
+    root: &Path,
+    action: &PlanAction,
+    path: &str,
+) -> Result<RepoPath, ExecuteError> {
     let repo_path = RepoPath::new(path).map_err(|e| ExecuteError::new(format!("`{path}`: {e}")))?;
+    if !action.target_paths.iter().any(|t| t == path) {
+        return Err(ExecuteError::new(format!(
+            "`{path}` is not one of the action's target paths; not touched"
+        )));
+    }
+    if repo_path.segments().any(|s| s.eq_ignore_ascii_case(".git")) {
+        return Err(ExecuteError::new(format!(
+            "`{path}` is inside git's own folder; not touched"
+        )));
+    }
     let reach = resolve(root, path).map_err(|e| ExecuteError::new(format!("`{path}`: {e}")))?;
     if reach.through_symlink() || reach.outside.is_some() {
         return Err(ExecuteError::new(format!(
@@ -105,7 +120,7 @@ impl Executor for RemoveStaleFile {
         let paths = action
             .target_paths
             .iter()
-            .map(|p| checked(root, p))
+            .map(|p| checked(root, action, p))
             .collect::<Result<Vec<_>, _>>()?;
         for path in &paths {
             regular_file(root, path)?;
@@ -134,10 +149,18 @@ impl Executor for ArchiveClutter {
 
     fn execute(&self, root: &Path, action: &PlanAction) -> Result<String, ExecuteError> {
         let mut moves = Vec::new();
+        let mut ends = std::collections::BTreeSet::new();
         for m in &action.moves {
-            let from = checked(root, &m.from)?;
-            let to = checked(root, &m.to)?;
+            let from = checked(root, action, &m.from)?;
+            let to = checked(root, action, &m.to)?;
             regular_file(root, &from)?;
+            for end in [&from, &to] {
+                if !ends.insert(end.as_str().to_owned()) {
+                    return Err(ExecuteError::new(format!(
+                        "`{end}` is named by two moves of the action; nothing moved"
+                    )));
+                }
+            }
             if std::fs::symlink_metadata(to.under(root)).is_ok() {
                 return Err(ExecuteError::new(format!(
                     "`{to}` exists already; `{from}` is not moved over it"
@@ -150,7 +173,10 @@ impl Executor for ArchiveClutter {
                 create_dirs_below(root, Path::new(folder))
                     .map_err(|e| ExecuteError::new(format!("cannot create `{folder}`: {e}")))?;
             }
-            std::fs::rename(from.under(root), to.under(root))
+            // A second name, then the first removed: unlike a rename, the
+            // link fails if something appeared at the destination since.
+            std::fs::hard_link(from.under(root), to.under(root))
+                .and_then(|()| std::fs::remove_file(from.under(root)))
                 .map_err(|e| ExecuteError::new(format!("cannot move `{from}` to `{to}`: {e}")))?;
         }
         Ok(format!("moved {} file(s)", moves.len()))
@@ -183,7 +209,7 @@ impl Executor for ApplyTextEdits {
         }
         let mut rewritten = Vec::new();
         for (file, edits) in by_file {
-            let path = checked(root, file)?;
+            let path = checked(root, action, file)?;
             regular_file(root, &path)?;
             let text = read_text(&path.under(root), MAX_EDIT_BYTES, Links::Refuse)
                 .map_err(|e| ExecuteError::new(e.to_string()))?;
@@ -212,12 +238,26 @@ fn apply(file: &str, text: &str, edits: &[&TextEdit]) -> Result<String, ExecuteE
             .filter(|&i| i < lines.len())
             .ok_or_else(|| ExecuteError::new(format!("`{file}` has no line {}", edit.line)))?;
         let line = &mut lines[index];
+        // Applied once: a line that holds the new text already (a rewrite
+        // whose new text contains the old, run twice) is left alone.
+        if !edit.new_text.is_empty() && line.contains(&edit.new_text) {
+            return Err(ExecuteError::new(format!(
+                "line {} of `{file}` holds `{}` already; the edit is not applied twice",
+                edit.line, edit.new_text
+            )));
+        }
         let Some(at) = line.find(&edit.old_text) else {
             return Err(ExecuteError::new(format!(
                 "line {} of `{file}` no longer holds `{}`; the file changed since the plan",
                 edit.line, edit.old_text
             )));
         };
+        if line.matches(&edit.old_text).count() > 1 {
+            return Err(ExecuteError::new(format!(
+                "line {} of `{file}` holds `{}` more than once; which one is meant is not clear",
+                edit.line, edit.old_text
+            )));
+        }
         line.replace_range(at..at + edit.old_text.len(), &edit.new_text);
     }
     Ok(lines.concat())
@@ -249,6 +289,17 @@ mod tests {
             apply("a.md", "\u{feff}# t\n", &[&bom]).expect("bom"),
             "# t\n"
         );
+    }
+
+    #[test]
+    fn an_edit_applies_once_even_when_its_new_text_contains_the_old() {
+        let e = edit(1, "guide.md", "docs/guide.md");
+        let once = apply("a.md", "see [g](guide.md)\n", &[&e]).expect("once");
+        assert_eq!(once, "see [g](docs/guide.md)\n");
+        let twice = apply("a.md", &once, &[&e]).expect_err("not twice");
+        assert!(twice.message.contains("already"), "{twice}");
+        let ambiguous = edit(1, "a", "b");
+        assert!(apply("a.md", "a a\n", &[&ambiguous]).is_err());
     }
 
     #[test]

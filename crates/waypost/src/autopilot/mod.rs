@@ -28,6 +28,7 @@ mod executors;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use waypost_fences::{LockFile, identity};
 use waypost_gaps::{ReportContext, ScanError, detectors};
 use waypost_governance::{
     Action, Budget, Contract, Policy, Spend, Verdict, activate, approval_is_valid,
@@ -37,18 +38,24 @@ use waypost_intention::{AnchorError, AnchorOrigin, resolve_anchor};
 use waypost_planning::propose::{ProposeError, ProposeOptions, propose};
 use waypost_schemas::canonical::sha256_hex;
 use waypost_schemas::config::ConfigError;
-use waypost_schemas::io::{LoadError, WriteError, read_artifact, write_artifact};
-use waypost_schemas::layout::{CreateDirError, IdError, new_run_id};
+use waypost_schemas::io::{
+    Links, LoadError, WriteError, create_dirs_below, read_artifact, read_file, write_artifact,
+};
+use waypost_schemas::layout::{CreateDirError, IdError, IdKind, RunDir, check_id, new_run_id};
+use waypost_schemas::paths::{RepoPath, resolve};
 use waypost_schemas::{
-    ActionOutcome, ActionProofV1, ApprovalBasis, ApprovalRequest, AuditVerdict, AutopilotSessionV1,
-    Clock, Excerpt, ExecutedAction, ExecutionSummary, FormatV1, GapReportV1, IntentionAnchorV2,
-    PlanAction, PlanProposalV1, ProposedChange, RequestStatus, RunLayout, SessionError,
-    SessionMetadata, SessionStatus, StepStatus, Timestamp,
+    ActionOutcome, ActionProofV1, ApprovalBasis, ApprovalRecordV1, ApprovalRequest, AuditVerdict,
+    AutopilotSessionV1, Clock, Excerpt, ExecutedAction, ExecutionSummary, FormatV1, GapReportV1,
+    IntentionAnchorV2, PlanAction, PlanProposalV1, ProposedChange, RequestStatus, RunLayout,
+    SessionError, SessionMetadata, SessionStatus, StepStatus, Timestamp,
 };
 
 pub use executors::{
     ApplyTextEdits, ArchiveClutter, ExecuteError, Executor, RemoveStaleFile, builtin,
 };
+
+/// The largest file a proof fingerprints.
+const MAX_PROOF_READ: u64 = 16 * 1024 * 1024;
 
 /// The actor the autopilot records in contracts and jobs.
 pub const ACTOR: &str = "waypost-autopilot";
@@ -192,6 +199,14 @@ pub enum AutopilotError {
         /// Why.
         problem: String,
     },
+    /// Another autopilot is running this run.
+    #[error("run `{run_id}` is being run by {holder}; wait for it to end")]
+    Busy {
+        /// The run.
+        run_id: String,
+        /// Who holds it.
+        holder: String,
+    },
     /// A governance record could not be kept.
     #[error("governance record of action {action_id}: {problem}")]
     Governance {
@@ -271,6 +286,43 @@ impl Autopilot {
             Some(run_id) => resume(root, &anchor, run_id)?,
             None => fresh(root, &anchor, &cfg.clock, &started, &stage)?,
         };
+        // One autopilot per run at a time.
+        let lock = LockFile::new(layout.dir(RunDir::Autonomy).join("autopilot.lock"));
+        let _held = match lock
+            .try_acquire(&identity::this_process(Some("autopilot")))
+            .map_err(|e| AutopilotError::Busy {
+                run_id: layout.run_id().to_owned(),
+                holder: e.to_string(),
+            })? {
+            Some(guard) => guard,
+            None => {
+                return Err(AutopilotError::Busy {
+                    run_id: layout.run_id().to_owned(),
+                    holder: lock.holder().map_or_else(
+                        || "another process".to_owned(),
+                        |h| format!("pid {}", h.pid),
+                    ),
+                });
+            }
+        };
+        // What an earlier session of this run already did, and the actions
+        // as waypost proposes them for the stored report (a plan edited on
+        // disk does not match).
+        let earlier: Vec<ExecutedAction> =
+            read_artifact::<AutopilotSessionV1>(&layout.autopilot_session())
+                .map(|s| s.executed_actions)
+                .unwrap_or_default();
+        let proposed: BTreeSet<String> = if cfg.resume.is_some() {
+            let options = ProposeOptions::new(layout.run_id(), plan.generated_at.clone());
+            propose(&anchor, &report, &options)
+                .map(|p| p.actions.iter().map(PlanAction::content_sha256).collect())
+                .unwrap_or_default()
+        } else {
+            plan.actions
+                .iter()
+                .map(PlanAction::content_sha256)
+                .collect()
+        };
         let mut session = AutopilotSessionV1 {
             format_version: FormatV1,
             project_id: anchor.project_id.clone(),
@@ -318,6 +370,33 @@ impl Autopilot {
                 approval_status: status,
                 reason,
             };
+            if let Some(done) = earlier
+                .iter()
+                .find(|e| e.action_id == action.action_id && e.outcome == ActionOutcome::Succeeded)
+            {
+                // Done by an earlier session of this run: never twice.
+                session.executed_action_ids.push(done.action_id.clone());
+                session.executed_actions.push(done.clone());
+                summary.executed_actions += 1;
+                summary.successful_actions += 1;
+                continue;
+            }
+            let refusal = if let Err(e) = check_id(IdKind::Action, &action.action_id) {
+                Some(e.to_string())
+            } else if !proposed.contains(&action.content_sha256()) {
+                Some("the stored plan's action is not what waypost proposes for the stored report and the anchor in force (edited on disk, or the anchor changed): run again".to_owned())
+            } else if action.target_gap_ids.is_empty() {
+                Some("the action names no gap, so no rescan could show it worked".to_owned())
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                not_run.insert(&action.action_id);
+                session
+                    .approval_requests
+                    .push(request(RequestStatus::Blocked, reason));
+                continue;
+            }
             if let Some(dep) = action
                 .dependencies
                 .iter()
@@ -352,7 +431,13 @@ impl Autopilot {
                 }
                 Verdict::RequireApproval => {
                     let stored = load_approval(&layout, &action.action_id).ok().flatten();
-                    match stored.map(|a| (approval_is_valid(&a, action, &policy), a)) {
+                    let for_run = |a: &ApprovalRecordV1| match &a.run_id {
+                        Some(run) if run != layout.run_id() => Err(format!(
+                            "the approval was given in run `{run}`, not this one"
+                        )),
+                        _ => approval_is_valid(a, action, &policy).map_err(|e| e.to_string()),
+                    };
+                    match stored.map(|a| (for_run(&a), a)) {
                         Some((Ok(()), approval)) => ApprovalBasis::Approval {
                             approver: approval.approver,
                             channel: approval.channel,
@@ -442,11 +527,24 @@ impl Autopilot {
             stage(Stage::Execute(
                 action.title.as_deref().unwrap_or(action.action_id.as_str()),
             ));
-            let outcome = execute(root, &layout, &cfg.clock, c)?;
-            if outcome.report.is_err() {
-                not_run.insert(&outcome.cleared.action.action_id);
+            match execute(root, &layout, &cfg.clock, c) {
+                Ok(outcome) => {
+                    if outcome.report.is_err() {
+                        not_run.insert(&outcome.cleared.action.action_id);
+                    }
+                    ran.push(outcome);
+                }
+                Err(e) => {
+                    not_run.insert(&action.action_id);
+                    summary.failed_actions += 1;
+                    session.error_log.push(SessionError {
+                        timestamp: cfg.clock.now(),
+                        action_id: Some(action.action_id.clone()),
+                        error_type: "governance_record".to_owned(),
+                        error_message: e.to_string(),
+                    });
+                }
             }
-            ran.push(outcome);
         }
 
         // Verify on evidence: rescan with the detectors that found the gaps.
@@ -457,7 +555,20 @@ impl Autopilot {
             rescan(root, &anchor, &report, &ran, &layout, &cfg.clock)?
         };
         for r in ran {
-            let entry = finish(&layout, &cfg.clock, r, &remaining)?;
+            let action_id = r.cleared.action.action_id.clone();
+            let entry = match finish(&layout, &cfg.clock, r, &remaining) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    summary.failed_actions += 1;
+                    session.error_log.push(SessionError {
+                        timestamp: cfg.clock.now(),
+                        action_id: Some(action_id),
+                        error_type: "governance_record".to_owned(),
+                        error_message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
             summary.executed_actions += 1;
             match entry.outcome {
                 ActionOutcome::Succeeded => summary.successful_actions += 1,
@@ -536,14 +647,26 @@ fn fresh(
     let base = new_run_id("autopilot", now)?;
     let mut run_id = base.clone();
     let mut n = 1;
-    while RunLayout::new(root, &anchor.project_id, &run_id)?
-        .run_dir()
-        .exists()
-    {
-        n += 1;
-        run_id = format!("{base}-{n}");
-    }
-    let layout = RunLayout::new(root, &anchor.project_id, &run_id)?;
+    // The run directory is created exclusively: two runs started in the
+    // same second get distinct ones.
+    let layout = loop {
+        let layout = RunLayout::new(root, &anchor.project_id, &run_id)?;
+        let dir = layout.run_dir();
+        if let Some(parent) = dir.parent().and_then(|p| p.strip_prefix(root).ok()) {
+            create_dirs_below(root, parent).map_err(|e| CreateDirError {
+                path: dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        }
+        match std::fs::create_dir(&dir) {
+            Ok(()) => break layout,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                n += 1;
+                run_id = format!("{base}-{n}");
+            }
+            Err(source) => return Err(CreateDirError { path: dir, source }.into()),
+        }
+    };
     stage(Stage::Scan);
     let report = scan(root, anchor, &run_id, clock, None)?;
     stage(Stage::Propose);
@@ -569,6 +692,7 @@ fn resume(
     };
     let report: GapReportV1 = read_artifact(&layout.gap_report()).map_err(failed)?;
     let plan: PlanProposalV1 = read_artifact(&layout.plan_proposal()).map_err(failed)?;
+    layout.create_dirs()?;
     Ok((layout, report, plan))
 }
 
@@ -615,11 +739,22 @@ fn fingerprint(root: &Path, action: &PlanAction) -> BTreeMap<String, String> {
     paths
         .into_iter()
         .map(|p| {
-            let digest = std::fs::symlink_metadata(root.join(p))
-                .ok()
-                .filter(std::fs::Metadata::is_file)
-                .and_then(|_| std::fs::read(root.join(p)).ok())
-                .map_or_else(|| "absent".to_owned(), |bytes| sha256_hex(&bytes));
+            // Only a plain path inside the repository, never through a
+            // link, and at most the edit cap: anything else is recorded as
+            // not read.
+            let inside = RepoPath::new(p).is_ok()
+                && resolve(root, p).is_ok_and(|r| !r.through_symlink() && r.outside.is_none());
+            let digest = if !inside {
+                "not read: outside the repository or through a link".to_owned()
+            } else {
+                match read_file(&root.join(p), MAX_PROOF_READ, Links::Refuse) {
+                    Ok(bytes) => sha256_hex(&bytes),
+                    Err(_) if std::fs::symlink_metadata(root.join(p)).is_err() => {
+                        "absent".to_owned()
+                    }
+                    Err(e) => format!("not read: {e}"),
+                }
+            };
             (p.to_owned(), digest)
         })
         .collect()
