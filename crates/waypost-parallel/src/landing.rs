@@ -339,27 +339,95 @@ pub fn land(
         base_now,
     } = Target::of(repo, run_id)?;
 
-    // Already in the base: nothing to do, whatever the record says.
-    if is_ancestor(root, &run_head, &base_now)? {
+    // Already in the base: nothing to merge. A record a dead lander left
+    // in progress is still settled, under the claim, without a decision
+    // (nothing moves).
+    let already = is_ancestor(root, &run_head, &base_now)?;
+    let unsettled = record
+        .landing
+        .as_ref()
+        .is_some_and(|l| l.state == LandingState::InProgress);
+    if already && !unsettled {
         return Ok(LandOutcome::Landed {
             result: base_now,
             already: true,
         });
     }
-
-    // Governance, bound to these commits.
-    let action = landing_action(
-        &record,
+    if !already
+        && let Some(refused) = decide(anchor, &record, &base_branch, &run_head, &base_now, options)
+    {
+        return Ok(refused);
+    }
+    with_claim(
+        repo,
+        run_id,
         &base_branch,
-        &run_head,
-        &base_now,
-        options.strategy,
-    );
+        options,
+        &step,
+        |fence, owner| {
+            if already {
+                settle_held(fence, &base_branch, &base_now)
+            } else {
+                land_held(
+                    fence,
+                    owner,
+                    &base_branch,
+                    (&run_head, &base_now),
+                    options,
+                    &step,
+                )
+            }
+        },
+    )
+}
+
+/// The base holds the run's head already: a record left in progress is
+/// marked landed (and a clean checkout the crash left behind is brought
+/// along); nothing else changes.
+fn settle_held(
+    fence: &Fence<'_>,
+    base_branch: &str,
+    base_now: &str,
+) -> Result<LandOutcome, LandError> {
+    let repo = fence.repo;
+    let record = repo
+        .record(fence.run_id)?
+        .ok_or_else(|| LandError::UnknownRun(fence.run_id.to_owned()))?;
+    if let Some(earlier) = record
+        .landing
+        .filter(|l| l.state == LandingState::InProgress)
+    {
+        let mut landed = earlier.clone();
+        landed.state = LandingState::Landed;
+        landed.updated_at = Clock::System.now_millis();
+        fence.write(&landed)?;
+        if let Some(result) = &earlier.result {
+            let _ = sync_checked_out(repo.root(), base_branch, &earlier.expected_old, result);
+        }
+    }
+    Ok(LandOutcome::Landed {
+        result: base_now.to_owned(),
+        already: true,
+    })
+}
+
+/// The policy's word on landing `run_head` onto `base_now`: `None` when it
+/// may go ahead.
+fn decide(
+    anchor: &IntentionAnchorV2,
+    record: &RunRecordV1,
+    base_branch: &str,
+    run_head: &str,
+    base_now: &str,
+    options: &LandOptions<'_>,
+) -> Option<LandOutcome> {
+    // Governance, bound to these commits.
+    let action = landing_action(record, base_branch, run_head, base_now, options.strategy);
     let policy = Policy::from_anchor(anchor, None);
     let decision = policy.decide(&Action::from_plan(&action));
     match decision.verdict {
         Verdict::Deny => {
-            return Ok(LandOutcome::Denied {
+            return Some(LandOutcome::Denied {
                 reason: decision.summary(),
             });
         }
@@ -374,7 +442,7 @@ pub fn land(
                 let mut action = action;
                 action.approval_status = ApprovalStatus::RequiresApproval;
                 action.approval_reasons = decision.decision_reasons();
-                return Ok(LandOutcome::NeedsApproval {
+                return Some(LandOutcome::NeedsApproval {
                     action: Box::new(action),
                     reason,
                 });
@@ -382,7 +450,18 @@ pub fn land(
         }
         Verdict::AutoApprove => {}
     }
+    None
+}
 
+/// Runs `held` under the base branch's claim, with its heartbeat.
+fn with_claim(
+    repo: &Repository,
+    run_id: &str,
+    base_branch: &str,
+    options: &LandOptions<'_>,
+    step: &dyn Fn(Step),
+    held: impl FnOnce(&Fence<'_>, &Owner) -> Result<LandOutcome, LandError>,
+) -> Result<LandOutcome, LandError> {
     // One lander per base branch.
     let claims = Arc::new(FileClaimStore::new(repo.claims("landings")));
     repo.ensure_dir(&repo.claims("landings"))?;
@@ -409,7 +488,7 @@ pub fn land(
         token,
         run_id,
     };
-    let outcome = land_held(&fence, &owner, &base_branch, options, &step);
+    let outcome = held(&fence, &owner);
     heartbeat.stop();
     let _ = claims.release(&key, owner.token());
     outcome
@@ -502,6 +581,7 @@ fn land_held(
     fence: &Fence<'_>,
     owner: &Owner,
     base_branch: &str,
+    (decided_head, decided_base): (&str, &str),
     options: &LandOptions<'_>,
     step: &dyn Fn(Step),
 ) -> Result<LandOutcome, LandError> {
@@ -510,8 +590,20 @@ fn land_held(
     let record = repo
         .record(fence.run_id)?
         .ok_or_else(|| LandError::UnknownRun(fence.run_id.to_owned()))?;
-    let run_head = head_of(root, &record.branch)?;
-    let old = head_of(root, base_branch)?;
+    // The commits the decision was about, never whatever the refs hold now:
+    // a run branch moved after its approval is not landed.
+    let run_head = decided_head.to_owned();
+    let old = decided_base.to_owned();
+    if head_of(root, &record.branch)? != run_head {
+        return Ok(LandOutcome::Blocked {
+            reason: format!(
+                "{} moved after the landing was decided (it was at {run_head}); approve and land again",
+                record.branch
+            ),
+            conflicts: Vec::new(),
+        });
+    }
+    let base_current = head_of(root, base_branch)?;
     let now = || Clock::System.now_millis();
 
     // Recovery: settle what an earlier lander left.
@@ -519,7 +611,7 @@ fn land_held(
     if let Some(earlier) = &record.landing
         && earlier.run_head == run_head
     {
-        let holds = |commit: &str| is_ancestor(root, commit, &old);
+        let holds = |commit: &str| is_ancestor(root, commit, &base_current);
         let done = holds(&run_head)?
             || earlier
                 .result
@@ -540,14 +632,17 @@ fn land_held(
                     }
                 }
                 return Ok(LandOutcome::Landed {
-                    result: old,
+                    result: base_current,
                     already: true,
                 });
             }
         }
+        // A conflict of the same commits is the same conflict; any other
+        // block (a checkout, a moved base) is looked at again.
         if earlier.state == LandingState::MergeBlocked
             && earlier.expected_old == old
             && earlier.strategy == options.strategy.as_str()
+            && !earlier.conflicts.is_empty()
         {
             return Ok(LandOutcome::Blocked {
                 reason: earlier.reason.clone().unwrap_or_default(),
@@ -646,6 +741,27 @@ fn land_held(
         }
         Computed::Refused(reason) => return block(landing, reason, Vec::new()),
     };
+    // A checkout of the base must take the new commit without losing an
+    // untracked file: the same update, as a dry run, before anything moves.
+    for checkout in &checkouts {
+        let dry = git::run(
+            checkout,
+            Access::Read,
+            &["read-tree", "-m", "-u", "-n", &old, &result],
+            &[128],
+        )?;
+        if !dry.status.success() {
+            return block(
+                landing,
+                format!(
+                    "{base_branch} is checked out in {}, which cannot take the result: {}",
+                    checkout.display(),
+                    String::from_utf8_lossy(&dry.stderr).trim()
+                ),
+                Vec::new(),
+            );
+        }
+    }
     step(Step::Computed);
     landing.result = Some(result.clone());
     fence.write(&landing)?;

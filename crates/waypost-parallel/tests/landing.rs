@@ -327,6 +327,83 @@ fn parallel_005_a_base_that_moves_between_preflight_and_landing_is_not_overwritt
     );
 }
 
+#[test]
+fn parallel_006_an_untracked_file_in_the_way_blocks_before_the_base_moves() {
+    let repo = repo();
+    let r = Repository::open(repo.path()).expect("open");
+    run_with_commit(&r, "fix-1", "a.txt");
+    std::fs::write(repo.path().join("a.txt"), "precious\n").expect("untracked");
+    let main_before = git(repo.path(), &["rev-parse", "main"]);
+    let approval = approve(&r, "fix-1", Strategy::Merge);
+    let outcome = land(&r, "fix-1", Strategy::Merge, Some(&approval));
+    assert!(
+        matches!(&outcome, LandOutcome::Blocked { reason, .. } if reason.contains("cannot take the result") && reason.contains("a.txt")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        git(repo.path(), &["rev-parse", "main"]),
+        main_before,
+        "main did not move"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).expect("kept"),
+        "precious\n"
+    );
+    assert_eq!(
+        git(
+            repo.path(),
+            &["status", "--porcelain", "--untracked-files=no"]
+        ),
+        ""
+    );
+    // Out of the way, the same approval lands it (nothing it names moved).
+    std::fs::remove_file(repo.path().join("a.txt")).expect("rm");
+    let outcome = land(&r, "fix-1", Strategy::Merge, Some(&approval));
+    assert!(
+        matches!(outcome, LandOutcome::Landed { already: false, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).expect("landed"),
+        "fix-1\n"
+    );
+}
+
+#[test]
+fn parallel_005_a_run_branch_moved_after_the_decision_is_not_landed() {
+    let repo = repo();
+    let r = Repository::open(repo.path()).expect("open");
+    run_with_commit(&r, "fix-1", "a.txt");
+    let wt = r.root().join(".git/waypost/worktrees/fix-1");
+    let root = repo.path().to_owned();
+    // After the approval was checked and the claim taken, the run's branch
+    // gets one more (unapproved) commit.
+    let on_step = |step: landing::Step| {
+        if step == landing::Step::Claimed {
+            commit_in(&wt, "evil.txt", "unapproved\n");
+        }
+    };
+    let approval = approve(&r, "fix-1", Strategy::Merge);
+    let options = LandOptions {
+        approval: Some(&approval),
+        on_step: Some(&on_step),
+        ..LandOptions::default()
+    };
+    let main_before = git(&root, &["rev-parse", "main"]);
+    let outcome = landing::land(&r, &landing_anchor(), "fix-1", &options).expect("land");
+    assert!(
+        matches!(&outcome, LandOutcome::Blocked { reason, .. } if reason.contains("moved after the landing was decided")),
+        "{outcome:?}"
+    );
+    assert_eq!(git(&root, &["rev-parse", "main"]), main_before);
+    assert!(!root.join("evil.txt").exists());
+    // The new head needs its own approval.
+    assert!(matches!(
+        land(&r, "fix-1", Strategy::Merge, Some(&approval)),
+        LandOutcome::NeedsApproval { .. }
+    ));
+}
+
 // Real processes.
 
 mod processes {
