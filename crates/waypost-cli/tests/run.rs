@@ -458,3 +458,35 @@ fn resuming_twice_never_runs_an_action_again() {
         "the link was rewritten once"
     );
 }
+
+#[test]
+fn after_the_loop_tidy_appends_the_session_to_the_build_history_once() {
+    let repo = messy("high");
+    let run = waypost_in(repo.path(), &["run", "--enable", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let session_id = json(&run)["session"]["session_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for _ in 0..2 {
+        let tidy = waypost_in(repo.path(), &["tidy", "--execute"]);
+        assert_eq!(tidy.code, 0, "{}{}", tidy.stdout, tidy.stderr);
+    }
+    let history = std::fs::read_to_string(repo.path().join("docs/ledgers/build_history.jsonl"))
+        .expect("build history");
+    assert_eq!(history.lines().count(), 1, "one entry, once: {history}");
+    assert!(history.contains(&session_id), "{history}");
+    let verify = waypost_in(repo.path(), &["ledger", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    // The committed ledger folder holds ledgers only (no lock files).
+    let names: Vec<String> = std::fs::read_dir(repo.path().join("docs/ledgers"))
+        .expect("ledgers")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".jsonl") || n.ends_with(".md")),
+        "{names:?}"
+    );
+}

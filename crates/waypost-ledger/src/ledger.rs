@@ -17,8 +17,8 @@ use waypost_schemas::{
 use crate::view;
 
 /// The folder, relative to the repository root, that holds every ledger:
-/// `<name>.jsonl` (the entries), `<name>.md` (the rendered view) and
-/// `<name>.jsonl.lock` (the append lock).
+/// `<name>.jsonl` (the entries) and `<name>.md` (the rendered view). The
+/// append lock is under `.autonomous_runs/ledgers/`.
 pub const LEDGER_DIR: &str = "docs/ledgers";
 
 /// Largest ledger file read: 256 MiB.
@@ -485,11 +485,14 @@ impl Ledger {
         self.root.join(LEDGER_DIR).join(format!("{}.md", self.name))
     }
 
-    /// `<root>/docs/ledgers/<name>.jsonl.lock`: held by whoever appends.
+    /// `<root>/.autonomous_runs/ledgers/<name>.lock`: held by whoever
+    /// appends. Beside the run artifacts (ignored by git), not beside the
+    /// ledger, so the committed ledger folder holds only ledgers.
     pub fn lock_path(&self) -> PathBuf {
-        let mut name = self.path().into_os_string();
-        name.push(".lock");
-        PathBuf::from(name)
+        self.root
+            .join(waypost_schemas::layout::RUNS_ROOT)
+            .join("ledgers")
+            .join(format!("{}.lock", self.name))
     }
 
     fn io(&self, source: io::Error) -> LedgerError {
@@ -755,7 +758,11 @@ impl Ledger {
         //      the lock; "fixing" an edited line in place.
         // Enforced by: Ledger::append, the only code that opens a ledger for writing.
         let holder = identity::this_process(Some("waypost tidy"));
-        let _guard = LockFile::new(self.lock_path()).acquire(&holder, LOCK_TIMEOUT)?;
+        let lock = self.lock_path();
+        if let Some(dir) = lock.parent() {
+            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
+        let _guard = LockFile::new(lock).acquire(&holder, LOCK_TIMEOUT)?;
         let path = self.path();
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;

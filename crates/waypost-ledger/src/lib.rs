@@ -19,9 +19,10 @@
 //! - `<name>.md`: a view rendered from the record after every append, for
 //!   people. It also records the entry count and head hash, so cutting
 //!   entries off the end of the record is detected too.
-//! - `<name>.jsonl.lock`: the append lock (an OS lock through
-//!   [`waypost_fences::LockFile`]; never removed, keep it out of version
-//!   control).
+//!
+//! The append lock is `.autonomous_runs/ledgers/<name>.lock` (an OS lock
+//! through [`waypost_fences::LockFile`], beside the run artifacts that git
+//! ignores, never removed).
 //!
 //! ## Reading
 //!

@@ -430,9 +430,14 @@ fn collect(root: &Path, options: &TidyOptions) -> Result<Collected, TidyError> {
                 .is_none_or(|p| p == r.project_id())
         })
         .collect();
+    // Every allowlisted ledger that exists is looked at (a torn tail is cut
+    // even with nothing to add); one that does not exist is created only
+    // when an entry goes in.
     let mut drafts: BTreeMap<LedgerName, Vec<Draft>> = BTreeMap::new();
     for source in options.allowlist.sources() {
-        if let Some(ledger) = source.ledger() {
+        if let Some(ledger) = source.ledger()
+            && std::fs::symlink_metadata(Ledger::new(root, ledger).path()).is_ok()
+        {
             drafts.entry(ledger).or_default();
         }
     }
