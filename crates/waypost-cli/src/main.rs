@@ -22,8 +22,28 @@ use error::CommandError;
 #[derive(Debug, Parser)]
 #[command(name = "waypost", version, about, propagate_version = true)]
 struct Cli {
+    /// Log what waypost does to standard error (-v: steps, -vv: every
+    /// decision and file).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `-v` and `-vv`: tracing to standard error, plain text.
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +169,7 @@ fn clock() -> Result<waypost::schemas::Clock, CommandError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_tracing(cli.verbose);
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Schema(args) => commands::schema::run(&args),

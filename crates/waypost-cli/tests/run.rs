@@ -490,3 +490,28 @@ fn after_the_loop_tidy_appends_the_session_to_the_build_history_once() {
         "{names:?}"
     );
 }
+
+#[test]
+fn verbose_logs_each_step_and_decision_to_stderr_and_quiet_prints_nothing() {
+    let repo = messy("high");
+    let plain = waypost_in(repo.path(), &["run"]);
+    assert!(!plain.stderr.contains("stage="), "{}", plain.stderr);
+    let verbose = waypost_in(repo.path(), &["-vv", "run"]);
+    assert!(verbose.stderr.contains("stage=Scan"), "{}", verbose.stderr);
+    assert!(
+        verbose.stderr.contains("verdict=auto-approve"),
+        "{}",
+        verbose.stderr
+    );
+    // The same summary on stdout, whatever the log level.
+    let body = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| !l.contains("autopilot-"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(body(&verbose.stdout), body(&plain.stdout));
+    let quiet = waypost_in(repo.path(), &["run", "--quiet"]);
+    assert_eq!(quiet.stdout, "");
+    assert_eq!(quiet.code, 1, "the exit code still tells");
+}

@@ -268,6 +268,7 @@ impl Autopilot {
     pub fn run(&self) -> Result<AutopilotReport, AutopilotError> {
         let cfg = &self.config;
         let stage = |s: Stage<'_>| {
+            tracing::info!(stage = ?s, "autopilot");
             if let Some(f) = &cfg.on_stage {
                 f(s);
             }
@@ -410,6 +411,12 @@ impl Autopilot {
                 continue;
             }
             let decision = policy.decide(&Action::from_plan(action));
+            tracing::debug!(
+                action = %action.action_id,
+                verdict = %decision.verdict,
+                reason = %decision.summary(),
+                "decided"
+            );
             let basis = match decision.verdict {
                 Verdict::Deny => {
                     not_run.insert(&action.action_id);
@@ -623,6 +630,13 @@ impl Autopilot {
                 u64::try_from(ended.unix_millis() - started.unix_millis()).ok();
         }
         write_artifact(&session_path, &session)?;
+        tracing::info!(
+            run = %layout.run_id(),
+            status = ?session.status,
+            executed = session.executed_actions.len(),
+            requests = session.approval_requests.len(),
+            "session recorded"
+        );
         Ok(AutopilotReport {
             run_id: layout.run_id().to_owned(),
             run_dir: layout.run_dir(),
