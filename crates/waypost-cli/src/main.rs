@@ -54,17 +54,23 @@ enum Command {
     /// order). The kind is told from the document's shape and
     /// format_version unless --kind names it. Exit: 0 all valid, 1 any
     /// invalid, 2 any unreadable.
+    ///
+    /// Example: waypost validate .autonomous_runs/ --format json
     Validate(commands::validate::Args),
     /// Print the JSON Schema of an artifact kind.
     ///
     /// `--format json` prints the published schema exactly; `--format text`
     /// prints an outline of its fields.
+    ///
+    /// Example: waypost schema plan --format text
     Schema(commands::schema::Args),
     /// Scan a repository for gaps: what is wrong with it right now.
     ///
     /// Read-only: nothing in the repository is changed, unless --write stores
     /// the report in the run directory. Exit: 0 no gaps, 1 gaps found (only
     /// certain ones count unless --all), 2 bad input.
+    ///
+    /// Example: waypost scan --format sarif > waypost.sarif
     Scan(commands::scan::Args),
     /// Propose a plan: what to do about the gaps, each action classified by
     /// the governance policy.
@@ -75,6 +81,8 @@ enum Command {
     /// for a person), with its risk factors, cost and verdict; what does
     /// not fit the bounds is deferred with the reason. Read-only unless
     /// --write. Exit: 0 a plan was proposed, 2 bad input.
+    ///
+    /// Example: waypost propose --format markdown
     Propose(commands::propose::Args),
     /// Print the marker line a declared generated file carries: the digest
     /// of its inputs as they are now.
@@ -82,6 +90,8 @@ enum Command {
     /// A generator writes this line into its output (in a comment); `waypost
     /// scan` reports the output as stale once its inputs change. Exit 0, or
     /// 2 when OUTPUT is not declared in `[[scan.generated]]`.
+    ///
+    /// Example: waypost generated docs/cli.md
     Generated(commands::generated::Args),
     /// Work with the intention anchor: what the humans want.
     #[command(subcommand)]
@@ -145,6 +155,8 @@ enum Command {
     Ledger(commands::ledger::Command),
     /// List the danger fences: each known coordination race, its root cause,
     /// the correct pattern, the wrong fixes, and the helper that fences it.
+    ///
+    /// Example: waypost fences --format json
     Fences(commands::fences::Args),
 }
 

@@ -515,3 +515,41 @@ fn verbose_logs_each_step_and_decision_to_stderr_and_quiet_prints_nothing() {
     assert_eq!(quiet.stdout, "");
     assert_eq!(quiet.code, 1, "the exit code still tells");
 }
+
+#[test]
+fn every_subcommand_help_shows_an_example() {
+    let commands: &[&[&str]] = &[
+        &["validate"],
+        &["schema"],
+        &["scan"],
+        &["propose"],
+        &["generated"],
+        &["anchor", "init"],
+        &["anchor", "check"],
+        &["anchor", "show"],
+        &["policy", "check"],
+        &["runs", "start"],
+        &["runs", "list"],
+        &["runs", "show"],
+        &["runs", "land"],
+        &["runs", "gc"],
+        &["approve"],
+        &["run"],
+        &["autopilot"],
+        &["tidy"],
+        &["ledger", "verify"],
+        &["ledger", "show"],
+        &["fences"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = crate::support::waypost(&args);
+        assert_eq!(help.code, 0, "{command:?}: {}", help.stderr);
+        assert!(
+            help.stdout.contains("Example: waypost "),
+            "{command:?} has no example:\n{}",
+            help.stdout
+        );
+    }
+}

@@ -22,6 +22,8 @@ use crate::{Format, clock};
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
     /// Write a commented intention.toml to start from (never overwrites).
+    ///
+    /// Example: waypost anchor init && waypost anchor check
     Init {
         /// Where to write it.
         #[arg(default_value = "intention.toml")]
@@ -33,6 +35,8 @@ pub(crate) enum Command {
     /// waypost.toml, else the built-in default, merged with what the
     /// repository implies. Exit 0 when complete and consistent, 1 when
     /// errors or questions remain, 2 when the file cannot be read.
+    ///
+    /// Example: waypost anchor check --format json
     Check {
         #[command(flatten)]
         target: Target,
@@ -46,6 +50,8 @@ pub(crate) enum Command {
         compat: Option<super::CompatArg>,
     },
     /// Print the anchor in force.
+    ///
+    /// Example: waypost anchor show --format toml
     Show {
         #[command(flatten)]
         target: Target,

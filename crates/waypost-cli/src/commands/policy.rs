@@ -25,6 +25,8 @@ pub(crate) enum Command {
     /// `target_gap_ids`, `approval_status` and the other verdict fields may be
     /// left out. Exit 0 when auto-approved, 1 when it needs approval or is
     /// denied, 2 for bad input.
+    ///
+    /// Example: waypost policy check --action action.json --format json
     Check(CheckArgs),
 }
 
