@@ -26,12 +26,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Heartbeat, Owner, identity};
-use waypost_governance::{Action, Policy, Verdict, approval_is_valid};
+use waypost_governance::{
+    Action, Contract, Policy, Verdict, activate, approval_is_valid, collect_audit_evidence,
+    store_audit_evidence, store_contract, store_job,
+};
 use waypost_schemas::io::{create_dirs_below, to_pretty_json, write_atomic};
 use waypost_schemas::layout::{RunDir, RunLayout, TaskFile};
 use waypost_schemas::{
-    ActionType, ApprovalRecordV1, ApprovalStatus, Clock, HolderIdentity, IntentionAnchorV2,
-    LandingState, PlanAction, RunLanding, RunRecordV1,
+    ActionType, ApprovalRecordV1, ApprovalStatus, AuditVerdict, Clock, Excerpt, HolderIdentity,
+    IntentionAnchorV2, LandingState, PlanAction, ProposedChange, RunLanding, RunRecordV1,
+    StepStatus,
 };
 
 use crate::error::{GitError, StartError};
@@ -358,7 +362,7 @@ pub fn land(
     {
         return Ok(refused);
     }
-    with_claim(
+    let outcome = with_claim(
         repo,
         run_id,
         &base_branch,
@@ -378,7 +382,121 @@ pub fn land(
                 )
             }
         },
-    )
+    )?;
+    // What this call did is audit evidence in the run's directory.
+    if !already {
+        let action = landing_action(
+            &record,
+            &base_branch,
+            &run_head,
+            &base_now,
+            options.strategy,
+        );
+        let approver = options.approval.map_or_else(
+            || "policy:auto".to_owned(),
+            |a| format!("{} ({})", a.approver, a.channel),
+        );
+        record_governance(repo, &record, &action, &approver, &outcome)?;
+    }
+    Ok(outcome)
+}
+
+/// The landing as a governance contract and one-step job, with its audit
+/// evidence, under the run's `governance/` (landed: completed; blocked:
+/// failed with the reason). Nothing is written for a landing that waited
+/// (busy, needs approval, denied).
+fn record_governance(
+    repo: &Repository,
+    record: &RunRecordV1,
+    action: &PlanAction,
+    approver: &str,
+    outcome: &LandOutcome,
+) -> Result<(), LandError> {
+    let (ok, said) = match outcome {
+        LandOutcome::Landed { result, .. } => (true, format!("landed: {result}")),
+        LandOutcome::Blocked { reason, .. } => (false, format!("merge_blocked: {reason}")),
+        _ => return Ok(()),
+    };
+    let layout = RunLayout::new(repo.root(), &record.project_id, &record.run_id)
+        .map_err(StartError::from)?;
+    let failed = |problem: String| LandError::Record {
+        path: layout.dir(RunDir::Governance),
+        problem,
+    };
+    let now = || Clock::System.now();
+    let actor = "waypost-landing";
+    // One contract per attempt: a retry never overwrites an earlier one's
+    // evidence.
+    let attempt = repo
+        .record(&record.run_id)?
+        .and_then(|r| r.landing)
+        .map_or(1, |l| l.attempts);
+    let suffix = format!(
+        "{}-{attempt}",
+        action.action_id.trim_start_matches("action-")
+    );
+    let change = ProposedChange {
+        change_id: action.action_id.clone(),
+        description: action.title.clone().unwrap_or_default(),
+        target_paths: vec![format!(
+            "refs/heads/{}",
+            record.base_branch.as_deref().unwrap_or("")
+        )],
+        changed_lines: 1,
+    };
+    let mut contract = Contract::draft(
+        &format!("contract-land-{suffix}"),
+        vec![change],
+        now(),
+        actor,
+    );
+    contract
+        .validate(now(), actor)
+        .and_then(|()| contract.make_eligible(now(), actor))
+        .and_then(|()| contract.approve(approver, now()))
+        .map_err(|e| failed(e.to_string()))?;
+    let mut job = activate(&mut contract, &format!("job-land-{suffix}"), now(), actor)
+        .map_err(|e| failed(e.to_string()))?;
+    let status = if ok {
+        StepStatus::Completed
+    } else {
+        StepStatus::Failed
+    };
+    job.start(now(), actor)
+        .and_then(|()| job.start_step(0, now(), actor))
+        .and_then(|()| {
+            job.finish_step(
+                0,
+                status,
+                vec![Excerpt::new("waypost runs land", &said)],
+                now(),
+                actor,
+            )
+        })
+        .map_err(|e| failed(e.to_string()))?;
+    if ok {
+        job.complete(now(), actor)
+            .map_err(|e| failed(e.to_string()))?;
+        contract
+            .complete(Some(AuditVerdict::Pass), now(), actor)
+            .map_err(|e| failed(e.to_string()))?;
+    } else {
+        job.fail(&said, now(), actor)
+            .map_err(|e| failed(e.to_string()))?;
+        contract
+            .fail(&said, now(), actor)
+            .map_err(|e| failed(e.to_string()))?;
+    }
+    let below = layout
+        .dir(RunDir::Governance)
+        .strip_prefix(repo.root())
+        .map(Path::to_path_buf)
+        .map_err(|e| failed(e.to_string()))?;
+    create_dirs_below(repo.root(), &below).map_err(|e| failed(e.to_string()))?;
+    store_contract(&layout, &contract).map_err(|e| failed(e.to_string()))?;
+    store_job(&layout, &job).map_err(|e| failed(e.to_string()))?;
+    store_audit_evidence(&layout, &collect_audit_evidence(&job, now()))
+        .map_err(|e| failed(e.to_string()))
 }
 
 /// The base holds the run's head already: a record left in progress is

@@ -110,6 +110,24 @@ fn a_landing_needs_an_approval_bound_to_the_exact_commits() {
     let landing = record.landing.expect("landing recorded");
     assert_eq!(landing.state, LandingState::Landed);
     assert_eq!(landing.result.as_deref(), Some(result.as_str()));
+    // The landing is audit evidence in the run's directory, naming the
+    // approver.
+    let governance = r
+        .root()
+        .join(".autonomous_runs/demo/runs/fix-1/fix-1/governance");
+    let audits: Vec<_> = std::fs::read_dir(&governance)
+        .expect("governance dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("audit-job-land-"))
+        .collect();
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    let audit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(governance.join(&audits[0])).expect("audit"))
+            .expect("json");
+    assert_eq!(audit["status"], "completed");
+    let contract = audits[0].replace("audit-job-land-", "contract-contract-land-");
+    let contract = std::fs::read_to_string(governance.join(contract)).expect("contract");
+    assert!(contract.contains("alice (cli)"), "{contract}");
     // Landing again is a no-op.
     assert!(matches!(
         land(&r, "fix-1", Strategy::Merge, None),
@@ -190,6 +208,20 @@ fn a_conflict_is_merge_blocked_with_its_paths_and_evidence_for_the_pilot() {
         evidence.contains("merge conflict") && evidence.ends_with("exit status: 1\n"),
         "{evidence}"
     );
+    let governance = r
+        .root()
+        .join(".autonomous_runs/demo/runs/clash/clash/governance");
+    let audit = std::fs::read_dir(&governance)
+        .expect("governance dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("audit-job-land-"))
+        })
+        .expect("audit evidence of the blocked landing");
+    let audit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(audit).expect("audit")).expect("json");
+    assert_eq!(audit["status"], "failed");
 }
 
 #[test]
