@@ -13,8 +13,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `eprintln!` for notes (what was skipped, what a profile leaves out):
+/// nothing under `--quiet`. Errors, and what a command was asked to write,
+/// are not notes.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 mod commands;
 mod error;
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: no progress display and no notes on standard error; results
+/// and errors still print, and the exit code is the same.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 use error::CommandError;
 
@@ -26,6 +45,10 @@ struct Cli {
     /// decision and file).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// No progress display and no notes on standard error; results and
+    /// errors still print.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -182,6 +205,7 @@ fn clock() -> Result<waypost::schemas::Clock, CommandError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Schema(args) => commands::schema::run(&args),

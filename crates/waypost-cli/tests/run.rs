@@ -492,7 +492,7 @@ fn after_the_loop_tidy_appends_the_session_to_the_build_history_once() {
 }
 
 #[test]
-fn verbose_logs_each_step_and_decision_to_stderr_and_quiet_prints_nothing() {
+fn verbose_logs_to_stderr_quiet_silences_notes_and_repo_names_the_repository() {
     let repo = messy("high");
     let plain = waypost_in(repo.path(), &["run"]);
     assert!(!plain.stderr.contains("stage="), "{}", plain.stderr);
@@ -511,9 +511,17 @@ fn verbose_logs_each_step_and_decision_to_stderr_and_quiet_prints_nothing() {
             .collect()
     };
     assert_eq!(body(&verbose.stdout), body(&plain.stdout));
-    let quiet = waypost_in(repo.path(), &["run", "--quiet"]);
-    assert_eq!(quiet.stdout, "");
-    assert_eq!(quiet.code, 1, "the exit code still tells");
+    // Quiet: no notes on stderr; the result still prints, the exit code
+    // is the same.
+    let quiet = waypost_in(repo.path(), &["-vv", "run", "--quiet"]);
+    assert_eq!(body(&quiet.stdout), body(&plain.stdout));
+    assert_eq!(quiet.code, plain.code);
+    // `--repo DIR` is PATH, as every command takes it.
+    let elsewhere =
+        crate::support::waypost(&["run", "--repo", repo.path().to_str().expect("utf-8")]);
+    assert_eq!(body(&elsewhere.stdout), body(&plain.stdout));
+    let both = waypost_in(repo.path(), &["run", ".", "--repo", "."]);
+    assert_eq!(both.code, 2, "PATH and --repo together are refused");
 }
 
 #[test]

@@ -23,6 +23,28 @@ use waypost::schemas::{Artifact, ArtifactKind, UnknownKind};
 
 use crate::error::CommandError;
 
+/// The repository a command works on: `PATH`, or `--repo DIR` as every
+/// other command takes it.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RepoArg {
+    /// The repository (default: the current folder).
+    #[arg(value_name = "PATH")]
+    path: Option<std::path::PathBuf>,
+    /// The repository, as the other commands take it (the same as PATH).
+    #[arg(long, value_name = "DIR", conflicts_with = "path")]
+    repo: Option<std::path::PathBuf>,
+}
+
+impl RepoArg {
+    /// The folder given, or `.`.
+    pub(crate) fn root(&self) -> &Path {
+        self.path
+            .as_deref()
+            .or(self.repo.as_deref())
+            .unwrap_or_else(|| Path::new("."))
+    }
+}
+
 /// `--compat`: the fields anchors, gap reports, plans and autopilot sessions
 /// are written and printed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -51,7 +73,7 @@ pub(crate) fn json_in<T: Artifact<Kind = ArtifactKind>>(artifact: &T, profile: P
         let value = serde_json::to_value(artifact).unwrap_or_default();
         let (compat, sidecar) = to_profile(T::KIND, &value, &artifact.content_id());
         if !sidecar.changes.is_empty() {
-            eprintln!(
+            note!(
                 "note: the Autopack profile leaves out {} waypost field(s) of {}; --write keeps them in a sidecar",
                 sidecar.changes.len(),
                 sidecar.artifact_id

@@ -16,9 +16,8 @@ use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The repository.
-    #[arg(default_value = ".")]
-    path: PathBuf,
+    #[command(flatten)]
+    repo: super::RepoArg,
     /// Propose for this gap_report_v1 instead of scanning first.
     #[arg(long, value_name = "FILE")]
     gaps: Option<PathBuf>,
@@ -55,7 +54,7 @@ enum ProposeFormat {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
-    let root = &args.path;
+    let root = args.repo.root();
     if !root.is_dir() {
         return Err(CommandError::usage(format!(
             "{}: not a folder",

@@ -20,9 +20,8 @@ use crate::{Format, clock};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
-    /// The repository.
-    #[arg(default_value = ".")]
-    path: PathBuf,
+    #[command(flatten)]
+    repo: super::RepoArg,
     /// Execute the actions that are auto-approved or approved (also
     /// `[autopilot] enabled = true` in waypost.toml). Without it nothing
     /// is changed.
@@ -31,9 +30,6 @@ pub(crate) struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-    /// Print nothing; the exit code tells.
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,9 +46,6 @@ pub(crate) struct AutopilotArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-    /// Print nothing; the exit code tells.
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 fn autopilot_error(err: AutopilotError) -> CommandError {
@@ -68,17 +61,11 @@ fn autopilot_error(err: AutopilotError) -> CommandError {
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
-    loop_once(&args.path, None, args.enable, args.format, args.quiet)
+    loop_once(args.repo.root(), None, args.enable, args.format)
 }
 
 pub(crate) fn autopilot(args: &AutopilotArgs) -> Result<ExitCode, CommandError> {
-    loop_once(
-        &args.repo,
-        Some(&args.run),
-        args.enable,
-        args.format,
-        args.quiet,
-    )
+    loop_once(&args.repo, Some(&args.run), args.enable, args.format)
 }
 
 fn loop_once(
@@ -86,8 +73,8 @@ fn loop_once(
     resume: Option<&str>,
     enable: bool,
     format: Format,
-    quiet: bool,
 ) -> Result<ExitCode, CommandError> {
+    let quiet = crate::quiet();
     if !root.is_dir() {
         return Err(CommandError::usage(format!(
             "{}: not a folder",
@@ -126,7 +113,7 @@ fn loop_once(
     let done = report.session.status == SessionStatus::Completed
         && report.session.would_execute_action_ids.is_empty()
         && report.plan.actions.len() == report.session.executed_action_ids.len();
-    if !quiet {
+    {
         match format {
             Format::Text => print!("{}", summary(&report)),
             Format::Json => {

@@ -18,9 +18,8 @@ use crate::error::{CommandError, did_you_mean};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The repository to scan.
-    #[arg(default_value = ".")]
-    path: PathBuf,
+    #[command(flatten)]
+    repo: super::RepoArg,
     /// Also store the report as gaps/gap_report_v1.json in a new run directory.
     #[arg(long)]
     write: bool,
@@ -32,9 +31,6 @@ pub(crate) struct Args {
     /// need a `CI-Bucket: A|B|C` trailer.
     #[arg(long, value_name = "BASE..HEAD")]
     range: Option<String>,
-    /// No progress bar.
-    #[arg(long, short)]
-    quiet: bool,
     /// List the detectors (id, gap type, what each looks for) and exit;
     /// the ids are what `[scan] disabled` takes.
     #[arg(long)]
@@ -95,7 +91,7 @@ enum ScanFormat {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
-    let root = &args.path;
+    let root = args.repo.root();
     if !root.is_dir() {
         return Err(CommandError::usage(format!(
             "{}: not a folder",
@@ -140,7 +136,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
 
     // Progress only for a person watching a terminal. The tree is read as it
     // is walked, so there is a running count rather than a total.
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+    let bar = (!crate::quiet() && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} scanned {pos} files ({per_sec})")
@@ -194,7 +190,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     print_report(args, report, &detectors, comparison.as_ref(), profile)?;
     if args.format == ScanFormat::Text {
         if !outcome.skipped.too_large.is_empty() {
-            eprintln!(
+            note!(
                 "note: {} file(s) over the {}-byte cap were not read: {}",
                 outcome.skipped.too_large.len(),
                 config.max_file_bytes,
@@ -202,7 +198,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
             );
         }
         for why in &outcome.skipped.refused_folders {
-            eprintln!("note: a folder was not scanned: {why}");
+            note!("note: a folder was not scanned: {why}");
         }
     }
     // Findings are the gaps the baseline does not record; writing a
