@@ -64,6 +64,19 @@ fn run_dir(out: &Value) -> PathBuf {
     PathBuf::from(out["run_dir"].as_str().expect("run dir"))
 }
 
+/// Edits each action of the plan stored in run directory `dir` (as a
+/// hostile hand on disk would); returns the edited plan.
+fn edit_stored_plan(dir: &Path, mut edit: impl FnMut(&mut Value)) -> Value {
+    let path = dir.join("plans/plan_proposal_v1.json");
+    let mut plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan")).expect("json");
+    for action in plan["actions"].as_array_mut().expect("actions") {
+        edit(action);
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).expect("json")).expect("write");
+    plan
+}
+
 /// Every JSON file of the run directory validates as its kind.
 fn assert_all_valid(repo: &Path, dir: &Path) {
     let run = waypost_in(repo, &["validate", dir.to_str().expect("utf-8")]);
@@ -276,19 +289,11 @@ fn approve_then_resume_runs_exactly_the_approved_actions_and_refuses_an_edited_o
         &["approve", &lock_action, "--run", &run_id, "--by", "alice"],
     );
     assert_eq!(approved.code, 0, "{}", approved.stderr);
-    let plan_path = dir.join("plans/plan_proposal_v1.json");
-    let mut plan: Value =
-        serde_json::from_str(&std::fs::read_to_string(&plan_path).expect("plan")).expect("json");
-    for action in plan["actions"].as_array_mut().expect("actions") {
+    edit_stored_plan(&dir, |action| {
         if action["action_id"] == lock_action.as_str() {
             action["target_paths"] = serde_json::json!(["build.lock", "README.md"]);
         }
-    }
-    std::fs::write(
-        &plan_path,
-        serde_json::to_string_pretty(&plan).expect("json"),
-    )
-    .expect("write");
+    });
     let resumed = waypost_in(
         second.path(),
         &[
@@ -380,22 +385,14 @@ fn a_plan_edited_to_write_into_git_or_a_protected_file_runs_nothing() {
     let first = waypost_in(repo.path(), &["run", "--format", "json"]);
     let out = json(&first);
     let run_id = out["run_id"].as_str().expect("run id").to_owned();
-    let plan_path = run_dir(&out).join("plans/plan_proposal_v1.json");
-    let mut plan: Value =
-        serde_json::from_str(&std::fs::read_to_string(&plan_path).expect("plan")).expect("json");
-    for action in plan["actions"].as_array_mut().expect("actions") {
+    let plan = edit_stored_plan(&run_dir(&out), |action| {
         if action["action_type"] == "doc_update" {
             action["edits"][0]["path"] = Value::from(".git/config");
         }
         if action["action_type"] == "file_move" {
             action["moves"][0]["to"] = Value::from(".git/hooks/pre-commit");
         }
-    }
-    std::fs::write(
-        &plan_path,
-        serde_json::to_string_pretty(&plan).expect("json"),
-    )
-    .expect("write");
+    });
     let config_before = std::fs::read_to_string(repo.path().join(".git/config")).expect("config");
     let resumed = waypost_in(
         repo.path(),

@@ -62,10 +62,11 @@ pub use history::{HistoryError, verify_history};
 pub use job::{Completion, Job, JobError};
 pub use orchestrator::{
     ActivationError, STEP_TIMEOUT_BASE_SECONDS, STEP_TIMEOUT_CAP_SECONDS,
-    STEP_TIMEOUT_PER_LINE_SECONDS, activate, plan_steps,
+    STEP_TIMEOUT_PER_LINE_SECONDS, activate, close_single_step, plan_steps, start_single_step,
 };
 pub use policy::{Action, ActionKind, Counterfactual, Decision, Policy, Reason, Verdict};
 pub use rules::{MAX_AUTO_CHANGED_LINES, NEVER_AUTO_APPROVE, RiskLimits, RuleId, risk_limits};
 pub use store::{
     StoreError, load_contract, load_job, store_audit_evidence, store_contract, store_job,
+    store_with_evidence,
 };

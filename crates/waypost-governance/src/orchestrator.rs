@@ -1,7 +1,7 @@
 //! The execution orchestrator and contract activation. Both derive and
 //! record; neither runs a step.
 
-use waypost_schemas::{JobStep, ProposedChange, StepStatus, Timestamp};
+use waypost_schemas::{AuditVerdict, Clock, JobStep, ProposedChange, StepStatus, Timestamp};
 
 use crate::contract::{Contract, ContractError};
 use crate::job::{Job, JobError};
@@ -62,4 +62,48 @@ pub fn activate(
     let job = Job::new(job_id, contract.id(), steps, at.clone(), actor)?;
     contract.activate(job_id, at, actor)?;
     Ok(job)
+}
+
+/// One change carried out as a one-step job: a contract proposing it,
+/// validated, made eligible and approved by `approver`, activated with
+/// job `job_id`, the job started and its step running. The caller runs the
+/// step, then [`Job::finish_step`] and [`close_single_step`].
+pub fn start_single_step(
+    contract_id: &str,
+    job_id: &str,
+    change: ProposedChange,
+    approver: &str,
+    clock: &Clock,
+    actor: &str,
+) -> Result<(Contract, Job), ActivationError> {
+    let mut contract = Contract::draft(contract_id, vec![change], clock.now(), actor);
+    contract.validate(clock.now(), actor)?;
+    contract.make_eligible(clock.now(), actor)?;
+    contract.approve(approver, clock.now())?;
+    let mut job = activate(&mut contract, job_id, clock.now(), actor)?;
+    job.start(clock.now(), actor)?;
+    job.start_step(0, clock.now(), actor)?;
+    Ok((contract, job))
+}
+
+/// Ends a single-step job and its contract on the evidence: `Ok` completes
+/// both (the contract with a passing audit), `Err(why)` fails both.
+pub fn close_single_step(
+    contract: &mut Contract,
+    job: &mut Job,
+    verdict: Result<(), &str>,
+    clock: &Clock,
+    actor: &str,
+) -> Result<(), ActivationError> {
+    match verdict {
+        Ok(()) => {
+            job.complete(clock.now(), actor)?;
+            contract.complete(Some(AuditVerdict::Pass), clock.now(), actor)?;
+        }
+        Err(why) => {
+            job.fail(why, clock.now(), actor)?;
+            contract.fail(why, clock.now(), actor)?;
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use waypost_schemas::io::{LoadError, WriteError, read_artifact, write_artifact};
 use waypost_schemas::layout::IdError;
-use waypost_schemas::{AuditEvidenceV1, ContractSnapshotV1, JobSnapshotV1, RunLayout};
+use waypost_schemas::{AuditEvidenceV1, ContractSnapshotV1, JobSnapshotV1, RunLayout, Timestamp};
 
 use crate::contract::{Contract, ContractError};
 use crate::job::{Job, JobError};
@@ -66,4 +66,17 @@ pub fn store_audit_evidence(
         &layout.audit_evidence(&evidence.job_id)?,
         evidence,
     )?)
+}
+
+/// Writes a job's contract, the job and its audit evidence (collected at
+/// `at`), each atomically.
+pub fn store_with_evidence(
+    layout: &RunLayout,
+    contract: &Contract,
+    job: &Job,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    store_contract(layout, contract)?;
+    store_job(layout, job)?;
+    store_audit_evidence(layout, &crate::audit::collect_audit_evidence(job, at))
 }

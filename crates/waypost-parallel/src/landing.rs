@@ -27,13 +27,13 @@ use std::time::Duration;
 
 use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Heartbeat, Owner, identity};
 use waypost_governance::{
-    Action, Contract, Policy, Verdict, activate, approval_is_valid, collect_audit_evidence,
-    store_audit_evidence, store_contract, store_job,
+    Action, Policy, Verdict, approval_is_valid, close_single_step, start_single_step,
+    store_with_evidence,
 };
 use waypost_schemas::io::{create_dirs_below, to_pretty_json, write_atomic};
 use waypost_schemas::layout::{RunDir, RunLayout, TaskFile};
 use waypost_schemas::{
-    ActionType, ApprovalRecordV1, ApprovalStatus, AuditVerdict, Clock, Excerpt, HolderIdentity,
+    ActionType, ApprovalRecordV1, ApprovalStatus, Clock, Excerpt, HolderIdentity,
     IntentionAnchorV2, LandingState, PlanAction, ProposedChange, RunLanding, RunRecordV1,
     StepStatus,
 };
@@ -423,7 +423,6 @@ fn record_governance(
         path: layout.dir(RunDir::Governance),
         problem,
     };
-    let now = || Clock::System.now();
     let actor = "waypost-landing";
     // One contract per attempt: a retry never overwrites an earlier one's
     // evidence.
@@ -444,59 +443,39 @@ fn record_governance(
         )],
         changed_lines: 1,
     };
-    let mut contract = Contract::draft(
+    let clock = Clock::System;
+    let (mut contract, mut job) = start_single_step(
         &format!("contract-land-{suffix}"),
-        vec![change],
-        now(),
+        &format!("job-land-{suffix}"),
+        change,
+        approver,
+        &clock,
         actor,
-    );
-    contract
-        .validate(now(), actor)
-        .and_then(|()| contract.make_eligible(now(), actor))
-        .and_then(|()| contract.approve(approver, now()))
-        .map_err(|e| failed(e.to_string()))?;
-    let mut job = activate(&mut contract, &format!("job-land-{suffix}"), now(), actor)
-        .map_err(|e| failed(e.to_string()))?;
+    )
+    .map_err(|e| failed(e.to_string()))?;
     let status = if ok {
         StepStatus::Completed
     } else {
         StepStatus::Failed
     };
-    job.start(now(), actor)
-        .and_then(|()| job.start_step(0, now(), actor))
-        .and_then(|()| {
-            job.finish_step(
-                0,
-                status,
-                vec![Excerpt::new("waypost runs land", &said)],
-                now(),
-                actor,
-            )
-        })
+    job.finish_step(
+        0,
+        status,
+        vec![Excerpt::new("waypost runs land", &said)],
+        clock.now(),
+        actor,
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    let verdict = if ok { Ok(()) } else { Err(said.as_str()) };
+    close_single_step(&mut contract, &mut job, verdict, &clock, actor)
         .map_err(|e| failed(e.to_string()))?;
-    if ok {
-        job.complete(now(), actor)
-            .map_err(|e| failed(e.to_string()))?;
-        contract
-            .complete(Some(AuditVerdict::Pass), now(), actor)
-            .map_err(|e| failed(e.to_string()))?;
-    } else {
-        job.fail(&said, now(), actor)
-            .map_err(|e| failed(e.to_string()))?;
-        contract
-            .fail(&said, now(), actor)
-            .map_err(|e| failed(e.to_string()))?;
-    }
     let below = layout
         .dir(RunDir::Governance)
         .strip_prefix(repo.root())
         .map(Path::to_path_buf)
         .map_err(|e| failed(e.to_string()))?;
     create_dirs_below(repo.root(), &below).map_err(|e| failed(e.to_string()))?;
-    store_contract(&layout, &contract).map_err(|e| failed(e.to_string()))?;
-    store_job(&layout, &job).map_err(|e| failed(e.to_string()))?;
-    store_audit_evidence(&layout, &collect_audit_evidence(&job, now()))
-        .map_err(|e| failed(e.to_string()))
+    store_with_evidence(&layout, &contract, &job, clock.now()).map_err(|e| failed(e.to_string()))
 }
 
 /// The base holds the run's head already: a record left in progress is

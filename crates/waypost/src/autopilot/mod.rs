@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 use waypost_fences::{LockFile, identity};
 use waypost_gaps::{ReportContext, ScanError, detectors};
 use waypost_governance::{
-    Action, Budget, Contract, Policy, Spend, Verdict, activate, approval_is_valid,
-    collect_audit_evidence, load_approval, store_audit_evidence, store_contract, store_job,
+    Action, Budget, Contract, Policy, Spend, Verdict, approval_is_valid, close_single_step,
+    load_approval, start_single_step, store_contract, store_job, store_with_evidence,
 };
 use waypost_intention::{AnchorError, AnchorOrigin, resolve_anchor};
 use waypost_planning::propose::{ProposeError, ProposeOptions, propose};
@@ -44,7 +44,7 @@ use waypost_schemas::io::{
 use waypost_schemas::layout::{CreateDirError, IdError, IdKind, RunDir, check_id, new_run_id};
 use waypost_schemas::paths::{RepoPath, resolve};
 use waypost_schemas::{
-    ActionOutcome, ActionProofV1, ApprovalBasis, ApprovalRecordV1, ApprovalRequest, AuditVerdict,
+    ActionOutcome, ActionProofV1, ApprovalBasis, ApprovalRecordV1, ApprovalRequest,
     AutopilotSessionV1, Clock, Excerpt, ExecutedAction, ExecutionSummary, FormatV1, GapReportV1,
     IntentionAnchorV2, PlanAction, PlanProposalV1, ProposedChange, RequestStatus, RunLayout,
     SessionError, SessionMetadata, SessionStatus, StepStatus, Timestamp,
@@ -809,22 +809,15 @@ fn execute<'a>(
         target_paths: action.target_paths.clone(),
         changed_lines: action.estimated_changed_lines.unwrap_or(1),
     };
-    let mut contract = Contract::draft(
+    let (contract, mut job) = start_single_step(
         &format!("contract-{suffix}"),
-        vec![change],
-        clock.now(),
+        &format!("job-{suffix}"),
+        change,
+        &approver,
+        clock,
         ACTOR,
-    );
-    contract
-        .validate(clock.now(), ACTOR)
-        .and_then(|()| contract.make_eligible(clock.now(), ACTOR))
-        .and_then(|()| contract.approve(&approver, clock.now()))
-        .map_err(|e| fail(e.to_string()))?;
-    let mut job = activate(&mut contract, &format!("job-{suffix}"), clock.now(), ACTOR)
-        .map_err(|e| fail(e.to_string()))?;
-    job.start(clock.now(), ACTOR)
-        .and_then(|()| job.start_step(0, clock.now(), ACTOR))
-        .map_err(|e| fail(e.to_string()))?;
+    )
+    .map_err(|e| fail(e.to_string()))?;
     store_contract(layout, &contract).map_err(|e| fail(e.to_string()))?;
     store_job(layout, &job).map_err(|e| fail(e.to_string()))?;
     let before = fingerprint(root, action);
@@ -899,27 +892,14 @@ fn finish(
         .collect();
     let succeeded = report.is_ok() && still.is_empty();
     let root = layout.root();
-    if succeeded {
-        job.complete(clock.now(), ACTOR)
-            .map_err(|e| fail(e.to_string()))?;
-        contract
-            .complete(Some(AuditVerdict::Pass), clock.now(), ACTOR)
-            .map_err(|e| fail(e.to_string()))?;
-    } else {
-        let why = match &report {
-            Err(e) => format!("the executor failed: {e}"),
-            Ok(_) => format!("the rescan still finds {}", still.join(", ")),
-        };
-        job.fail(&why, clock.now(), ACTOR)
-            .map_err(|e| fail(e.to_string()))?;
-        contract
-            .fail(&why, clock.now(), ACTOR)
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    store_job(layout, &job).map_err(|e| fail(e.to_string()))?;
-    store_contract(layout, &contract).map_err(|e| fail(e.to_string()))?;
-    store_audit_evidence(layout, &collect_audit_evidence(&job, clock.now()))
+    let why = match &report {
+        Err(e) => format!("the executor failed: {e}"),
+        Ok(_) => format!("the rescan still finds {}", still.join(", ")),
+    };
+    let verdict = if succeeded { Ok(()) } else { Err(why.as_str()) };
+    close_single_step(&mut contract, &mut job, verdict, clock, ACTOR)
         .map_err(|e| fail(e.to_string()))?;
+    store_with_evidence(layout, &contract, &job, clock.now()).map_err(|e| fail(e.to_string()))?;
     let executor_report = match &report {
         Ok(said) => said.clone(),
         Err(e) => e.to_string(),
