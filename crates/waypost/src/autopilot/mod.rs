@@ -398,6 +398,19 @@ impl Autopilot {
                     .push(request(RequestStatus::Blocked, reason));
                 continue;
             }
+            // An action no executor carries out is for a person or an agent:
+            // approving it here would run nothing.
+            let Some(executor) = cfg.executors.iter().find(|e| e.handles(action)) else {
+                not_run.insert(&action.action_id);
+                session.approval_requests.push(request(
+                    RequestStatus::Blocked,
+                    format!(
+                        "no executor carries out a {} action like this one; it is for a person or an agent",
+                        action.action_type.as_str()
+                    ),
+                ));
+                continue;
+            };
             if let Some(dep) = action
                 .dependencies
                 .iter()
@@ -471,17 +484,6 @@ impl Autopilot {
                         }
                     }
                 }
-            };
-            let Some(executor) = cfg.executors.iter().find(|e| e.handles(action)) else {
-                not_run.insert(&action.action_id);
-                session.approval_requests.push(request(
-                    RequestStatus::Blocked,
-                    format!(
-                        "no executor carries out a {} action like this one; it is for a person or an agent",
-                        action.action_type.as_str()
-                    ),
-                ));
-                continue;
             };
             if !cfg.enabled {
                 session
