@@ -24,8 +24,43 @@ macro_rules! note {
     };
 }
 
+/// `print!` that ends the program quietly when the reader has gone away
+/// (`waypost scan | head`), as a pipe's writer should, instead of
+/// panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that ends the program quietly when the reader has gone away.
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod commands;
 mod error;
+
+/// Writes to standard output. A closed pipe ends the program with exit 0:
+/// everything the command was asked to write to disk is written before it
+/// prints, and the reader wanted no more. Any other error is reported and
+/// ends it with exit 2.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -57,6 +57,19 @@ fn init_then_fill_in_gives_a_complete_anchor() {
 }
 
 #[test]
+fn init_says_what_it_wrote_as_json_when_asked() {
+    let dir = tempfile::tempdir().expect("temp");
+    let run = waypost_in(
+        dir.path(),
+        &["anchor", "init", "mine.toml", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(out["written"], "mine.toml");
+    assert!(dir.path().join("mine.toml").is_file());
+}
+
+#[test]
 fn init_never_overwrites() {
     let dir = tempfile::tempdir().expect("temp");
     std::fs::write(dir.path().join("intention.toml"), "project_id = \"mine\"\n").expect("write");

@@ -522,7 +522,7 @@ fn verbose_logs_to_stderr_quiet_silences_notes_and_repo_names_the_repository() {
 }
 
 #[test]
-fn every_subcommand_help_shows_an_example() {
+fn every_subcommand_help_shows_an_example_and_an_output_format() {
     let commands: &[&[&str]] = &[
         &["validate"],
         &["schema"],
@@ -556,5 +556,63 @@ fn every_subcommand_help_shows_an_example() {
             "{command:?} has no example:\n{}",
             help.stdout
         );
+        assert!(
+            help.stdout.contains("--format <FORMAT>"),
+            "{command:?} has no --format:\n{}",
+            help.stdout
+        );
     }
+}
+
+#[test]
+fn with_memory_asked_for_the_loop_records_what_ran_in_the_ledgers() {
+    let repo = messy("high");
+    let anchor = anchor("high")
+        .replace(
+            "[governance_review]",
+            "[memory_continuity]\npersist_to_sot = [\"build_history\", \"debug_log\"]\n\n[governance_review]",
+        )
+        .replace(
+            "allowed_write_roots = [",
+            "allowed_write_roots = [\"docs/ledgers/\", ",
+        )
+        + r#"
+[[governance_review.auto_approve_rules]]
+rule_id = "ledgers"
+description = "Record runs in the ledgers"
+criteria = { action_types = ["tidy_apply"], path_globs = ["docs/ledgers/**"], max_changed_lines = 40, max_risk_score = 0.2 }
+"#;
+    repo.write("intention.toml", &anchor).commit_all("remember");
+    let run = waypost_in(repo.path(), &["run", "--enable"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("done, verified in the ledgers"),
+        "{}",
+        run.stdout
+    );
+    let verify = waypost_in(repo.path(), &["ledger", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    let lines = |name: &str| {
+        std::fs::read_to_string(repo.path().join(format!("docs/ledgers/{name}.jsonl")))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    // The session and the plan; the gap report and the three fixes' audit
+    // evidence.
+    assert_eq!(lines("build_history"), 2);
+    assert_eq!(lines("debug_log"), 4);
+    // A later tidy adds only what the record step itself wrote: the
+    // session as it ended (it now lists the record action) and the record
+    // action's audit evidence; nothing twice.
+    let tidy = waypost_in(repo.path(), &["tidy", "--execute"]);
+    assert_eq!(tidy.code, 0, "{}", tidy.stderr);
+    assert_eq!(lines("build_history"), 3);
+    assert_eq!(lines("debug_log"), 5);
+    let again = waypost_in(repo.path(), &["tidy", "--execute"]);
+    assert!(
+        again.stdout.starts_with("appended 0 entries"),
+        "{}",
+        again.stdout
+    );
 }

@@ -155,6 +155,13 @@ fn a_generator_embeds_the_marker_that_keeps_its_output_fresh() {
         "{:?}",
         marker.stdout
     );
+    let as_json = waypost_in(
+        repo.path(),
+        &["generated", "docs/api.md", "--format", "json"],
+    );
+    let as_json: serde_json::Value = serde_json::from_str(&as_json.stdout).expect("json");
+    assert_eq!(as_json["marker"], marker.stdout.trim());
+    assert_eq!(as_json["output"], "docs/api.md");
     repo.write(
         "docs/api.md",
         &format!("# API\n\n<!-- {} -->\n", marker.stdout.trim()),
@@ -652,4 +659,42 @@ fn likely_gaps_are_counted_unless_all_are_asked_for() {
             .is_some_and(|s| s.iter().any(|v| v == "confidence:likely")),
         "{signals}"
     );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    // Many findings, so the output is longer than a pipe holds.
+    let repo = TestRepo::new();
+    let mut doc = String::from("# Links\n");
+    for i in 0..3000 {
+        doc.push_str(&format!("- [gone {i}](missing/file-{i}.md)\n"));
+    }
+    repo.write("README.md", &doc).commit_all("init");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_waypost"))
+        .args(["scan", "--limit", "0"])
+        .current_dir(repo.path())
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The read end is closed here, as `| head -c 64` would.
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = child.wait().expect("wait");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
 }

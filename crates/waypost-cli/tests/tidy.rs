@@ -132,3 +132,36 @@ fn a_torn_tail_is_reported_by_verify_and_cut_by_the_next_tidy() {
     let verify = waypost_in(repo.path(), &["ledger", "verify", "learned_rules"]);
     assert!(!verify.stdout.contains("torn tail"), "{}", verify.stdout);
 }
+
+#[test]
+fn run_limits_tidy_to_one_run_and_an_unknown_run_is_bad_input() {
+    let repo = repo();
+    repo.write(
+        ".autonomous_runs/demo/runs/build/build-20260102T000000Z/logs/learnings.md",
+        "- a second run's rule\n",
+    );
+    let one = waypost_in(
+        repo.path(),
+        &[
+            "tidy",
+            "--run",
+            "build-20260102T000000Z",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let one: serde_json::Value = serde_json::from_str(&one.stdout).expect("json");
+    assert_eq!(one["runs"], 1);
+    assert_eq!(one["appended"], 1, "only the second run's learning: {one}");
+
+    let missing = waypost_in(repo.path(), &["tidy", "--run", "build-20990101T000000Z"]);
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+    assert!(
+        missing
+            .stderr
+            .contains("--run build-20990101T000000Z: no such run"),
+        "{}",
+        missing.stderr
+    );
+}

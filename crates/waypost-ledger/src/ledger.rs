@@ -480,6 +480,11 @@ impl Ledger {
         format!("{LEDGER_DIR}/{}.jsonl", self.name)
     }
 
+    /// `docs/ledgers/<name>.md`, relative to the repository.
+    pub fn view_relative_path(&self) -> String {
+        format!("{LEDGER_DIR}/{}.md", self.name)
+    }
+
     /// `<root>/docs/ledgers/<name>.md`: the rendered view.
     pub fn view_path(&self) -> PathBuf {
         self.root.join(LEDGER_DIR).join(format!("{}.md", self.name))

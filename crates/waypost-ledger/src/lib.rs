@@ -61,6 +61,7 @@
 //! let options = TidyOptions {
 //!     allowlist: Allowlist::defaults(),
 //!     project: None,
+//!     run: None,
 //!     retention: Retention::KeepAll,
 //!     now: Timestamp::parse("2026-01-01T00:00:00Z")?,
 //! };

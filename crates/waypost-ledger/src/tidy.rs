@@ -206,6 +206,9 @@ pub struct TidyOptions {
     pub allowlist: Allowlist,
     /// Only this project's runs; all projects when `None`.
     pub project: Option<String>,
+    /// Only the run with this id (the autopilot consolidating the run it
+    /// just finished); every run when `None`.
+    pub run: Option<String>,
     /// Which run directories to prune after a successful execute.
     pub retention: Retention,
     /// The time recorded in new entries.
@@ -428,6 +431,7 @@ fn collect(root: &Path, options: &TidyOptions) -> Result<Collected, TidyError> {
                 .project
                 .as_deref()
                 .is_none_or(|p| p == r.project_id())
+                && options.run.as_deref().is_none_or(|id| id == r.run_id())
         })
         .collect();
     // Every allowlisted ledger that exists is looked at (a torn tail is cut

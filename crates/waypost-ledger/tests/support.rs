@@ -12,6 +12,7 @@ pub(crate) fn options() -> TidyOptions {
     TidyOptions {
         allowlist: Allowlist::defaults(),
         project: None,
+        run: None,
         retention: Retention::KeepAll,
         now: Timestamp::parse("2026-01-01T00:00:00Z").expect("timestamp"),
     }

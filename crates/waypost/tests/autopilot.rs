@@ -26,19 +26,27 @@ impl Executor for Liar {
 }
 
 fn repo() -> TestRepo {
+    repo_with("", "")
+}
+
+/// A repository with a README link to a doc that moved, and an anchor that
+/// auto-approves moved links; `memory` and `rules` are added to it.
+fn repo_with(memory: &str, rules: &str) -> TestRepo {
     let repo = TestRepo::new();
     repo.write(
         "intention.toml",
-        r#"project_id = "demo"
+        &format!(
+            r#"project_id = "demo"
 [scope_boundaries]
 allowed_write_roots = ["README.md", "docs/"]
-[governance_review]
+{memory}[governance_review]
 approval_channels = ["cli"]
 [[governance_review.auto_approve_rules]]
 rule_id = "links"
 description = "Moved links"
-criteria = { action_types = ["doc_update"], path_globs = ["*.md", "docs/**"], max_changed_lines = 5, max_risk_score = 0.3 }
-"#,
+criteria = {{ action_types = ["doc_update"], path_globs = ["*.md", "docs/**"], max_changed_lines = 5, max_risk_score = 0.3 }}
+{rules}"#
+        ),
     )
     .write(".gitignore", ".autonomous_runs/\n")
     .write("docs/guide.md", "# Guide\n")
@@ -176,4 +184,149 @@ fn a_second_autopilot_on_the_same_run_is_refused_naming_the_holder() {
         .clock(Clock::Fixed(1_767_225_600));
     let report = Autopilot::new(again).run().expect("free again");
     assert_eq!(report.session.executed_actions.len(), 1);
+}
+
+/// The repository of [`repo`] with an anchor that asks for memory, and
+/// (when `auto` is set) lets the autopilot append to the ledgers.
+fn remembering_repo(auto: bool) -> TestRepo {
+    let rules = if auto {
+        r#"[[governance_review.auto_approve_rules]]
+rule_id = "ledgers"
+description = "Record runs in the ledgers"
+criteria = { action_types = ["tidy_apply"], path_globs = ["docs/ledgers/**"], max_changed_lines = 20, max_risk_score = 0.2 }
+"#
+    } else {
+        ""
+    };
+    repo_with(
+        "[memory_continuity]\npersist_to_sot = [\"build_history\"]\n",
+        rules,
+    )
+}
+
+#[test]
+fn what_ran_is_recorded_in_the_ledgers_through_tidy_as_a_governed_action() {
+    let repo = remembering_repo(true);
+    let config = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .clock(Clock::Fixed(1_767_225_600));
+    let report = Autopilot::new(config).run().expect("the loop runs");
+    let session = &report.session;
+    assert_eq!(session.status, SessionStatus::Completed, "{session:#?}");
+    let [fix, record] = session.executed_actions.as_slice() else {
+        panic!("the fix and the record: {:?}", session.executed_actions)
+    };
+    assert_eq!(fix.outcome, ActionOutcome::Succeeded);
+    assert_eq!(record.executor, "builtin:append_ledger_entries");
+    assert_eq!(record.outcome, ActionOutcome::Succeeded, "{record:?}");
+    assert!(
+        matches!(&record.approval, waypost::schemas::ApprovalBasis::Rule { rule_id } if rule_id == "rule:ledgers"),
+        "{:?}",
+        record.approval
+    );
+    assert!(report.run_dir.join(&record.proof).is_file());
+
+    let ledger =
+        waypost::ledger::Ledger::new(repo.path(), waypost::ledger::LedgerName::BuildHistory);
+    assert!(ledger.verify().expect("verify").is_ok());
+    let history = ledger.read().expect("read");
+    let runs: Vec<&str> = history
+        .entries()
+        .iter()
+        .map(|e| e.source.run_id.as_str())
+        .collect();
+    assert!(!runs.is_empty());
+    assert!(
+        runs.iter().all(|r| *r == report.run_id),
+        "only this run: {runs:?}"
+    );
+    let kinds: Vec<&str> = history.entries().iter().map(|e| e.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"autopilot_session_v1") && kinds.contains(&"plan_proposal_v1"),
+        "{kinds:?}"
+    );
+
+    // Nothing left to fix: nothing ran, so nothing is recorded twice.
+    let again = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .clock(Clock::Fixed(1_767_225_601));
+    let second = Autopilot::new(again).run().expect("the loop runs");
+    assert!(second.session.executed_actions.is_empty());
+    assert_eq!(ledger.read().expect("read").entries().len(), runs.len());
+}
+
+#[test]
+fn recording_that_needs_a_person_is_an_approval_request_and_the_ledgers_stay_untouched() {
+    let repo = remembering_repo(false);
+    let config = AutopilotConfig::new(repo.path())
+        .enabled(true)
+        .clock(Clock::Fixed(1_767_225_600));
+    let report = Autopilot::new(config).run().expect("the loop runs");
+    let session = &report.session;
+    assert_eq!(session.executed_actions.len(), 1, "only the fix ran");
+    assert_eq!(session.status, SessionStatus::BlockedApprovalRequired);
+    let [request] = session.approval_requests.as_slice() else {
+        panic!("{:?}", session.approval_requests)
+    };
+    assert!(request.action_id.starts_with("action-ledgers-"));
+    assert!(
+        request
+            .reason
+            .contains(&format!("waypost tidy --execute --run {}", report.run_id)),
+        "{}",
+        request.reason
+    );
+    assert!(!repo.path().join("docs/ledgers").exists());
+}
+
+#[test]
+fn the_ledger_executor_refuses_entries_the_action_does_not_name() {
+    let repo = remembering_repo(true);
+    let run = waypost::schemas::RunLayout::new(repo.path(), "demo", "build-20260101T000000Z")
+        .expect("layout");
+    repo.write(
+        &format!(
+            "{}/logs/learnings.md",
+            run.run_dir()
+                .strip_prefix(repo.path())
+                .expect("inside")
+                .display()
+        ),
+        "- a rule nobody approved\n",
+    );
+    let options = waypost::ledger::TidyOptions {
+        allowlist: waypost::ledger::Allowlist::defaults(),
+        project: None,
+        run: None,
+        retention: waypost::ledger::Retention::KeepAll,
+        now: waypost::schemas::Timestamp::parse("2026-01-01T00:00:00Z").expect("time"),
+    };
+    let executor = waypost::autopilot::AppendLedgerEntries::new(options);
+    let action: PlanAction = serde_json::from_value(serde_json::json!({
+        "action_id": "action-ledgers-0",
+        "action_type": "tidy_apply",
+        "target_gap_ids": [],
+        "risk_score": 0.1,
+        "approval_status": "auto_approved",
+        "target_paths": ["docs/ledgers/learned_rules.jsonl", "docs/ledgers/learned_rules.md"],
+        "evidence": []
+    }))
+    .expect("action");
+    assert!(executor.handles(&action));
+    let err = executor
+        .execute(repo.path(), &action)
+        .expect_err("one entry nobody decided on");
+    assert!(err.message.contains("not the 0 the action names"), "{err}");
+    assert!(!repo.path().join("docs/ledgers").exists());
+
+    let outside: PlanAction = serde_json::from_value(serde_json::json!({
+        "action_id": "action-ledgers-1",
+        "action_type": "tidy_apply",
+        "target_gap_ids": [],
+        "risk_score": 0.1,
+        "approval_status": "auto_approved",
+        "target_paths": ["src/lib.rs"]
+    }))
+    .expect("action");
+    assert!(!executor.handles(&outside));
 }

@@ -28,6 +28,9 @@ pub(crate) enum Command {
         /// Where to write it.
         #[arg(default_value = "intention.toml")]
         path: PathBuf,
+        /// Output format: json prints `{"written": PATH}`.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Check the anchor: errors, contradictions, clarifying questions.
     ///
@@ -90,7 +93,7 @@ pub(crate) struct Target {
 
 pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     match command {
-        Command::Init { path } => init(path),
+        Command::Init { path, format } => init(path, *format),
         Command::Check {
             target,
             format,
@@ -104,7 +107,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     }
 }
 
-fn init(path: &Path) -> Result<ExitCode, CommandError> {
+fn init(path: &Path, format: Format) -> Result<ExitCode, CommandError> {
     // create_new: refuse atomically if anything is there, even a file that
     // appears between a check and the write.
     let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
@@ -134,10 +137,13 @@ fn init(path: &Path) -> Result<ExitCode, CommandError> {
     file.write_all(stamped.as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("write {}", path.display()))?;
-    println!(
-        "wrote {}: fill in the north star, then run `waypost anchor check`",
-        path.display()
-    );
+    match format {
+        Format::Text => outln!(
+            "wrote {}: fill in the north star, then run `waypost anchor check`",
+            path.display()
+        ),
+        Format::Json => outln!("{}", serde_json::json!({ "written": path })),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -178,9 +184,9 @@ fn check(target: &Target, format: Format, profile: Profile) -> Result<ExitCode, 
         Ok(resolved) => resolved,
         Err(error) => {
             match format {
-                Format::Text => println!("{error}\n\nresult: the anchor does not load"),
+                Format::Text => outln!("{error}\n\nresult: the anchor does not load"),
                 Format::Json => {
-                    println!("{}", json!({"loaded": false, "error": error.to_string()}))
+                    outln!("{}", json!({"loaded": false, "error": error.to_string()}))
                 }
             }
             return Ok(ExitCode::from(1));
@@ -200,7 +206,7 @@ fn check(target: &Target, format: Format, profile: Profile) -> Result<ExitCode, 
         .filter(|f| f.severity == Severity::Warning)
         .count();
     match format {
-        Format::Text => print!(
+        Format::Text => out!(
             "{}",
             check_text(&resolved, &findings, &questions, errors, warnings)
         ),
@@ -221,7 +227,7 @@ fn check(target: &Target, format: Format, profile: Profile) -> Result<ExitCode, 
                 })).collect::<Vec<_>>(),
             });
             let text = serde_json::to_string_pretty(&report).context("serialize the report")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitCode::from(if errors > 0 || !questions.is_empty() {
@@ -301,8 +307,8 @@ fn show(target: &Target, format: ShowFormat, profile: Profile) -> Result<ExitCod
         // The artifact itself, byte for byte what a run directory holds
         // (`waypost validate` accepts it); its anchor_id is in the text
         // format and in `anchor check --format json`.
-        ShowFormat::Json => print!("{}", super::json_in(anchor, profile)),
-        ShowFormat::Toml => print!("{}", to_authored_toml(anchor)),
+        ShowFormat::Json => out!("{}", super::json_in(anchor, profile)),
+        ShowFormat::Toml => out!("{}", to_authored_toml(anchor)),
         ShowFormat::Text => {
             let mut out = format!(
                 "anchor:    {}\nanchor_id: {}\nproject:   {}\n",
@@ -326,7 +332,7 @@ fn show(target: &Target, format: ShowFormat, profile: Profile) -> Result<ExitCod
                     let _ = writeln!(out, "{field} = {value}{note}");
                 }
             }
-            print!("{out}");
+            out!("{out}");
         }
     }
     Ok(ExitCode::SUCCESS)

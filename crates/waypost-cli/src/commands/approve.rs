@@ -116,15 +116,15 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     })?;
     match args.format {
         Format::Text => {
-            println!(
+            outln!(
                 "approved {} ({}) by {} through {}",
                 action.action_id,
                 action.title.as_deref().unwrap_or(&action.action_id),
                 record.approver,
                 record.channel
             );
-            println!("  content  sha256:{}", record.action_sha256);
-            println!("  stored   {}", path.display());
+            outln!("  content  sha256:{}", record.action_sha256);
+            outln!("  stored   {}", path.display());
         }
         Format::Json => {
             let text = serde_json::to_string_pretty(&json!({
@@ -132,7 +132,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
                 "path": path,
             }))
             .context("serialize the approval")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     match args.format {
-        Format::Text => print!("{}", text()),
+        Format::Text => out!("{}", text()),
         Format::Json => {
             let fences: Vec<Value> = DANGER_FENCES
                 .iter()
@@ -38,7 +38,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
                 .collect();
             let text = serde_json::to_string_pretty(&json!({ "fences": fences }))
                 .context("serialize the fence registry")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use waypost::gaps::ScanConfig;
 use waypost::gaps::generated::{inputs_digest, marker};
 
+use crate::Format;
 use crate::error::CommandError;
 
 #[derive(Debug, clap::Args)]
@@ -15,6 +16,9 @@ pub(crate) struct Args {
     /// The repository whose waypost.toml declares it.
     #[arg(long, default_value = ".")]
     repo: PathBuf,
+    /// Output format: json prints `{"output", "inputs_digest", "marker"}`.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
@@ -34,6 +38,16 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     };
     let digest = inputs_digest(&args.repo, generated)
         .map_err(|e| CommandError::bad_input(format!("{}: {e}", args.output)))?;
-    println!("{}", marker(&digest));
+    match args.format {
+        Format::Text => outln!("{}", marker(&digest)),
+        Format::Json => outln!(
+            "{}",
+            serde_json::json!({
+                "output": args.output,
+                "inputs_digest": digest,
+                "marker": marker(&digest),
+            })
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -104,24 +104,23 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode, CommandError> {
         Format::Text => {
             for (ledger, v) in &results {
                 let verdict = if v.is_ok() { "ok" } else { "FAILED" };
-                println!(
+                outln!(
                     "{verdict:<7}{} ({} entries)",
                     ledger.relative_path(),
                     v.entries
                 );
                 if let Some(torn) = &v.torn_tail {
-                    println!(
+                    outln!(
                         "    torn tail: {} bytes at offset {} (an append that did not finish; ignored, cut by the next tidy --execute)",
-                        torn.len, torn.offset
+                        torn.len,
+                        torn.offset
                     );
                 }
                 if v.view_stale {
-                    println!(
-                        "    the view is behind the ledger; the next tidy --execute renders it"
-                    );
+                    outln!("    the view is behind the ledger; the next tidy --execute renders it");
                 }
                 for problem in &v.problems {
-                    println!(
+                    outln!(
                         "    {}:{}: {}",
                         ledger.relative_path(),
                         problem.line,
@@ -146,7 +145,7 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode, CommandError> {
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).context("serialize")?
             );
@@ -169,7 +168,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
         .collect();
     match args.format {
         Format::Text => {
-            println!(
+            outln!(
                 "{}: {} of {} entries{}",
                 ledger.relative_path(),
                 states.len(),
@@ -178,7 +177,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
             );
             for state in &states {
                 let entry = state.entry;
-                print!(
+                out!(
                     "#{} {} {} {}: {}",
                     entry.sequence,
                     entry.entry_id,
@@ -187,14 +186,15 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
                     entry.summary
                 );
                 match state.superseded_by {
-                    Some(by) => println!(" (superseded by {by})"),
-                    None => println!(),
+                    Some(by) => outln!(" (superseded by {by})"),
+                    None => outln!(),
                 }
             }
             if let Some(torn) = history.torn_tail() {
-                println!(
+                outln!(
                     "torn tail: {} bytes at offset {} ignored",
-                    torn.len, torn.offset
+                    torn.len,
+                    torn.offset
                 );
             }
         }
@@ -211,7 +211,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
                     v
                 }).collect::<Vec<_>>(),
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).context("serialize")?
             );

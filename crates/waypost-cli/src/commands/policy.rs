@@ -67,11 +67,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode, CommandError> {
     let policy = Policy::from_anchor(&resolved.anchor, Some(args.repo.clone()));
     let decision = policy.decide(&action);
     match args.format {
-        Format::Text => print!("{}", text_report(&decision, &policy)),
+        Format::Text => out!("{}", text_report(&decision, &policy)),
         Format::Json => {
             let report = json_report(&decision, &policy, &resolved.anchor.anchor_id());
             let text = serde_json::to_string_pretty(&report).context("serialize the decision")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitCode::from(u8::from(

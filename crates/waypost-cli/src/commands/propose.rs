@@ -101,9 +101,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         }
     }
     match args.format {
-        ProposeFormat::Json => print!("{}", super::json_in(&plan, profile)),
-        ProposeFormat::Markdown => print!("{}", propose::output::markdown(&plan)),
-        ProposeFormat::Text => print!("{}", propose::output::text(&plan)),
+        ProposeFormat::Json => out!("{}", super::json_in(&plan, profile)),
+        ProposeFormat::Markdown => out!("{}", propose::output::markdown(&plan)),
+        ProposeFormat::Text => out!("{}", propose::output::text(&plan)),
     }
     Ok(ExitCode::SUCCESS)
 }

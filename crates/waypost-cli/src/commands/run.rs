@@ -101,6 +101,7 @@ fn loop_once(
                 Stage::Propose => "proposing a plan".to_owned(),
                 Stage::Execute(title) => format!("executing: {title}"),
                 Stage::Verify => "verifying by rescan".to_owned(),
+                Stage::Record => "recording the run in the ledgers".to_owned(),
                 _ => String::new(),
             });
         });
@@ -112,10 +113,14 @@ fn loop_once(
     let report = outcome.map_err(autopilot_error)?;
     let done = report.session.status == SessionStatus::Completed
         && report.session.would_execute_action_ids.is_empty()
-        && report.plan.actions.len() == report.session.executed_action_ids.len();
+        && report
+            .plan
+            .actions
+            .iter()
+            .all(|a| report.session.executed_action_ids.contains(&a.action_id));
     {
         match format {
-            Format::Text => print!("{}", summary(&report)),
+            Format::Text => out!("{}", summary(&report)),
             Format::Json => {
                 let text = serde_json::to_string_pretty(&json!({
                     "run_id": report.run_id,
@@ -127,7 +132,7 @@ fn loop_once(
                     "session": report.session,
                 }))
                 .context("serialize the run")?;
-                println!("{text}");
+                outln!("{text}");
             }
         }
     }
@@ -195,6 +200,9 @@ fn summary(r: &AutopilotReport) -> String {
             } => format!("{approver} via {channel}"),
         };
         let verdict = match e.outcome {
+            ActionOutcome::Succeeded if is_record(&e.action_id) => {
+                "done, verified in the ledgers".to_owned()
+            }
             ActionOutcome::Succeeded => "done, verified by rescan".to_owned(),
             ActionOutcome::Failed if e.remaining_gap_ids.is_empty() => {
                 format!("FAILED: {}", e.executor_report)
@@ -229,13 +237,15 @@ fn summary(r: &AutopilotReport) -> String {
     let _ = writeln!(out, "  artifacts {}", r.run_dir.display());
     if s.approval_requests
         .iter()
-        .any(|q| q.approval_status == RequestStatus::RequiresApproval)
+        .any(|q| q.approval_status == RequestStatus::RequiresApproval && !is_record(&q.action_id))
     {
         let _ = writeln!(
             out,
             "  next      waypost approve ACTION_ID --run {} --by NAME; then waypost autopilot --run {} --enable",
             r.run_id, r.run_id
         );
+    } else if s.approval_requests.iter().any(|q| is_record(&q.action_id)) {
+        let _ = writeln!(out, "  next      waypost tidy --execute --run {}", r.run_id);
     } else if !r.enabled && !s.would_execute_action_ids.is_empty() {
         let _ = writeln!(
             out,
@@ -244,4 +254,9 @@ fn summary(r: &AutopilotReport) -> String {
         );
     }
     out
+}
+
+/// The autopilot's own action that records the run in the ledgers.
+fn is_record(action_id: &str) -> bool {
+    action_id.starts_with(waypost::autopilot::RECORD_ACTION_PREFIX)
 }

@@ -199,7 +199,7 @@ fn start(args: &StartArgs) -> Result<ExitCode, CommandError> {
     let run_dir = run.writer().layout().run_dir();
     match args.format {
         Format::Text => {
-            println!(
+            outln!(
                 "run {} {} in {}",
                 run.run_id(),
                 if run.reattached() {
@@ -209,11 +209,11 @@ fn start(args: &StartArgs) -> Result<ExitCode, CommandError> {
                 },
                 run.worktree().display()
             );
-            println!("  branch     {}", run.branch());
-            println!("  base       {}", run.record().base_commit);
-            println!("  run dir    {}", run_dir.display());
+            outln!("  branch     {}", run.branch());
+            outln!("  base       {}", run.record().base_commit);
+            outln!("  run dir    {}", run_dir.display());
             for (name, port) in run.ports() {
-                println!("  port       {name} = {port}");
+                outln!("  port       {name} = {port}");
             }
         }
         Format::Json => {
@@ -228,7 +228,7 @@ fn start(args: &StartArgs) -> Result<ExitCode, CommandError> {
                 "fencing_token": run.fencing_token(),
             }))
             .context("serialize the run")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     let mut code = ExitCode::SUCCESS;
@@ -308,11 +308,11 @@ fn list(args: &ListArgs) -> Result<ExitCode, CommandError> {
                 "unrecorded_worktrees": unrecorded.iter().map(|u| json!({"path": u.path, "branch": u.branch})).collect::<Vec<_>>(),
             }))
             .context("serialize the runs")?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => {
             if runs.is_empty() {
-                println!("no runs");
+                outln!("no runs");
             } else {
                 let mut out = String::new();
                 let _ = writeln!(
@@ -342,10 +342,10 @@ fn list(args: &ListArgs) -> Result<ExitCode, CommandError> {
                         }
                     );
                 }
-                print!("{out}");
+                out!("{out}");
             }
             for u in &unrecorded {
-                println!(
+                outln!(
                     "unrecorded worktree {} (branch {}): no run record names it",
                     u.path.display(),
                     u.branch.as_deref().unwrap_or("detached")
@@ -363,42 +363,42 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
         Format::Json => {
             let text =
                 serde_json::to_string_pretty(&status_json(&s)).context("serialize the run")?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => {
-            println!("run {}  ({})", s.record.run_id, s.state.as_str());
+            outln!("run {}  ({})", s.record.run_id, s.state.as_str());
             if let Some(h) = &s.holder {
-                println!(
+                outln!(
                     "  holder     pid {} on {} (fencing token {})",
                     h.pid,
                     h.hostname.as_deref().unwrap_or("an unknown host"),
                     s.fencing_token
                 );
             }
-            println!("  branch     {} ({} ahead)", s.record.branch, s.ahead);
-            println!(
+            outln!("  branch     {} ({} ahead)", s.record.branch, s.ahead);
+            outln!(
                 "  base       {} {}",
                 s.record.base_branch.as_deref().unwrap_or("(detached)"),
                 s.record.base_commit
             );
-            println!("  worktree   {}", s.record.worktree);
-            println!("  disk       {}", human_bytes(s.disk_bytes));
-            println!(
+            outln!("  worktree   {}", s.record.worktree);
+            outln!("  disk       {}", human_bytes(s.disk_bytes));
+            outln!(
                 "  merged     {}   pushed {}",
                 if s.merged { "yes" } else { "no" },
                 if s.pushed { "yes" } else { "no" }
             );
             match &s.merge {
                 MergeCheck::Conflicts(paths) => {
-                    println!("  merge      conflicts in: {}", paths.join(", "));
+                    outln!("  merge      conflicts in: {}", paths.join(", "));
                 }
-                other => println!("  merge      {}", merge_text(other)),
+                other => outln!("  merge      {}", merge_text(other)),
             }
             for path in &s.changed {
-                println!("  changed    {path}");
+                outln!("  changed    {path}");
             }
             for (name, port) in &s.record.ports {
-                println!("  port       {name} = {port}");
+                outln!("  port       {name} = {port}");
             }
         }
     }
@@ -468,41 +468,42 @@ fn land(args: &LandArgs) -> Result<ExitCode, CommandError> {
                 "detail": detail,
             }))
             .context("serialize the landing")?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => match &outcome {
             LandOutcome::Landed { result, already } => {
                 if *already {
-                    println!("run {} is already in {base} ({result})", args.run_id);
+                    outln!("run {} is already in {base} ({result})", args.run_id);
                 } else {
-                    println!("landed run {} into {base}: {result}", args.run_id);
+                    outln!("landed run {} into {base}: {result}", args.run_id);
                 }
             }
             LandOutcome::Blocked { reason, conflicts } => {
-                println!("merge blocked: {reason}");
+                outln!("merge blocked: {reason}");
                 for path in conflicts {
-                    println!("  conflict   {path}");
+                    outln!("  conflict   {path}");
                 }
             }
             LandOutcome::NeedsApproval { action, reason } => {
-                println!(
+                outln!(
                     "needs approval: {}",
                     action.title.as_deref().unwrap_or(&action.action_id)
                 );
-                println!("  action     {}", action.action_id);
-                println!("  why        {reason}");
-                println!(
+                outln!("  action     {}", action.action_id);
+                outln!("  why        {reason}");
+                outln!(
                     "  approve    waypost approve {} --run {} --by NAME",
-                    action.action_id, args.run_id
+                    action.action_id,
+                    args.run_id
                 );
             }
-            LandOutcome::Denied { reason } => println!("denied: {reason}"),
-            LandOutcome::HeldBy { holder } => println!(
+            LandOutcome::Denied { reason } => outln!("denied: {reason}"),
+            LandOutcome::HeldBy { holder } => outln!(
                 "busy: pid {} on {} is landing into {base}; try again when it ends",
                 holder.pid,
                 holder.hostname.as_deref().unwrap_or("an unknown host")
             ),
-            other => println!("{other:?}"),
+            other => outln!("{other:?}"),
         },
     }
     Ok(ExitCode::from(code))
@@ -530,11 +531,11 @@ fn gc(args: &GcArgs) -> Result<ExitCode, CommandError> {
             let text =
                 serde_json::to_string_pretty(&json!({"executed": args.execute, "runs": entries}))
                     .context("serialize the gc report")?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => {
             if report.is_empty() {
-                println!("no runs");
+                outln!("no runs");
             }
             for e in &report {
                 let what = match (&e.action, args.execute) {
@@ -550,7 +551,7 @@ fn gc(args: &GcArgs) -> Result<ExitCode, CommandError> {
                     GcAction::Kept(why) => format!(": {why}"),
                     _ => String::new(),
                 };
-                println!(
+                outln!(
                     "{:<28} {what:<18} {:>10}  {}{detail}",
                     e.run_id,
                     human_bytes(e.disk_bytes),
@@ -562,7 +563,7 @@ fn gc(args: &GcArgs) -> Result<ExitCode, CommandError> {
                     .iter()
                     .any(|e| matches!(e.action, GcAction::Remove | GcAction::Quarantine))
             {
-                println!("dry run: nothing changed; `waypost runs gc --execute` applies this");
+                outln!("dry run: nothing changed; `waypost runs gc --execute` applies this");
             }
         }
     }

@@ -108,7 +108,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
             } else {
                 ""
             };
-            println!(
+            outln!(
                 "{:<34} {:<25} {}{state}",
                 d.id(),
                 d.gap_type().as_str(),
@@ -244,10 +244,10 @@ fn print_report(
     match args.format {
         ScanFormat::Json => match comparison {
             Some(c) => {
-                print!("{}", super::json_in(&c.new_gaps_report(report), profile));
+                out!("{}", super::json_in(&c.new_gaps_report(report), profile));
                 note(c);
             }
-            None => print!("{}", super::json_in(report, profile)),
+            None => out!("{}", super::json_in(report, profile)),
         },
         ScanFormat::Sarif => {
             let document = match comparison {
@@ -258,10 +258,10 @@ fn print_report(
                 None => output::sarif(report, detectors),
             };
             let text = serde_json::to_string_pretty(&document).context("serialize SARIF")?;
-            println!("{text}");
+            outln!("{text}");
         }
-        ScanFormat::Markdown => print!("{}", output::markdown(report, &listing)),
-        ScanFormat::Text => print!("{}", output::text(report, &listing)),
+        ScanFormat::Markdown => out!("{}", output::markdown(report, &listing)),
+        ScanFormat::Text => out!("{}", output::text(report, &listing)),
     }
     Ok(())
 }

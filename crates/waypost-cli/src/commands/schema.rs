@@ -26,10 +26,10 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let text = schema::embedded(args.kind);
     match args.format {
-        Format::Json => print!("{text}"),
+        Format::Json => out!("{text}"),
         Format::Text => {
             let root: Value = serde_json::from_str(text).context("parse the embedded schema")?;
-            print!("{}", outline(args.kind, &root));
+            out!("{}", outline(args.kind, &root));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -20,6 +20,10 @@ pub(crate) struct Args {
     /// Only the runs of this project.
     #[arg(long)]
     project: Option<String>,
+    /// Only this run (what `waypost run` names when recording a run in
+    /// the ledgers needs a person's go-ahead).
+    #[arg(long, value_name = "RUN")]
+    run: Option<String>,
     /// Keep the newest N run directories of each family and prune the rest
     /// (after their files are in the ledgers). Default: the anchor's
     /// `memory_continuity.retention_rules.runs`, else keep every run.
@@ -58,6 +62,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let options = TidyOptions {
         allowlist: Allowlist::from_anchor(memory).map_err(tidy_error)?,
         project: args.project.clone(),
+        run: args.run.clone(),
         retention: match args.keep_runs {
             Some(n) => Retention::KeepLast(n),
             None => Retention::from_anchor(memory).map_err(tidy_error)?,
@@ -70,12 +75,20 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         tidy::plan(root, &options)
     }
     .map_err(tidy_error)?;
+    if let Some(run) = &args.run
+        && report.runs == 0
+    {
+        return Err(CommandError::bad_input(format!(
+            "--run {run}: no such run under .autonomous_runs/"
+        ))
+        .with_hint("`waypost runs list` names the runs"));
+    }
     match args.format {
-        Format::Text => print!("{}", text(root, &report)),
+        Format::Text => out!("{}", text(root, &report)),
         Format::Json => {
             let text =
                 serde_json::to_string_pretty(&to_json(root, &report)).context("serialize")?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(ExitCode::SUCCESS)

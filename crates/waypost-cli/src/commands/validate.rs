@@ -156,20 +156,20 @@ fn print_text(results: &[(PathBuf, Status)], valid: usize, invalid: usize, unrea
     for (path, status) in results {
         let path = path.display();
         match status {
-            Status::Valid(kind) => println!("valid       {path} ({kind})"),
+            Status::Valid(kind) => outln!("valid       {path} ({kind})"),
             Status::Invalid { kind, errors } => {
                 match kind {
-                    Some(kind) => println!("invalid     {path} ({kind})"),
-                    None => println!("invalid     {path}"),
+                    Some(kind) => outln!("invalid     {path} ({kind})"),
+                    None => outln!("invalid     {path}"),
                 }
                 for (pointer, message) in errors {
-                    println!("    {}: {message}", pointer_or_root(pointer));
+                    outln!("    {}: {message}", pointer_or_root(pointer));
                 }
             }
-            Status::Unreadable(message) => println!("unreadable  {path}: {message}"),
+            Status::Unreadable(message) => outln!("unreadable  {path}: {message}"),
         }
     }
-    println!("{valid} valid, {invalid} invalid, {unreadable} unreadable");
+    outln!("{valid} valid, {invalid} invalid, {unreadable} unreadable");
 }
 
 fn print_json(
@@ -204,6 +204,6 @@ fn print_json(
         "summary": {"valid": valid, "invalid": invalid, "unreadable": unreadable},
     });
     let text = serde_json::to_string_pretty(&report).context("serialize the report")?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }

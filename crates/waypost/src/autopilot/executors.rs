@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use waypost_ledger::tidy::{self, TidyOptions, TidyReport};
+use waypost_ledger::{Ledger, LedgerName};
 use waypost_schemas::io::{Links, create_dirs_below, read_text, write_atomic};
 use waypost_schemas::paths::{RepoPath, resolve};
 use waypost_schemas::{ActionType, PlanAction, TextEdit};
@@ -311,5 +313,108 @@ mod tests {
         assert!(apply("a.md", "x\n", &[&missing]).is_err());
         let zero = edit(0, "x", "y");
         assert!(apply("a.md", "x\n", &[&zero]).is_err());
+    }
+}
+
+/// The evidence line of an action's ledger entry: `ledger_entry:<ledger>:<entry id>`.
+pub(crate) const ENTRY_EVIDENCE: &str = "ledger_entry:";
+
+/// Appends run artifacts to the ledgers through tidy: a `tidy_apply` whose
+/// target paths are the ledgers (and their views) and whose evidence names
+/// every entry it appends. The autopilot builds one for the run it has
+/// just finished (its record step); it is not in [`builtin`] because its
+/// tidy options belong to one run.
+///
+/// It refuses when tidy would now append anything other than exactly the
+/// entries the action names, or write a ledger the action does not target:
+/// the decision covered those entries and no others.
+#[derive(Debug)]
+pub struct AppendLedgerEntries {
+    options: TidyOptions,
+}
+
+impl AppendLedgerEntries {
+    /// An executor that runs tidy with `options`.
+    pub fn new(options: TidyOptions) -> Self {
+        Self { options }
+    }
+
+    /// `ledger_entry:<ledger>:<entry id>` for each entry `report` appends.
+    pub fn evidence(report: &TidyReport) -> Vec<String> {
+        report
+            .ledgers
+            .iter()
+            .flat_map(|change| {
+                change
+                    .appended
+                    .iter()
+                    .map(move |e| format!("{ENTRY_EVIDENCE}{}:{}", change.ledger, e.entry_id))
+            })
+            .collect()
+    }
+}
+
+/// Whether `path` is a ledger or its view, relative to the repository.
+fn is_ledger_file(path: &str) -> bool {
+    LedgerName::ALL.iter().any(|name| {
+        let ledger = Ledger::new(Path::new(""), *name);
+        path == ledger.relative_path() || path == ledger.view_relative_path()
+    })
+}
+
+impl Executor for AppendLedgerEntries {
+    fn name(&self) -> &str {
+        "builtin:append_ledger_entries"
+    }
+
+    fn handles(&self, action: &PlanAction) -> bool {
+        action.action_type == ActionType::TidyApply
+            && action.edits.is_empty()
+            && action.moves.is_empty()
+            && !action.target_paths.is_empty()
+            && action.target_paths.iter().all(|p| is_ledger_file(p))
+    }
+
+    fn execute(&self, root: &Path, action: &PlanAction) -> Result<String, ExecuteError> {
+        for path in &action.target_paths {
+            let path = checked(root, action, path)?;
+            if std::fs::symlink_metadata(path.under(root)).is_ok() {
+                regular_file(root, &path)?;
+            }
+        }
+        let planned =
+            tidy::plan(root, &self.options).map_err(|e| ExecuteError::new(e.to_string()))?;
+        let mut expected: Vec<&String> = action
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with(ENTRY_EVIDENCE))
+            .collect();
+        expected.sort();
+        let mut now = Self::evidence(&planned);
+        now.sort();
+        if now.iter().collect::<Vec<_>>() != expected {
+            return Err(ExecuteError::new(format!(
+                "tidy would now append {} entries, not the {} the action names: the runs changed since it was decided",
+                now.len(),
+                expected.len()
+            )));
+        }
+        for change in planned.ledgers.iter().filter(|c| !c.appended.is_empty()) {
+            let ledger = Ledger::new(root, change.ledger).relative_path();
+            if !action.target_paths.contains(&ledger) {
+                return Err(ExecuteError::new(format!(
+                    "tidy would append to `{ledger}`, which the action does not target"
+                )));
+            }
+        }
+        let done =
+            tidy::execute(root, &self.options).map_err(|e| ExecuteError::new(e.to_string()))?;
+        let per_ledger: Vec<String> = done
+            .ledgers
+            .iter()
+            .filter(|c| !c.appended.is_empty())
+            .map(|c| format!("{} to {}", c.appended.len(), c.ledger))
+            .collect();
+        Ok(format!("appended {}", per_ledger.join(", ")))
     }
 }

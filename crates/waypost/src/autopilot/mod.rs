@@ -24,6 +24,7 @@
 //! plan: after `waypost approve`, exactly the approved actions run.
 
 mod executors;
+mod record;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -51,8 +52,10 @@ use waypost_schemas::{
 };
 
 pub use executors::{
-    ApplyTextEdits, ArchiveClutter, ExecuteError, Executor, RemoveStaleFile, builtin,
+    AppendLedgerEntries, ApplyTextEdits, ArchiveClutter, ExecuteError, Executor, RemoveStaleFile,
+    builtin,
 };
+pub use record::RECORD_ACTION_PREFIX;
 
 /// The largest file a proof fingerprints.
 const MAX_PROOF_READ: u64 = 16 * 1024 * 1024;
@@ -98,6 +101,8 @@ pub enum Stage<'a> {
     Execute(&'a str),
     /// Rescanning to verify.
     Verify,
+    /// Recording the run in the ledgers.
+    Record,
 }
 
 impl std::fmt::Debug for AutopilotConfig {
@@ -207,6 +212,9 @@ pub enum AutopilotError {
         /// Who holds it.
         holder: String,
     },
+    /// The run could not be consolidated into the ledgers.
+    #[error(transparent)]
+    Tidy(#[from] waypost_ledger::TidyError),
     /// A governance record could not be kept.
     #[error("governance record of action {action_id}: {problem}")]
     Governance {
@@ -563,9 +571,18 @@ impl Autopilot {
             stage(Stage::Verify);
             rescan(root, &anchor, &report, &ran, &layout, &cfg.clock)?
         };
+        let executed_now = ran.len();
         for r in ran {
             let action_id = r.cleared.action.action_id.clone();
-            let entry = match finish(&layout, &cfg.clock, r, &remaining) {
+            let still: Vec<String> = r
+                .cleared
+                .action
+                .target_gap_ids
+                .iter()
+                .filter(|g| remaining.contains(*g))
+                .cloned()
+                .collect();
+            let entry = match finish(&layout, &cfg.clock, r, still, None) {
                 Ok(entry) => entry,
                 Err(e) => {
                     summary.failed_actions += 1;
@@ -602,29 +619,12 @@ impl Autopilot {
             session.executed_actions.push(entry);
         }
 
-        summary.blocked_actions = session.approval_requests.len() as u64;
-        session.status = if summary.failed_actions > 0 {
-            SessionStatus::Failed
-        } else if !session.approval_requests.is_empty()
-            || (!cfg.enabled && !session.would_execute_action_ids.is_empty())
-        {
-            SessionStatus::BlockedApprovalRequired
-        } else {
-            SessionStatus::Completed
-        };
-        if !cfg.enabled && !plan.actions.is_empty() {
-            session.blocked_reason = Some(format!(
-                "the autopilot is off (`[autopilot] enabled = true` in waypost.toml, or --enable): nothing was executed; {} action(s) would run, {} need a person",
-                session.would_execute_action_ids.len(),
-                session.approval_requests.len()
-            ));
-        } else if !session.approval_requests.is_empty() {
-            session.blocked_reason = Some(format!(
-                "{} action(s) need a person: see approval_requests",
-                session.approval_requests.len()
-            ));
-        }
-        session.execution_summary = Some(summary);
+        settle(
+            &mut session,
+            summary.clone(),
+            cfg.enabled,
+            plan.actions.len(),
+        );
         let ended = cfg.clock.now_millis();
         session.completed_at = Some(cfg.clock.now());
         if let Some(meta) = session.metadata.as_mut() {
@@ -632,6 +632,50 @@ impl Autopilot {
                 u64::try_from(ended.unix_millis() - started.unix_millis()).ok();
         }
         write_artifact(&session_path, &session)?;
+
+        // Record what ran in the ledgers: the session just written is one
+        // of the artifacts tidy takes.
+        if cfg.enabled && executed_now > 0 && record::asks_for_memory(&anchor) {
+            stage(Stage::Record);
+            let recorded = record::consolidate(
+                root,
+                &anchor,
+                &session.gap_report_id,
+                &layout,
+                &cfg.clock,
+                &policy,
+            )?;
+            if let Some(recorded) = recorded {
+                match recorded {
+                    record::Recorded::Ran(entry, unverified) => {
+                        summary.total_actions += 1;
+                        summary.auto_approved_actions += 1;
+                        summary.executed_actions += 1;
+                        if entry.outcome == ActionOutcome::Succeeded {
+                            summary.successful_actions += 1;
+                        } else {
+                            summary.failed_actions += 1;
+                            session.error_log.push(SessionError {
+                                timestamp: cfg.clock.now(),
+                                action_id: Some(entry.action_id.clone()),
+                                error_type: "action_failed".to_owned(),
+                                error_message: unverified
+                                    .unwrap_or_else(|| entry.executor_report.clone()),
+                            });
+                        }
+                        session.executed_action_ids.push(entry.action_id.clone());
+                        session.executed_actions.push(*entry);
+                    }
+                    record::Recorded::Request(request) => {
+                        summary.total_actions += 1;
+                        session.approval_requests.push(request);
+                    }
+                }
+                settle(&mut session, summary, cfg.enabled, plan.actions.len());
+                session.completed_at = Some(cfg.clock.now());
+                write_artifact(&session_path, &session)?;
+            }
+        }
         tracing::info!(
             run = %layout.run_id(),
             status = ?session.status,
@@ -649,6 +693,40 @@ impl Autopilot {
             session,
         })
     }
+}
+
+/// The session's status, blocked reason and summary from what happened.
+fn settle(
+    session: &mut AutopilotSessionV1,
+    mut summary: ExecutionSummary,
+    enabled: bool,
+    planned: usize,
+) {
+    summary.blocked_actions = session.approval_requests.len() as u64;
+    session.status = if summary.failed_actions > 0 {
+        SessionStatus::Failed
+    } else if !session.approval_requests.is_empty()
+        || (!enabled && !session.would_execute_action_ids.is_empty())
+    {
+        SessionStatus::BlockedApprovalRequired
+    } else {
+        SessionStatus::Completed
+    };
+    session.blocked_reason = if !enabled && planned > 0 {
+        Some(format!(
+            "the autopilot is off (`[autopilot] enabled = true` in waypost.toml, or --enable): nothing was executed; {} action(s) would run, {} need a person",
+            session.would_execute_action_ids.len(),
+            session.approval_requests.len()
+        ))
+    } else if !session.approval_requests.is_empty() {
+        Some(format!(
+            "{} action(s) need a person: see approval_requests",
+            session.approval_requests.len()
+        ))
+    } else {
+        None
+    };
+    session.execution_summary = Some(summary);
 }
 
 /// A new run: scan, propose, store the three inputs.
@@ -869,13 +947,15 @@ fn rescan(
     Ok(after.gaps.into_iter().map(|g| g.gap_id).collect())
 }
 
-/// Judges one executed action on the rescan, closes its job and contract,
-/// and writes its proof and audit evidence.
+/// Judges one executed action on the evidence (`still`: its gaps the
+/// rescan still finds; `unverified`: what another check found wrong),
+/// closes its job and contract, and writes its proof and audit evidence.
 fn finish(
     layout: &RunLayout,
     clock: &Clock,
     ran: Ran<'_>,
-    remaining: &BTreeSet<String>,
+    still: Vec<String>,
+    unverified: Option<String>,
 ) -> Result<ExecutedAction, AutopilotError> {
     let Ran {
         cleared,
@@ -886,17 +966,12 @@ fn finish(
     } = ran;
     let action = cleared.action;
     let fail = governance(action);
-    let still: Vec<String> = action
-        .target_gap_ids
-        .iter()
-        .filter(|g| remaining.contains(*g))
-        .cloned()
-        .collect();
-    let succeeded = report.is_ok() && still.is_empty();
+    let succeeded = report.is_ok() && still.is_empty() && unverified.is_none();
     let root = layout.root();
-    let why = match &report {
-        Err(e) => format!("the executor failed: {e}"),
-        Ok(_) => format!("the rescan still finds {}", still.join(", ")),
+    let why = match (&report, &unverified) {
+        (Err(e), _) => format!("the executor failed: {e}"),
+        (Ok(_), Some(problem)) => problem.clone(),
+        (Ok(_), None) => format!("the rescan still finds {}", still.join(", ")),
     };
     let verdict = if succeeded { Ok(()) } else { Err(why.as_str()) };
     close_single_step(&mut contract, &mut job, verdict, clock, ACTOR)
