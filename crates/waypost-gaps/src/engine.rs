@@ -575,8 +575,12 @@ fn check_file(
         // Unreadable (a directory swapped in, an I/O error): its path and size only.
         return check(size, None, 0, totals);
     };
-    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep judge).
-    let binary = memchr::memchr(0, &buffer[..filled.min(BINARY_PROBE)]).is_some();
+    // A NUL in the first 8 KiB marks a binary file (as git and ripgrep
+    // judge), and so does a PDF's signature: PDFs (and the Illustrator files
+    // built on them) often hold no NUL early, yet their line endings and
+    // bytes are no one's text.
+    let binary = memchr::memchr(0, &buffer[..filled.min(BINARY_PROBE)]).is_some()
+        || buffer[..filled].starts_with(PDF_SIGNATURE);
     if binary {
         totals.skipped.binary += 1;
     } else if filled == first && first < want {
@@ -594,6 +598,8 @@ fn check_file(
 
 /// What the first read of a file asks for.
 const FIRST_READ: usize = 64 * 1024;
+/// How every PDF starts.
+const PDF_SIGNATURE: &[u8] = b"%PDF-";
 /// How much of a file decides whether it is binary.
 const BINARY_PROBE: usize = 8 * 1024;
 

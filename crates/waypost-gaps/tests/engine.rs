@@ -194,3 +194,30 @@ fn the_digest_pairs_each_content_with_its_path() {
     repo.write("empty.txt", "");
     assert_ne!(digest(), original, "one more file");
 }
+
+#[test]
+fn a_pdf_without_an_early_nul_is_binary_not_text_with_mixed_line_endings() {
+    let repo = clean_repo();
+    // Like an Illustrator file: a PDF header, CR and CRLF line ends, bytes
+    // that are not UTF-8, and no NUL in the first 8 KiB.
+    let mut pdf = b"%PDF-1.5\r%\xe2\xe3\xcf\xd3\r\n1 0 obj\r<</Type/Catalog>>\nendobj\r\n".to_vec();
+    pdf.extend(std::iter::repeat_n(b'x', 9000));
+    std::fs::write(repo.path().join("logo.ai"), &pdf).expect("write");
+    let outcome = crate::support::scan_config(
+        repo.path(),
+        &waypost_gaps::ScanConfig::default(),
+        &crate::support::context(),
+    );
+    assert_eq!(outcome.skipped.binary, 1);
+    let on_it: Vec<_> = outcome
+        .report
+        .gaps
+        .iter()
+        .filter(|g| g.detection_signals.iter().any(|s| s == "logo.ai"))
+        .filter_map(|g| g.detector.as_deref())
+        .collect();
+    assert!(
+        !on_it.contains(&"mixed_line_endings") && !on_it.contains(&"invalid_utf8"),
+        "{on_it:?}"
+    );
+}
