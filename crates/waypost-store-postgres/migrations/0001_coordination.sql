@@ -8,7 +8,11 @@ CREATE TABLE claims (
     key text NOT NULL,
     fencing_token bigint NOT NULL DEFAULT 0 CHECK (fencing_token >= 0),
     owner_token text,
-    holder jsonb,
+    -- The holder's identity (JSON, as waypost writes it).
+    holder text,
+    -- The holder the last claim took over (NULL when it found the key free,
+    -- or renewed its own).
+    previous_holder text,
     acquired_at timestamptz,
     renewed_at timestamptz,
     lease_ms bigint NOT NULL DEFAULT 0 CHECK (lease_ms >= 0),
@@ -22,34 +26,40 @@ CREATE TABLE claims (
 
 -- FENCE-003 in the database: a key's counter never goes backwards and its
 -- row is never deleted (the counter would restart).
+-- The trigger's WHEN clause is evaluated without calling the function, so an
+-- update that keeps the counter costs nothing here.
 CREATE FUNCTION claims_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'claim `%`: claim rows are never deleted (the fencing counter must not restart)', OLD.key
             USING ERRCODE = 'WPC02';
     END IF;
-    IF NEW.fencing_token < OLD.fencing_token THEN
-        RAISE EXCEPTION 'claim `%`: the fencing token may not go back from % to %', OLD.key, OLD.fencing_token, NEW.fencing_token
-            USING ERRCODE = 'WPC01';
-    END IF;
-    RETURN NEW;
+    RAISE EXCEPTION 'claim `%`: the fencing token may not go back from % to %', OLD.key, OLD.fencing_token, NEW.fencing_token
+        USING ERRCODE = 'WPC01';
 END $$;
-CREATE TRIGGER claims_guard BEFORE UPDATE OR DELETE ON claims
+CREATE TRIGGER claims_counter_never_goes_back BEFORE UPDATE ON claims
+    FOR EACH ROW WHEN (NEW.fencing_token < OLD.fencing_token) EXECUTE FUNCTION claims_guard();
+CREATE TRIGGER claims_rows_are_never_deleted BEFORE DELETE ON claims
     FOR EACH ROW EXECUTE FUNCTION claims_guard();
 
-CREATE FUNCTION unix_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+-- STABLE, as extract() on a timestamptz is: a function no more volatile than
+-- its body is inlined into the statements that use it (no call per row).
+CREATE FUNCTION unix_ms(t timestamptz) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT floor(extract(epoch FROM t) * 1000)::bigint
 $$;
 
 -- One claim, decided under the key's row lock, in one transaction.
 -- outcome: claimed (o_took_over names a stale holder taken over), held, exhausted.
-CREATE FUNCTION claim_key(p_ns text, p_key text, p_holder jsonb, p_lease_ms bigint, p_budget integer)
+-- Clients first try the one-statement form of the same decision (an UPDATE
+-- whose WHERE clause admits only a free, own or expired key), and call this
+-- when it changes no row: the key is new, held, or out of takeovers.
+CREATE FUNCTION claim_key(p_ns text, p_key text, p_owner text, p_holder text, p_lease_ms bigint, p_budget integer)
 RETURNS TABLE (o_outcome text, o_token bigint, o_holder text, o_expires_ms bigint, o_took_over text, o_takeovers integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     r claims%ROWTYPE;
     v_now timestamptz;
-    v_owner text := p_holder->>'owner_token';
+    v_owner text := p_owner;
     v_token bigint;
 BEGIN
     SELECT * INTO r FROM claims c WHERE c.namespace = p_ns AND c.key = p_key FOR UPDATE;
@@ -61,7 +71,7 @@ BEGIN
     -- makes a lease look younger than it is.
     v_now := clock_timestamp();
     IF r.owner_token = v_owner THEN
-        UPDATE claims c SET renewed_at = v_now, lease_ms = p_lease_ms
+        UPDATE claims c SET renewed_at = v_now, lease_ms = p_lease_ms, previous_holder = NULL
             WHERE c.namespace = p_ns AND c.key = p_key;
         RETURN QUERY SELECT 'claimed'::text, r.fencing_token, NULL::text,
             unix_ms(v_now) + p_lease_ms, NULL::text, r.consecutive_takeovers;
@@ -69,12 +79,12 @@ BEGIN
     END IF;
     IF r.owner_token IS NOT NULL
         AND v_now <= r.renewed_at + r.lease_ms * interval '1 millisecond' THEN
-        RETURN QUERY SELECT 'held'::text, r.fencing_token, r.holder::text,
+        RETURN QUERY SELECT 'held'::text, r.fencing_token, r.holder,
             unix_ms(r.renewed_at) + r.lease_ms, NULL::text, r.consecutive_takeovers;
         RETURN;
     END IF;
     IF r.owner_token IS NOT NULL AND r.consecutive_takeovers >= p_budget THEN
-        RETURN QUERY SELECT 'exhausted'::text, r.fencing_token, r.holder::text,
+        RETURN QUERY SELECT 'exhausted'::text, r.fencing_token, r.holder,
             unix_ms(r.renewed_at) + r.lease_ms, NULL::text, r.consecutive_takeovers;
         RETURN;
     END IF;
@@ -82,6 +92,7 @@ BEGIN
         fencing_token = c.fencing_token + 1,
         owner_token = v_owner,
         holder = p_holder,
+        previous_holder = r.holder,
         acquired_at = v_now,
         renewed_at = v_now,
         lease_ms = p_lease_ms,
@@ -90,7 +101,7 @@ BEGIN
         WHERE c.namespace = p_ns AND c.key = p_key
         RETURNING c.fencing_token INTO v_token;
     RETURN QUERY SELECT 'claimed'::text, v_token, NULL::text, unix_ms(v_now) + p_lease_ms,
-        r.holder::text, CASE WHEN r.owner_token IS NULL THEN 0 ELSE r.consecutive_takeovers + 1 END;
+        r.holder, CASE WHEN r.owner_token IS NULL THEN 0 ELSE r.consecutive_takeovers + 1 END;
 END $$;
 
 -- A claim's record as the client reads it.
@@ -98,31 +109,10 @@ CREATE FUNCTION claim_record(p_ns text, p_key text)
 RETURNS TABLE (o_token bigint, o_holder text, o_acquired_ms bigint, o_renewed_ms bigint, o_lease_ms bigint,
                o_released_ms bigint, o_transitions bigint, o_takeovers integer)
 LANGUAGE sql STABLE AS $$
-    SELECT c.fencing_token, c.holder::text, unix_ms(c.acquired_at), unix_ms(c.renewed_at), c.lease_ms,
+    SELECT c.fencing_token, c.holder, unix_ms(c.acquired_at), unix_ms(c.renewed_at), c.lease_ms,
            unix_ms(c.released_at), c.transitions, c.consecutive_takeovers
     FROM claims c WHERE c.namespace = p_ns AND c.key = p_key
 $$;
-
--- Renew (p_release false) or release (true) a claim the token holds; o_ok
--- says whether it did, and the record follows either way.
-CREATE FUNCTION touch_key(p_ns text, p_key text, p_owner text, p_release boolean)
-RETURNS TABLE (o_ok boolean, o_token bigint, o_holder text, o_acquired_ms bigint, o_renewed_ms bigint,
-               o_lease_ms bigint, o_released_ms bigint, o_transitions bigint, o_takeovers integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_found boolean;
-BEGIN
-    IF p_release THEN
-        UPDATE claims c SET owner_token = NULL, holder = NULL, acquired_at = NULL, renewed_at = NULL,
-            released_at = clock_timestamp(), consecutive_takeovers = 0
-            WHERE c.namespace = p_ns AND c.key = p_key AND c.owner_token = p_owner;
-    ELSE
-        UPDATE claims c SET renewed_at = clock_timestamp()
-            WHERE c.namespace = p_ns AND c.key = p_key AND c.owner_token = p_owner;
-    END IF;
-    v_found := FOUND;
-    RETURN QUERY SELECT v_found, r.* FROM claim_record(p_ns, p_key) r;
-END $$;
 
 -- FENCE-009 in the database: raises WPF01 unless p_token is the token of the
 -- key's live holder (by the database's clock), and holds the row (FOR SHARE)

@@ -199,7 +199,8 @@ impl PgClaimStore {
         })
     }
 
-    /// Renews (`release` false) or releases a claim the token holds.
+    /// Renews (`release` false) or releases a claim the token holds: one
+    /// UPDATE that changes the row only if the token holds it.
     fn touch(
         &self,
         key: &str,
@@ -212,7 +213,7 @@ impl PgClaimStore {
         // tell which. The key is no longer this owner's either way, so that
         // counts as released.
         let mut lost_answer = false;
-        let row = self
+        let (changed, row) = self
             .store
             .run(
                 if release {
@@ -221,20 +222,27 @@ impl PgClaimStore {
                     "renew a claim"
                 },
                 |conn| {
-                    let statement = conn.prepared("SELECT * FROM touch_key($1, $2, $3, $4)")?;
+                    let statement = conn.prepared(if release { RELEASE } else { RENEW })?;
                     let result = conn
                         .client
-                        .query_opt(&statement, &[&self.namespace, &key, &owner_token, &release]);
+                        .query_opt(&statement, &[&self.namespace, &key, &owner_token]);
                     if result.as_ref().is_err_and(is_connection_error) {
                         lost_answer = true;
                     }
-                    result
+                    if let Some(row) = result? {
+                        return Ok((true, Some(row)));
+                    }
+                    let statement = conn.prepared(RECORD)?;
+                    Ok((
+                        false,
+                        conn.client
+                            .query_opt(&statement, &[&self.namespace, &key])?,
+                    ))
                 },
             )
             .map_err(|e| store_error(key, e))?;
-        let ok = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
-        let record = self.record(key, row.as_ref(), 1)?;
-        if ok || (release && lost_answer) {
+        let record = self.record(key, row.as_ref(), 0)?;
+        if changed || (release && lost_answer) {
             return Ok(record);
         }
         Err(ClaimError::NotOwner {
@@ -244,27 +252,92 @@ impl PgClaimStore {
     }
 }
 
+const RECORD: &str = "SELECT * FROM claim_record($1, $2)";
+
+const RENEW: &str = "UPDATE claims c SET renewed_at = clock_timestamp()
+     WHERE c.namespace = $1 AND c.key = $2 AND c.owner_token = $3
+     RETURNING c.fencing_token, c.holder, unix_ms(c.acquired_at), unix_ms(c.renewed_at), c.lease_ms,
+         unix_ms(c.released_at), c.transitions, c.consecutive_takeovers";
+
+const RELEASE: &str = "UPDATE claims c SET owner_token = NULL, holder = NULL, acquired_at = NULL,
+         renewed_at = NULL, released_at = clock_timestamp(), consecutive_takeovers = 0
+     WHERE c.namespace = $1 AND c.key = $2 AND c.owner_token = $3
+     RETURNING c.fencing_token, c.holder, unix_ms(c.acquired_at), unix_ms(c.renewed_at), c.lease_ms,
+         unix_ms(c.released_at), c.transitions, c.consecutive_takeovers";
+
+// Invariant: PGSTORE-004 The one-statement claim decides exactly as claim_key() does.
+// Category: concurrency
+// Why: the common claim (a free, own or expired key) is one UPDATE for speed; if its
+//      rule differed from the function's, a key could be granted by one and refused by
+//      the other.
+// Correct pattern: the UPDATE's WHERE admits only what claim_key() grants without a
+//      decision of its own (free, own, expired within the reclaim budget), re-checked by
+//      PostgreSQL on the newest row version after any wait for its lock, with the
+//      database's clock; anything else (a new key, a live holder, a spent budget) goes to
+//      claim_key(). SET expressions read the old row, so previous_holder names the holder
+//      this very statement took over (NULL for a free key or a renewal).
+// Forbidden: a SELECT then an UPDATE from the client; a client time in the statement.
+// Enforced by: CLAIM and the conformance suite, which runs every claim through it.
+const CLAIM: &str = "UPDATE claims c SET
+        fencing_token = c.fencing_token + CASE WHEN c.owner_token = $3 THEN 0 ELSE 1 END,
+        previous_holder = CASE WHEN c.owner_token = $3 THEN NULL ELSE c.holder END,
+        owner_token = $3,
+        holder = $4,
+        acquired_at = CASE WHEN c.owner_token = $3 THEN c.acquired_at ELSE clock_timestamp() END,
+        renewed_at = clock_timestamp(),
+        lease_ms = $5,
+        transitions = c.transitions
+            + CASE WHEN c.owner_token IS NULL OR c.owner_token = $3 THEN 0 ELSE 1 END,
+        consecutive_takeovers = CASE WHEN c.owner_token IS NULL THEN 0
+            WHEN c.owner_token = $3 THEN c.consecutive_takeovers
+            ELSE c.consecutive_takeovers + 1 END
+    WHERE c.namespace = $1 AND c.key = $2
+      AND (c.owner_token IS NULL OR c.owner_token = $3
+           OR (clock_timestamp() > c.renewed_at + c.lease_ms * interval '1 millisecond'
+               AND c.consecutive_takeovers < $6))
+    RETURNING c.fencing_token, c.previous_holder";
+
+const CLAIM_DECIDED: &str = "SELECT * FROM claim_key($1, $2, $3, $4, $5, $6)";
+
 impl ClaimStore for PgClaimStore {
     fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError> {
         check_id(IdKind::Claim, key)?;
         let holder = serde_json::to_string(owner.identity()).expect("holder identities serialize");
+        let owner_token = owner.token();
         let lease_ms =
             i64::try_from(lease.min(MAX_LEASE).as_millis()).expect("ten years of ms fit");
         let budget = i32::try_from(self.reclaim_budget).unwrap_or(i32::MAX);
         // Claiming a key one already holds renews it and returns the same
         // token, so running the claim again after a lost answer never
         // grants a second token.
-        let row = self
+        let (fast, row) = self
             .store
             .run("claim", |conn| {
-                let statement =
-                    conn.prepared("SELECT * FROM claim_key($1, $2, $3::text::jsonb, $4, $5)")?;
-                conn.client.query_one(
-                    &statement,
-                    &[&self.namespace, &key, &holder, &lease_ms, &budget],
-                )
+                let params: [&(dyn postgres::types::ToSql + Sync); 6] = [
+                    &self.namespace,
+                    &key,
+                    &owner_token,
+                    &holder,
+                    &lease_ms,
+                    &budget,
+                ];
+                let statement = conn.prepared(CLAIM)?;
+                if let Some(row) = conn.client.query_opt(&statement, &params)? {
+                    return Ok((true, row));
+                }
+                let statement = conn.prepared(CLAIM_DECIDED)?;
+                Ok((false, conn.client.query_one(&statement, &params)?))
             })
             .map_err(|e| store_error(key, e))?;
+        if fast {
+            return Ok(ClaimOutcome::Claimed {
+                fencing_token: to_u64(row.get(0)),
+                took_over: row
+                    .get::<_, Option<String>>(1)
+                    .map(|text| self.holder(key, &text))
+                    .transpose()?,
+            });
+        }
         let outcome: String = row.get(0);
         let token = to_u64(row.get(1));
         match outcome.as_str() {

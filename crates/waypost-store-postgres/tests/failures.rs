@@ -209,14 +209,15 @@ fn pgstore_001_a_claim_cut_off_before_its_commit_is_not_granted() {
         .expect("pid")
         .get(0);
     victim.batch_execute("BEGIN").expect("begin");
-    let holder = serde_json::to_string(Owner::new(Some("cut off")).identity()).expect("json");
+    let owner = Owner::new(Some("cut off"));
+    let holder = serde_json::to_string(owner.identity()).expect("json");
     let granted: i64 = victim
         .query_one(
-            "SELECT o_token FROM claim_key('cutoff', 'k', $1::text::jsonb, 600000, 5)",
-            &[&holder],
+            "SELECT o_token FROM claim_key('cutoff', 'k', $1, $2, 600000, 5)",
+            &[&owner.token(), &holder],
         )
         .expect("claim inside the transaction")
-        .get(1 - 1);
+        .get(0);
     assert_eq!(granted, 1);
     let mut admin = db.client();
     let ended: bool = admin
@@ -314,4 +315,97 @@ fn pgstore_001_a_database_restart_loses_no_claim_and_grants_none_twice() {
         "restart: the server restarted in {:.1?}; the claim survived",
         started.elapsed()
     );
+}
+
+#[test]
+fn pgstore_004_the_one_statement_claim_agrees_with_claim_key() {
+    let Some(db) = TestDb::new("agree") else {
+        return;
+    };
+    // The same steps on two namespaces: through the store (the one-statement
+    // claim wherever it applies) and through claim_key() alone.
+    let store = db.store.claims("fast");
+    let mut client = db.client();
+    let mut decided = |owner: &Owner, lease_ms: i64| -> (String, i64, Option<String>) {
+        let holder = serde_json::to_string(owner.identity()).expect("json");
+        let row = client
+            .query_one(
+                "SELECT o_outcome, o_token, o_took_over FROM claim_key('slow', 'k', $1, $2, $3, 5)",
+                &[&owner.token(), &holder, &lease_ms],
+            )
+            .expect("claim_key");
+        let took_over: Option<String> = row.get(2);
+        let label = took_over.map(|t| {
+            serde_json::from_str::<waypost_schemas::HolderIdentity>(&t)
+                .expect("holder")
+                .label
+                .unwrap_or_default()
+        });
+        (row.get(0), row.get(1), label)
+    };
+    let slow = db.store.claims("slow");
+    let fast = |owner: &Owner, lease_ms: u64| -> (String, i64, Option<String>) {
+        match store
+            .claim("k", owner, Duration::from_millis(lease_ms))
+            .expect("claim")
+        {
+            ClaimOutcome::Claimed {
+                fencing_token,
+                took_over,
+            } => (
+                "claimed".to_owned(),
+                i64::try_from(fencing_token).expect("small"),
+                took_over.and_then(|h| h.label),
+            ),
+            ClaimOutcome::HeldBy { fencing_token, .. } => (
+                "held".to_owned(),
+                i64::try_from(fencing_token).expect("small"),
+                None,
+            ),
+        }
+    };
+    let (a, b) = (Owner::new(Some("a")), Owner::new(Some("b")));
+    let compare = |step: &str, fast: (String, i64, Option<String>), slow_answer| {
+        assert_eq!(fast, slow_answer, "{step}: the answers differ");
+        let (f, s) = (
+            store.inspect("k").expect("fast record"),
+            slow.inspect("k").expect("slow record"),
+        );
+        assert_eq!(
+            (
+                f.fencing_token,
+                f.transitions,
+                f.consecutive_takeovers,
+                f.lease_duration_ms
+            ),
+            (
+                s.fencing_token,
+                s.transitions,
+                s.consecutive_takeovers,
+                s.lease_duration_ms
+            ),
+            "{step}: the records differ"
+        );
+        assert_eq!(
+            f.holder.map(|h| h.label),
+            s.holder.map(|h| h.label),
+            "{step}: the holders differ"
+        );
+    };
+    compare("a claims a new key", fast(&a, 300), decided(&a, 300));
+    compare("a claims its own key", fast(&a, 300), decided(&a, 300));
+    compare(
+        "b meets a live holder",
+        fast(&b, 60_000),
+        decided(&b, 60_000),
+    );
+    thread::sleep(Duration::from_millis(450));
+    compare(
+        "b takes over an expired lease",
+        fast(&b, 60_000),
+        decided(&b, 60_000),
+    );
+    store.release("k", b.token()).expect("release fast");
+    slow.release("k", b.token()).expect("release slow");
+    compare("a claims a free key", fast(&a, 60_000), decided(&a, 60_000));
 }

@@ -231,7 +231,7 @@ fn pgstore_001_sessions_ended_by_the_server_mid_claim_never_cause_a_double_grant
         // Any session of the workers: mid-claim, mid-release or between.
         let pids: Vec<i32> = admin
             .query(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'waypost' AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE '%_key(%'",
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'waypost' AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE '%claim%'",
                 &[],
             )
             .expect("sessions")
