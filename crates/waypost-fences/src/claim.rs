@@ -166,8 +166,9 @@ pub enum ClaimError {
 
 /// Claims and leases behind one boundary, so a networked coordination
 /// service (PostgreSQL row locks, etcd leases) can stand in for the local
-/// file store without changing callers.
-pub trait ClaimStore {
+/// file store without changing callers. Stores are `Debug` so that callers
+/// holding one as `dyn ClaimStore` can still describe themselves.
+pub trait ClaimStore: std::fmt::Debug {
     /// Claims `key` for `owner` with a lease of `lease`. Claiming a key the
     /// owner already holds renews it and returns the same token.
     fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError>;
