@@ -102,6 +102,14 @@ impl EntryState<'_> {
 }
 
 impl History {
+    /// The history of verified `entries` (read from another store).
+    pub fn from_entries(entries: Vec<LedgerEntryV1>) -> Self {
+        Self {
+            entries,
+            torn_tail: None,
+        }
+    }
+
     /// Every complete entry, oldest first: what held before and what holds
     /// now.
     pub fn entries(&self) -> &[LedgerEntryV1] {
