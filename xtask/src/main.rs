@@ -16,6 +16,10 @@
 //!   `// Invariant:` blocks of `crates/`, the tests that carry their ids and
 //!   the danger-fence registry; fails on duplicate ids, untested invariants,
 //!   tests of undeclared ids and ignored tests without a reason.
+//! - `cargo xtask with-postgres -- CMD…`: CMD against a throwaway PostgreSQL
+//!   cluster (installed from the distribution's packages when missing),
+//!   with `WAYPOST_TEST_PG` set to its URL; the cluster is stopped and
+//!   removed whatever CMD does.
 //!
 //! With `--check` nothing is written: a stale, missing or extra file fails
 //! the task with the command that fixes it. The generators work from the
@@ -29,12 +33,18 @@ use anyhow::{Context, Result, bail};
 mod codegen;
 mod fixtures;
 mod invariants;
+mod postgres;
 mod precision;
 mod secret_rules;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.split_first() {
+        Some((task, rest)) if task == "with-postgres" => postgres::run(rest),
+        _ => run().map(|()| ExitCode::SUCCESS),
+    };
+    match outcome {
+        Ok(code) => code,
         Err(err) => {
             #[expect(clippy::print_stderr, reason = "the xtask reports to the terminal")]
             {
@@ -48,7 +58,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (task, flags) = args.split_first().context(
-        "usage: cargo xtask <schemas|fixtures|invariants-doc|secret-rules|precision> [ARGS]",
+        "usage: cargo xtask <schemas|fixtures|invariants-doc|secret-rules|precision|with-postgres> [ARGS]",
     )?;
     let generate: fn(&Path, codegen::Mode) -> Result<()> = match task.as_str() {
         "schemas" => codegen::schemas,
@@ -61,7 +71,7 @@ fn run() -> Result<()> {
         }
         other => {
             bail!(
-                "unknown task `{other}`; tasks: schemas, fixtures, invariants-doc, secret-rules, precision"
+                "unknown task `{other}`; tasks: schemas, fixtures, invariants-doc, secret-rules, precision, with-postgres"
             )
         }
     };

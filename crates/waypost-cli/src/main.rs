@@ -161,6 +161,10 @@ enum Command {
     /// clean up.
     #[command(subcommand)]
     Runs(commands::runs::Command),
+    /// Where coordination state (claims, leases, run slots, the queue) is
+    /// kept: files on this machine, or a shared PostgreSQL database.
+    #[command(subcommand)]
+    Store(commands::store::Command),
     /// The main job: anchor, scan, plan, governance, and (when enabled)
     /// execute and verify; a summary a person reads in ten seconds.
     ///
@@ -251,6 +255,7 @@ fn main() -> ExitCode {
         Command::Propose(args) => commands::propose::run(&args),
         Command::Generated(args) => commands::generated::run(&args),
         Command::Runs(command) => commands::runs::run(&command),
+        Command::Store(command) => commands::store::run(&command),
         Command::Approve(args) => commands::approve::run(&args),
         Command::Run(args) => commands::run::run(&args),
         Command::Autopilot(args) => commands::run::autopilot(&args),

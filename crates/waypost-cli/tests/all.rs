@@ -13,6 +13,7 @@ mod runs;
 mod scan;
 mod schema;
 mod secrets;
+mod store;
 mod support;
 mod tidy;
 mod validate;

@@ -19,12 +19,22 @@ pub(crate) fn waypost(args: &[&str]) -> Run {
 /// Output of `waypost ARGS` run in `dir`, with a fixed `SOURCE_DATE_EPOCH`
 /// (2026-01-01T00:00:00Z) so timestamps in output are reproducible.
 pub(crate) fn waypost_in(dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_waypost"))
+    waypost_with(dir, args, &[])
+}
+
+/// [`waypost_in`] with `env` set (and `WAYPOST_STORE_URL` only when `env`
+/// names it: the caller's own never reaches a test).
+pub(crate) fn waypost_with(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_waypost"));
+    command
         .args(args)
         .current_dir(dir)
         .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("run waypost");
+        .env_remove("WAYPOST_STORE_URL");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("run waypost");
     Run {
         code: output.status.code().expect("exited normally"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),

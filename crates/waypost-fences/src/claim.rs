@@ -140,6 +140,16 @@ pub enum ClaimError {
         /// The current holder's token, when someone holds the claim.
         current: Option<u64>,
     },
+    /// The store behind the claims failed: a database that is down or
+    /// refused the connection, a query that failed. Nothing was granted by
+    /// the failed call (a store runs each operation as one transaction).
+    #[error("claim `{key}`: {source}")]
+    Store {
+        /// The key.
+        key: String,
+        /// What the store said.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Reading or writing the claim file failed.
     #[error("claim `{key}`: cannot {action} {}: {source}", path.display())]
     Io {
@@ -156,8 +166,9 @@ pub enum ClaimError {
 
 /// Claims and leases behind one boundary, so a networked coordination
 /// service (PostgreSQL row locks, etcd leases) can stand in for the local
-/// file store without changing callers.
-pub trait ClaimStore {
+/// file store without changing callers. Stores are `Debug` so that callers
+/// holding one as `dyn ClaimStore` can still describe themselves.
+pub trait ClaimStore: std::fmt::Debug {
     /// Claims `key` for `owner` with a lease of `lease`. Claiming a key the
     /// owner already holds renews it and returns the same token.
     fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError>;
@@ -170,6 +181,40 @@ pub trait ClaimStore {
 
     /// The current record of `key` (an unclaimed record if it was never claimed).
     fn inspect(&self, key: &str) -> Result<ClaimRecordV1, ClaimError>;
+
+    /// Runs `write` only if `fencing_token` is the token of `key`'s live
+    /// holder, and keeps claims, renewals and takeovers of `key` waiting
+    /// until it returns; otherwise refuses with [`ClaimError::StaleToken`]
+    /// without running it (FENCE-009). Use [`fenced`] for a closure that
+    /// returns a value.
+    fn run_fenced(
+        &self,
+        key: &str,
+        fencing_token: u64,
+        write: &mut dyn FnMut(),
+    ) -> Result<(), ClaimError>;
+}
+
+/// [`ClaimStore::run_fenced`] for a closure that returns a value: runs
+/// `write` under `key`'s fence if `fencing_token` is current and returns
+/// what it returned.
+pub fn fenced<S, T>(
+    store: &S,
+    key: &str,
+    fencing_token: u64,
+    write: impl FnOnce() -> T,
+) -> Result<T, ClaimError>
+where
+    S: ClaimStore + ?Sized,
+{
+    let mut write = Some(write);
+    let mut answer = None;
+    store.run_fenced(key, fencing_token, &mut || {
+        if let Some(write) = write.take() {
+            answer = Some(write());
+        }
+    })?;
+    Ok(answer.expect("a store that accepts the token runs the write once"))
 }
 
 /// The embedded default store: one JSON record and one lock file per key in
@@ -498,6 +543,15 @@ impl ClaimStore for FileClaimStore {
 
     fn inspect(&self, key: &str) -> Result<ClaimRecordV1, ClaimError> {
         read_record(key, &self.record_path(key)?)
+    }
+
+    fn run_fenced(
+        &self,
+        key: &str,
+        fencing_token: u64,
+        write: &mut dyn FnMut(),
+    ) -> Result<(), ClaimError> {
+        self.fenced(key, fencing_token, write)
     }
 }
 

@@ -60,7 +60,7 @@ impl Heartbeat {
     /// Starts renewing `key` with `owner_token` every `interval`.
     pub fn start<S>(store: Arc<S>, key: &str, owner_token: &str, interval: Duration) -> Self
     where
-        S: ClaimStore + Send + Sync + 'static,
+        S: ClaimStore + Send + Sync + ?Sized + 'static,
     {
         let (stop, stopped) = mpsc::channel::<()>();
         let key = key.to_owned();

@@ -14,11 +14,14 @@
 //! | FENCE-006 append-only log | [`JsonlLog`] |
 //! | FENCE-007 idempotent enqueue | [`enqueue_once`] |
 //! | FENCE-008 atomic state file | [`write_atomic`] |
-//! | FENCE-009 fenced write | [`FileClaimStore::fenced`] |
+//! | FENCE-009 fenced write | [`FileClaimStore::fenced`], [`fenced`] |
+//! | FENCE-010 chained ledger append | [`LedgerStore::append_chained`], [`check_chain`] |
 //!
-//! Claims sit behind [`ClaimStore`]: [`FileClaimStore`] (one machine, OS
-//! locks) is the embedded default; a networked coordination service can
-//! implement the same trait.
+//! Claims sit behind [`ClaimStore`], queues behind [`EnqueueStore`] and
+//! ledger appends behind [`LedgerStore`]: the files of one machine (OS
+//! locks) are the embedded default; `waypost-store-postgres` implements the
+//! same traits on a shared PostgreSQL database for runs spread over several
+//! machines.
 //!
 //! ```
 //! use std::time::Duration;
@@ -42,12 +45,13 @@ mod enqueue;
 mod heartbeat;
 pub mod identity;
 mod jsonl;
+mod ledger_store;
 mod lock;
 mod registry;
 
 pub use claim::{
     ClaimError, ClaimOutcome, ClaimStore, DEFAULT_LOCK_TIMEOUT, DEFAULT_RECLAIM_BUDGET,
-    FileClaimStore, Owner,
+    FileClaimStore, Owner, fenced,
 };
 pub use enqueue::{
     DEFAULT_ATTEMPTS, EnqueueError, EnqueueStore, Enqueued, Insert, JsonlQueue, enqueue_once,
@@ -56,6 +60,7 @@ pub use heartbeat::{Heartbeat, HeartbeatEnd, MAX_CONSECUTIVE_FAILURES};
 pub use jsonl::{
     Appended, JsonlContents, JsonlError, JsonlLog, MAX_LOG_BYTES, TornTail, cut_torn_tail,
 };
+pub use ledger_store::{LedgerStore, LedgerStoreError, check_chain};
 pub use lock::{LockError, LockFile, LockGuard};
 pub use registry::{DANGER_FENCES, DangerFence, fence};
 // Invariant: FENCE-008 A state file is never seen half-written, even when its writer is killed.

@@ -173,6 +173,20 @@ pub const DANGER_FENCES: &[DangerFence] = &[
             "processes::fence_009_a_paused_holder_cannot_write_after_a_takeover",
         ],
     },
+    DangerFence {
+        id: "FENCE-010",
+        name: "chained ledger append",
+        race: "two appenders both read head N and both write entry N+1, forking the chain",
+        root_cause: "reading the head and appending after it as two steps, outside one lock or transaction",
+        correct_pattern: "read, chain and append under one exclusive hold of the ledger (file lock or database transaction); the store checks every new entry continues the chain before keeping any",
+        forbidden: &[
+            "appending after a head read outside the lock",
+            "trusting the caller's chain without checking it",
+            "rewriting or deleting entries to repair a fork",
+        ],
+        helper: "waypost_fences::LedgerStore::append_chained, waypost_fences::check_chain",
+        tests: &["ledger_store::fence_010_an_entry_that_does_not_continue_the_chain_is_refused"],
+    },
 ];
 
 /// The fence with `id`, if any.

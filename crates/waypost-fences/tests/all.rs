@@ -10,6 +10,7 @@ mod claim;
 mod enqueue;
 mod heartbeat;
 mod jsonl;
+mod ledger_store;
 mod lock;
 mod processes;
 mod registry;

@@ -8,7 +8,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use waypost_fences::{LockError, LockFile, TornTail, cut_torn_tail, identity};
+use waypost_fences::{
+    LedgerStore, LedgerStoreError, LockError, LockFile, TornTail, check_chain, cut_torn_tail,
+    identity,
+};
 use waypost_schemas::io::{Links, ReadError, read_file, write_atomic};
 use waypost_schemas::{
     EntrySource, EntryStatus, FormatV1, GENESIS_HASH, LedgerEntryV1, LedgerName, Timestamp,
@@ -61,6 +64,9 @@ pub enum LedgerError {
     /// The rendered view could not be written.
     #[error(transparent)]
     View(#[from] waypost_schemas::io::WriteError),
+    /// New entries do not continue the chain (FENCE-010).
+    #[error(transparent)]
+    Chain(#[from] LedgerStoreError),
 }
 
 /// The complete entries of a verified ledger.
@@ -96,6 +102,14 @@ impl EntryState<'_> {
 }
 
 impl History {
+    /// The history of verified `entries` (read from another store).
+    pub fn from_entries(entries: Vec<LedgerEntryV1>) -> Self {
+        Self {
+            entries,
+            torn_tail: None,
+        }
+    }
+
     /// Every complete entry, oldest first: what held before and what holds
     /// now.
     pub fn entries(&self) -> &[LedgerEntryV1] {
@@ -748,9 +762,24 @@ impl Ledger {
     // Category: governance
     // Why: project memory changes only through `tidy --execute`: allowlisted,
     //      idempotent, redacted, append-only. A second writer would skip some of that.
-    // Enforced by: Ledger::append is crate-private and tidy::execute its only caller;
+    // Enforced by: Ledger::append is crate-private and tidy::execute its only caller (a
+    //      LedgerStore appends only entries chained by its caller, and checks the chain);
     //      a test fails when code outside waypost-ledger names the ledger folder.
     pub(crate) fn append(&self, drafts: &[Draft], at: &Timestamp) -> Result<Appended, LedgerError> {
+        let mut chained = Chained::default();
+        let (_, repaired) = self.append_entries(&mut |history| {
+            chained = chain(history, drafts, at);
+            chained.entries.clone()
+        })?;
+        Ok(Appended { chained, repaired })
+    }
+
+    /// Appends what `make` chains after the verified history, under the
+    /// ledger's lock, once [`check_chain`] accepts it (FENCE-010).
+    fn append_entries(
+        &self,
+        make: &mut dyn FnMut(&History) -> Vec<LedgerEntryV1>,
+    ) -> Result<(Vec<LedgerEntryV1>, Option<TornTail>), LedgerError> {
         // Invariant: LEDGER-002 A ledger's old bytes are a prefix of its new bytes.
         // Category: crash-safety
         // Why: the ledgers are permanent memory; a rewrite can lose what it rewrites, and
@@ -789,8 +818,9 @@ impl Ledger {
             file.sync_data().map_err(|e| self.io(e))?;
         }
         let history = self.read()?;
-        let chained = chain(&history, drafts, at);
-        for entry in &chained.entries {
+        let new = make(&history);
+        check_chain(self.name, history.entries.last(), &new)?;
+        for entry in &new {
             let mut line = serde_json::to_vec(entry).map_err(|e| self.io(io::Error::other(e)))?;
             line.push(b'\n');
             file.write_all(&line).map_err(|e| self.io(e))?;
@@ -798,7 +828,7 @@ impl Ledger {
         }
         drop(file);
         let mut all = history.entries;
-        all.extend(chained.entries.iter().cloned());
+        all.extend(new.iter().cloned());
         let full = History {
             entries: all,
             torn_tail: None,
@@ -811,6 +841,55 @@ impl Ledger {
         {
             write_atomic(&self.view_path(), view::render(self.name, &full).as_bytes())?;
         }
-        Ok(Appended { chained, repaired })
+        Ok((new, repaired))
+    }
+}
+
+/// The ledgers of a repository's files under [`LEDGER_DIR`]: the default
+/// [`LedgerStore`], for one machine. `waypost-store-postgres` keeps the
+/// same entries in a shared database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileLedgerStore {
+    root: PathBuf,
+}
+
+impl FileLedgerStore {
+    /// The ledgers of the repository at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+}
+
+impl LedgerStore for FileLedgerStore {
+    fn entries(&self, ledger: LedgerName) -> Result<Vec<LedgerEntryV1>, LedgerStoreError> {
+        Ledger::new(&self.root, ledger)
+            .read()
+            .map(|history| history.entries)
+            .map_err(|e| store_error(ledger, e))
+    }
+
+    fn append_chained(
+        &self,
+        ledger: LedgerName,
+        chain: &mut dyn FnMut(&[LedgerEntryV1]) -> Vec<LedgerEntryV1>,
+    ) -> Result<Vec<LedgerEntryV1>, LedgerStoreError> {
+        Ledger::new(&self.root, ledger)
+            .append_entries(&mut |history| chain(history.entries()))
+            .map(|(new, _)| new)
+            .map_err(|e| store_error(ledger, e))
+    }
+}
+
+fn store_error(ledger: LedgerName, error: LedgerError) -> LedgerStoreError {
+    match error {
+        LedgerError::Chain(e) => e,
+        LedgerError::Invalid { verification } => LedgerStoreError::Invalid {
+            ledger,
+            problem: verification.problem_lines(),
+        },
+        other => LedgerStoreError::Store {
+            ledger,
+            source: Box::new(other),
+        },
     }
 }

@@ -79,8 +79,8 @@ pub mod tidy;
 mod view;
 
 pub use ledger::{
-    EntryState, History, LEDGER_DIR, Ledger, LedgerError, MAX_LEDGER_BYTES, Problem, ProblemKind,
-    Verification,
+    EntryState, FileLedgerStore, History, LEDGER_DIR, Ledger, LedgerError, MAX_LEDGER_BYTES,
+    Problem, ProblemKind, Verification,
 };
 pub use tidy::{Allowlist, Retention, Source, TidyError, TidyOptions, TidyReport};
 pub use waypost_fences::TornTail;

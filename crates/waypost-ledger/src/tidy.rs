@@ -13,14 +13,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use waypost_fences::TornTail;
+use waypost_fences::{LedgerStore, TornTail};
 use waypost_schemas::io::{Links, ReadError, read_file};
 use waypost_schemas::{
     ArtifactKind, EntrySource, EntryStatus, LedgerEntryV1, LedgerName, MemoryContinuity, RunFile,
     RunLayout, Timestamp, canonical, redact, redact_json, validate,
 };
 
-use crate::ledger::{Draft, Ledger, LedgerError, chain};
+use crate::ledger::{Chained, Draft, History, Ledger, LedgerError, chain};
 
 /// Largest run-local file tidy reads: 16 MiB.
 pub const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
@@ -244,6 +244,9 @@ pub enum TidyError {
     /// A ledger could not be read or appended to.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A ledger kept in another store could not be read or appended to.
+    #[error(transparent)]
+    Store(#[from] waypost_fences::LedgerStoreError),
     /// The run folders could not be read or pruned.
     #[error("{}: {source}", path.display())]
     Io {
@@ -259,7 +262,7 @@ pub enum TidyError {
 pub struct LedgerChange {
     /// Which ledger.
     pub ledger: LedgerName,
-    /// Its file.
+    /// Its file (for a ledger kept in another store, its name).
     pub path: PathBuf,
     /// The entries appended (or, in a plan, that would be), in order.
     pub appended: Vec<LedgerEntryV1>,
@@ -366,6 +369,77 @@ pub fn execute(root: &Path, options: &TidyOptions) -> Result<TidyReport, TidyErr
             torn_tail: appended.repaired,
         });
     }
+    prune(collected, ledgers, options)
+}
+
+/// [`plan`] against the ledgers of `store` (a shared database) instead of
+/// the repository's files. Each change's `path` is the ledger's name.
+pub fn plan_in(
+    store: &dyn LedgerStore,
+    root: &Path,
+    options: &TidyOptions,
+) -> Result<TidyReport, TidyError> {
+    let collected = collect(root, options)?;
+    let mut ledgers = Vec::new();
+    for (name, drafts) in &collected.drafts {
+        let history = History::from_entries(store.entries(*name)?);
+        let chained = chain(&history, drafts, &options.now);
+        ledgers.push(store_change(*name, chained));
+    }
+    let (pruned, kept) = prunable(&collected, options.retention);
+    Ok(TidyReport {
+        executed: false,
+        runs: collected.runs.len(),
+        ledgers,
+        skipped: collected.skipped,
+        pruned,
+        kept,
+    })
+}
+
+/// [`execute`] appending to the ledgers of `store` (a shared database):
+/// each ledger's entries are chained and appended in one exclusive hold of
+/// that ledger (FENCE-010), then run directories are pruned as
+/// `options.retention` says. Each change's `path` is the ledger's name.
+pub fn execute_in(
+    store: &dyn LedgerStore,
+    root: &Path,
+    options: &TidyOptions,
+) -> Result<TidyReport, TidyError> {
+    let collected = collect(root, options)?;
+    let mut ledgers = Vec::new();
+    for (name, drafts) in &collected.drafts {
+        let mut chained = Chained::default();
+        store.append_chained(*name, &mut |entries| {
+            chained = chain(
+                &History::from_entries(entries.to_vec()),
+                drafts,
+                &options.now,
+            );
+            chained.entries.clone()
+        })?;
+        ledgers.push(store_change(*name, chained));
+    }
+    prune(collected, ledgers, options)
+}
+
+fn store_change(ledger: LedgerName, chained: Chained) -> LedgerChange {
+    LedgerChange {
+        ledger,
+        path: PathBuf::from(ledger.as_str()),
+        appended: chained.entries,
+        already_present: chained.already_present,
+        unchanged: chained.unchanged,
+        torn_tail: None,
+    }
+}
+
+/// Prunes run directories after every ledger append succeeded.
+fn prune(
+    collected: Collected,
+    ledgers: Vec<LedgerChange>,
+    options: &TidyOptions,
+) -> Result<TidyReport, TidyError> {
     let (pruned, kept) = prunable(&collected, options.retention);
     // Invariant: LEDGER-004 Retention prunes run directories, never ledgers.
     // Category: filesystem

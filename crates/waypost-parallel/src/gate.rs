@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Owner};
+use waypost_fences::{ClaimOutcome, Owner};
 use waypost_schemas::{ClaimRecordV1, IntentionAnchorV2};
 
 use crate::error::StartError;
-use crate::repo::Repository;
+use crate::repo::{Repository, SharedClaimStore};
 
 /// Concurrent runs allowed when the anchor allows parallel runs without
 /// saying how many.
@@ -54,7 +54,7 @@ impl Capacity {
 /// Admits runs into counted slots: one claim per slot.
 #[derive(Debug)]
 pub struct ParallelismGate {
-    store: FileClaimStore,
+    store: SharedClaimStore,
 }
 
 /// A held slot. Release it with [`ParallelismGate::release`] (a
@@ -70,15 +70,13 @@ pub struct SlotClaim {
 impl ParallelismGate {
     /// The gate of `repo`.
     pub fn new(repo: &Repository) -> Result<Self, StartError> {
-        let dir = repo.claims("slots");
-        repo.ensure_dir(&dir)?;
         Ok(Self {
-            store: FileClaimStore::new(dir),
+            store: repo.claim_store("slots")?,
         })
     }
 
     /// The claim store the slots live in.
-    pub fn store(&self) -> &FileClaimStore {
+    pub fn store(&self) -> &SharedClaimStore {
         &self.store
     }
 

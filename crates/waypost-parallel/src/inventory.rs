@@ -9,8 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use waypost_fences::LockFile;
 use waypost_fences::identity::{Liveness, liveness, this_process};
-use waypost_fences::{ClaimStore, FileClaimStore, LockFile};
 use waypost_schemas::{HolderIdentity, RunRecordV1};
 
 use crate::error::{GitError, InventoryError, StartError};
@@ -156,7 +156,7 @@ fn now_ms() -> i64 {
 }
 
 fn status(repo: &Repository, record: RunRecordV1) -> Result<RunStatus, InventoryError> {
-    let leases = FileClaimStore::new(repo.claims("leases"));
+    let leases = repo.claim_store("leases")?;
     let lease = leases.inspect(&record.run_id)?;
     let state = match &lease.holder {
         None => RunState::Ended,

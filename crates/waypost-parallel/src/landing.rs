@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Heartbeat, Owner, identity};
+use waypost_fences::{ClaimOutcome, ClaimStore, Heartbeat, Owner, fenced, identity};
 use waypost_governance::{
     Action, Policy, Verdict, approval_is_valid, close_single_step, start_single_step,
     store_with_evidence,
@@ -560,8 +560,7 @@ fn with_claim(
     held: impl FnOnce(&Fence<'_>, &Owner) -> Result<LandOutcome, LandError>,
 ) -> Result<LandOutcome, LandError> {
     // One lander per base branch.
-    let claims = Arc::new(FileClaimStore::new(repo.claims("landings")));
-    repo.ensure_dir(&repo.claims("landings"))?;
+    let claims = repo.claim_store("landings")?;
     let key = format!(
         "base-{}",
         &waypost_schemas::canonical::sha256_hex(base_branch.as_bytes())[..32]
@@ -580,7 +579,7 @@ fn with_claim(
     step(Step::Claimed);
     let fence = Fence {
         repo,
-        claims: &claims,
+        claims: &*claims,
         key: &key,
         token,
         run_id,
@@ -594,7 +593,7 @@ fn with_claim(
 /// The claim a landing holds, and the fenced writes made under it.
 struct Fence<'a> {
     repo: &'a Repository,
-    claims: &'a FileClaimStore,
+    claims: &'a (dyn ClaimStore + Send + Sync),
     key: &'a str,
     token: u64,
     run_id: &'a str,
@@ -606,7 +605,7 @@ impl Fence<'_> {
     fn write(&self, landing: &RunLanding) -> Result<(), LandError> {
         let repo = self.repo;
         let me = identity::this_process(Some("landing"));
-        self.claims.fenced(self.key, self.token, || {
+        fenced(self.claims, self.key, self.token, || {
             let _admin = repo.admin_lock().acquire(&me, ADMIN_LOCK_TIMEOUT)?;
             let mut record = repo
                 .record(self.run_id)?
@@ -621,7 +620,7 @@ impl Fence<'_> {
     /// claim is current, and only from `old`.
     fn move_ref(&self, base_branch: &str, old: &str, new: &str) -> Result<bool, LandError> {
         let root = self.repo.root().to_owned();
-        let moved = self.claims.fenced(self.key, self.token, || {
+        let moved = fenced(self.claims, self.key, self.token, || {
             git::run(
                 &root,
                 Access::Write,

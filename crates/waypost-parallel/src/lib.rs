@@ -46,7 +46,7 @@ mod writer;
 
 pub use error::{ArtifactWriteError, GitError, InventoryError, StartError};
 pub use gate::{Capacity, DEFAULT_MAX_CONCURRENT_RUNS, ParallelismGate, SlotClaim};
-pub use repo::{COORDINATION_DIR, Repository};
+pub use repo::{COORDINATION_DIR, ClaimStores, FileClaimStores, Repository, SharedClaimStore};
 pub use resources::MAX_COPIED_FILE_BYTES;
 pub use run::{ADMIN_LOCK_TIMEOUT, OWNER_MARKER, ReleaseError, Run, RunGuard};
 pub use writer::{ArtifactWriter, SHARED_FILE_NAMES};

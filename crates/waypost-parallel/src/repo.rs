@@ -1,8 +1,12 @@
 //! The repository runs start in, and where waypost keeps its coordination
 //! state for it.
 
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use waypost_fences::{ClaimStore, FileClaimStore};
 
 use waypost_schemas::io::{
     DirError, Links, MAX_ARTIFACT_BYTES, create_dirs_below, read_file, write_atomic,
@@ -44,6 +48,33 @@ pub const COORDINATION_DIR: &str = "waypost";
 pub struct Repository {
     root: PathBuf,
     common_dir: PathBuf,
+    claim_stores: Arc<dyn ClaimStores>,
+}
+
+/// A claim store a run holds claims in, shared with its heartbeats.
+pub type SharedClaimStore = Arc<dyn ClaimStore + Send + Sync>;
+
+/// Where a repository's claims live: the run slots, the workspace leases,
+/// the ports and the landings (`what` is `slots`, `leases`, `ports` or
+/// `landings`). The default, [`FileClaimStores`], keeps them in files under
+/// the git common directory (one machine); runs on several machines use a
+/// shared store (the PostgreSQL store) through
+/// [`Repository::with_claim_stores`].
+pub trait ClaimStores: fmt::Debug + Send + Sync {
+    /// The store of `what` for `repo`.
+    fn store(&self, repo: &Repository, what: &str) -> Result<SharedClaimStore, StartError>;
+}
+
+/// Claims in `<git common dir>/waypost/claims/<what>/`, one file per key.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileClaimStores;
+
+impl ClaimStores for FileClaimStores {
+    fn store(&self, repo: &Repository, what: &str) -> Result<SharedClaimStore, StartError> {
+        let dir = repo.claims(what);
+        repo.ensure_dir(&dir)?;
+        Ok(Arc::new(FileClaimStore::new(dir)))
+    }
 }
 
 impl Repository {
@@ -66,7 +97,23 @@ impl Repository {
         let root = fs::canonicalize(workdir).map_err(|e| not_a_repo(e.to_string()))?;
         let common_dir =
             fs::canonicalize(main.common_dir()).map_err(|e| not_a_repo(e.to_string()))?;
-        Ok(Self { root, common_dir })
+        Ok(Self {
+            root,
+            common_dir,
+            claim_stores: Arc::new(FileClaimStores),
+        })
+    }
+
+    /// This repository with its claims kept in `stores` instead of files.
+    #[must_use]
+    pub fn with_claim_stores(mut self, stores: Arc<dyn ClaimStores>) -> Self {
+        self.claim_stores = stores;
+        self
+    }
+
+    /// The store of `what` (`slots`, `leases`, `ports`, `landings`).
+    pub fn claim_store(&self, what: &str) -> Result<SharedClaimStore, StartError> {
+        self.claim_stores.store(self, what)
     }
 
     /// The main working tree's root (canonical).

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use waypost_fences::{ClaimOutcome, ClaimStore, FileClaimStore, Owner};
+use waypost_fences::{ClaimOutcome, ClaimStore, Owner};
 use waypost_schemas::io::{Links, read_file, write_atomic};
 
 use crate::error::StartError;
@@ -28,7 +28,7 @@ pub const MAX_COPIED_FILE_BYTES: u64 = 1024 * 1024;
 /// The search starts at a point derived from `seed` so
 /// concurrent runs rarely try the same ports.
 pub(crate) fn lease_port(
-    store: &FileClaimStore,
+    store: &(dyn ClaimStore + Send + Sync),
     owner: &Owner,
     lease: Duration,
     seed: &str,

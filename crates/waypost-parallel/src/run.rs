@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use waypost_fences::{
-    ClaimOutcome, ClaimStore, FileClaimStore, Heartbeat, LockFile, LockGuard, Owner, identity,
-};
+use waypost_fences::{ClaimOutcome, Heartbeat, LockFile, LockGuard, Owner, identity};
 use waypost_schemas::config::RunsConfig;
 use waypost_schemas::layout::{IdKind, RunLayout, check_id};
 use waypost_schemas::{FormatV1, IntentionAnchorV2, RunRecordV1, Timestamp};
@@ -18,7 +16,7 @@ use waypost_schemas::{FormatV1, IntentionAnchorV2, RunRecordV1, Timestamp};
 use crate::error::StartError;
 use crate::gate::{ParallelismGate, SlotClaim};
 use crate::git::gix_error;
-use crate::repo::Repository;
+use crate::repo::{Repository, SharedClaimStore};
 use crate::resources::{copy_file, lease_port};
 use crate::writer::ArtifactWriter;
 
@@ -50,10 +48,10 @@ pub struct RunGuard {
 #[derive(Debug)]
 struct Held {
     owner: Owner,
-    slot: Option<(Arc<FileClaimStore>, SlotClaim, Heartbeat)>,
+    slot: Option<(SharedClaimStore, SlotClaim, Heartbeat)>,
     executor: Option<LockGuard>,
-    lease: Option<(Arc<FileClaimStore>, String, u64, Heartbeat)>,
-    ports: Vec<(Arc<FileClaimStore>, String, Heartbeat)>,
+    lease: Option<(SharedClaimStore, String, u64, Heartbeat)>,
+    ports: Vec<(SharedClaimStore, String, Heartbeat)>,
 }
 
 impl Held {
@@ -180,7 +178,7 @@ impl Run {
         // 1. A slot of the gate.
         let gate = ParallelismGate::new(repo)?;
         let slot = gate.admit(anchor, run_id, &owner, lease_for)?;
-        let slots = Arc::new(gate.store().clone());
+        let slots = Arc::clone(gate.store());
         let heartbeat = Heartbeat::start(Arc::clone(&slots), &slot.key, owner.token(), beat);
         held.slot = Some((slots, slot, heartbeat));
 
@@ -200,7 +198,7 @@ impl Run {
         }
 
         // 3. The workspace lease.
-        let leases = Arc::new(FileClaimStore::new(repo.claims("leases")));
+        let leases = repo.claim_store("leases")?;
         let lease_token = match leases.claim(run_id, &owner, lease_for)? {
             ClaimOutcome::Claimed { fencing_token, .. } => fencing_token,
             ClaimOutcome::HeldBy {
@@ -261,12 +259,12 @@ impl Run {
         drop(admin);
 
         // 5. Resources.
-        let ports_store = Arc::new(FileClaimStore::new(repo.claims("ports")));
+        let ports_store = repo.claim_store("ports")?;
         let mut ports = BTreeMap::new();
         for name in &config.ports {
             let seed = format!("{run_id}/{name}");
             let Some((port, _)) = lease_port(
-                &ports_store,
+                &*ports_store,
                 &owner,
                 lease_for,
                 &seed,

@@ -3,15 +3,15 @@
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
-use waypost_fences::FileClaimStore;
+use waypost_fences::fenced;
 use waypost_schemas::io::{DirError, create_dirs_below, to_pretty_json, write_atomic};
 use waypost_schemas::layout::{RUNS_ROOT, RunLayout};
 use waypost_schemas::paths::RepoPath;
 use waypost_schemas::{Artifact, ArtifactKind};
 
 use crate::error::ArtifactWriteError;
+use crate::repo::SharedClaimStore;
 
 /// Files kept at project level and shared by every run: a run writing one
 /// would change what every other run reads.
@@ -39,7 +39,7 @@ pub const SHARED_FILE_NAMES: &[&str] = &[
 pub struct ArtifactWriter {
     layout: RunLayout,
     run_dir: PathBuf,
-    leases: Arc<FileClaimStore>,
+    leases: SharedClaimStore,
     lease_key: String,
     fencing_token: u64,
 }
@@ -49,7 +49,7 @@ impl ArtifactWriter {
     /// `lease_key` in `leases`.
     pub fn new(
         layout: RunLayout,
-        leases: Arc<FileClaimStore>,
+        leases: SharedClaimStore,
         lease_key: &str,
         fencing_token: u64,
     ) -> Self {
@@ -149,10 +149,9 @@ impl ArtifactWriter {
         if fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(ArtifactWriteError::Symlink { path: full });
         }
-        self.leases
-            .fenced(&self.lease_key, self.fencing_token, || {
-                write_atomic(&full, bytes)
-            })??;
+        fenced(&*self.leases, &self.lease_key, self.fencing_token, || {
+            write_atomic(&full, bytes)
+        })??;
         Ok(())
     }
 

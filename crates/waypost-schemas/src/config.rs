@@ -43,6 +43,86 @@ pub struct WaypostToml {
     /// `[autopilot]`: whether `waypost run` executes approved actions.
     #[serde(deserialize_with = "table")]
     pub autopilot: AutopilotConfig,
+    /// `[store]`: where coordination state (claims, leases, slots, the
+    /// queue, ledger appends) lives.
+    #[serde(deserialize_with = "table")]
+    pub store: StoreConfig,
+}
+
+/// The `[store]` section: files on this machine (the default), or a shared
+/// PostgreSQL database for runs on several machines.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgres://USER@HOST:PORT/DATABASE`: keep coordination state in
+    /// that database. Absent: in files under the repository. The
+    /// `WAYPOST_STORE_URL` environment variable, read by the command-line
+    /// tool, takes precedence.
+    #[serde(deserialize_with = "store_url")]
+    pub url: Option<String>,
+    /// The database schema that holds waypost's tables.
+    #[serde(deserialize_with = "store_identifier")]
+    pub schema: String,
+    /// The part of the store this repository's claims, queue and ledgers
+    /// use, so one database can serve several repositories.
+    #[serde(deserialize_with = "non_empty_string")]
+    pub namespace: String,
+    /// How long one operation keeps reconnecting to an unreachable
+    /// database (with a doubling pause) before it fails, in seconds.
+    #[serde(deserialize_with = "positive_seconds")]
+    pub retry_seconds: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            schema: "waypost".to_owned(),
+            namespace: "default".to_owned(),
+            retry_seconds: 30,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The `[store]` section of `root/waypost.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        WaypostToml::load(root).map(|file| file.store)
+    }
+}
+
+/// Whether `url` names a PostgreSQL store (`postgres://` or
+/// `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn store_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = String::deserialize(d)?;
+    if is_postgres_url(&url) {
+        Ok(Some(url))
+    } else {
+        Err(de::Error::custom(
+            "expected a PostgreSQL URL, `postgres://USER@HOST:PORT/DATABASE` (leave `url` out to keep the store in files)",
+        ))
+    }
+}
+
+fn store_identifier<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    let mut chars = name.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63;
+    if ok {
+        Ok(name)
+    } else {
+        Err(de::Error::custom(format!(
+            "`{name}` is not a schema name (1 to 63 lowercase letters, digits and `_`, starting with a letter or `_`)"
+        )))
+    }
 }
 
 /// The `[autopilot]` section.
@@ -684,6 +764,25 @@ mod tests {
     }
 
     #[test]
+    fn the_store_section_names_a_postgres_database() {
+        let file = parse(
+            "[store]\nurl = \"postgres://waypost@db:5432/wp\"\nschema = \"wp_1\"\nnamespace = \"repo-a\"\n",
+        )
+        .expect("a store section");
+        assert_eq!(
+            file.store.url.as_deref(),
+            Some("postgres://waypost@db:5432/wp")
+        );
+        assert_eq!(
+            (file.store.schema.as_str(), file.store.namespace.as_str()),
+            ("wp_1", "repo-a")
+        );
+        let defaults = parse("").expect("empty").store;
+        assert_eq!(defaults, StoreConfig::default());
+        assert_eq!(defaults.url, None, "files unless a URL is given");
+    }
+
+    #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(parse("").expect("empty"), WaypostToml::default());
         assert_eq!(
@@ -781,7 +880,7 @@ mod tests {
             ),
             (
                 "[scna]\n",
-                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output, runs, autopilot); did you mean `scan`?",
+                "waypost.toml:1:2: [scna]: unknown key (expected intention, scan, output, runs, autopilot, store); did you mean `scan`?",
             ),
             (
                 "[scan]\nmax_file_bytes = 0\n",
@@ -812,6 +911,19 @@ mod tests {
                 "[scan] root_denylist: `a/[`",
             ),
             ("[scan\n", "waypost.toml:1:"),
+            (
+                "[store]\nurl = \"mysql://db/wp\"\n",
+                "waypost.toml:2:7: [store] url: expected a PostgreSQL URL",
+            ),
+            (
+                "[store]\nschema = \"Bad-Name\"\n",
+                "[store] schema: `Bad-Name` is not a schema name",
+            ),
+            (
+                "[store]\nnamespace = \"\"\n",
+                "[store] namespace: expected a non-empty string",
+            ),
+            ("[store]\nuri = \"postgres://db\"\n", "did you mean `url`?"),
         ] {
             let err = parse(text).expect_err(text);
             assert!(err.contains(expected), "{text:?}: {err}");

@@ -17,7 +17,9 @@
 //! [`planning`] (the plan proposer: gaps to bounded, governed actions), and
 //! [`parallel`] (several runs at once: a worktree, a lease, an executor
 //! lock and a run directory each), and [`ledger`] (the append-only,
-//! hash-chained SOT ledgers and tidy, which fills them).
+//! hash-chained SOT ledgers and tidy, which fills them), and [`store`]
+//! (files on one machine, or a shared PostgreSQL database, as `[store]`
+//! says; the PostgreSQL store itself is [`store::postgres`]).
 //!
 //! ```
 //! use waypost::schemas::{ArtifactKind, validate};
@@ -34,6 +36,7 @@
 //! ```
 
 pub mod autopilot;
+pub mod store;
 
 pub use waypost_fences as fences;
 pub use waypost_gaps as gaps;

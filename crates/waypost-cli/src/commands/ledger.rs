@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::json;
-use waypost::ledger::{Ledger, LedgerError, LedgerName};
+use waypost::fences::LedgerStoreError;
+use waypost::ledger::{History, Ledger, LedgerError, LedgerName};
+use waypost::store::Store;
 
 use crate::Format;
 use crate::error::CommandError;
@@ -94,6 +96,10 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode, CommandError> {
             .map(|n| name(n))
             .collect::<Result<_, _>>()?
     };
+    let store = super::store::selected(&args.repo)?;
+    if !matches!(store, Store::Files) {
+        return verify_in_store(&store, args, &names);
+    }
     let mut results = Vec::new();
     for name in names {
         let ledger = Ledger::new(&args.repo, name);
@@ -158,9 +164,72 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode, CommandError> {
     })
 }
 
+/// `verify` of ledgers kept in a shared store: the store checks the chain
+/// of every entry as it reads them.
+fn verify_in_store(
+    store: &Store,
+    args: &VerifyArgs,
+    names: &[LedgerName],
+) -> Result<ExitCode, CommandError> {
+    let ledgers = store.ledgers(&args.repo);
+    let mut results = Vec::new();
+    for name in names {
+        results.push(match ledgers.entries(*name) {
+            Ok(entries) => (*name, Ok(entries.len())),
+            Err(e @ LedgerStoreError::Invalid { .. }) => (*name, Err(e.to_string())),
+            Err(e) => return Err(CommandError::bad_input(e.to_string())),
+        });
+    }
+    let ok = results.iter().all(|(_, r)| r.is_ok());
+    match args.format {
+        Format::Text => {
+            println!("ledgers in {}", store.describe());
+            for (name, result) in &results {
+                match result {
+                    Ok(entries) => println!("{:<7}{name} ({entries} entries)", "ok"),
+                    Err(problem) => println!("{:<7}{name}\n    {problem}", "FAILED"),
+                }
+            }
+        }
+        Format::Json => {
+            let value = json!({
+                "ok": ok,
+                "store": store.describe(),
+                "ledgers": results.iter().map(|(name, r)| json!({
+                    "ledger": name.as_str(),
+                    "ok": r.is_ok(),
+                    "entries": r.as_ref().ok(),
+                    "problems": r.as_ref().err().map(|p| vec![json!({"message": p})]).unwrap_or_default(),
+                })).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).context("serialize")?
+            );
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
     let ledger = Ledger::new(&args.repo, name(&args.ledger)?);
-    let history = ledger.read().map_err(ledger_error)?;
+    let store = super::store::selected(&args.repo)?;
+    let (history, place) = match &store {
+        Store::Files => (ledger.read().map_err(ledger_error)?, ledger.relative_path()),
+        shared => (
+            History::from_entries(
+                shared
+                    .ledgers(&args.repo)
+                    .entries(ledger.name())
+                    .map_err(|e| CommandError::bad_input(e.to_string()))?,
+            ),
+            format!("{} in {}", ledger.name(), shared.describe()),
+        ),
+    };
     let states: Vec<_> = history
         .states()
         .into_iter()
@@ -170,7 +239,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
         Format::Text => {
             outln!(
                 "{}: {} of {} entries{}",
-                ledger.relative_path(),
+                place,
                 states.len(),
                 history.entries().len(),
                 if args.all { "" } else { " hold now" }
@@ -201,7 +270,7 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CommandError> {
         Format::Json => {
             let value = json!({
                 "ledger": ledger.name().as_str(),
-                "path": ledger.relative_path(),
+                "path": place,
                 "entries": states.iter().map(|s| {
                     let mut v = serde_json::to_value(s.entry).unwrap_or_default();
                     v["effective_status"] = json!(s.effective_status());

@@ -11,6 +11,7 @@ pub(crate) mod run;
 pub(crate) mod runs;
 pub(crate) mod scan;
 pub(crate) mod schema;
+pub(crate) mod store;
 pub(crate) mod tidy;
 pub(crate) mod validate;
 

@@ -82,7 +82,10 @@ fn loop_once(
         )));
     }
     let enabled = enable || AutopilotSection::load(root)?.enabled;
-    let mut config = AutopilotConfig::new(root).enabled(enabled).clock(clock()?);
+    let mut config = AutopilotConfig::new(root)
+        .enabled(enabled)
+        .clock(clock()?)
+        .store(super::store::selected(root)?);
     if let Some(run_id) = resume {
         config = config.resume(run_id);
     }

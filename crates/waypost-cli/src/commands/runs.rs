@@ -161,8 +161,12 @@ pub(crate) fn run(command: &Command) -> Result<ExitCode, CommandError> {
     }
 }
 
+/// The repository at `path`, its claims in the selected store (`[store]`
+/// of its waypost.toml, or WAYPOST_STORE_URL).
 fn open(path: &Path) -> Result<Repository, CommandError> {
-    Repository::open(path).map_err(|e| CommandError::bad_input(e.to_string()))
+    let repo = Repository::open(path).map_err(|e| CommandError::bad_input(e.to_string()))?;
+    let store = super::store::selected(repo.root())?;
+    Ok(store.repository(repo))
 }
 
 fn inventory_error(err: InventoryError) -> CommandError {

@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use waypost::intention::resolve_anchor;
 use waypost::ledger::tidy::{self, Allowlist, Retention, TidyError, TidyOptions, TidyReport};
+use waypost::store::Store;
 
 use crate::error::CommandError;
 use crate::{Format, clock};
@@ -69,10 +70,20 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
         },
         now: clock.now(),
     };
-    let report = if args.execute {
-        tidy::execute(root, &options)
-    } else {
-        tidy::plan(root, &options)
+    // The ledgers are the repository's files unless a shared store is
+    // configured ([store] url, or WAYPOST_STORE_URL).
+    let report = match super::store::selected(root)? {
+        Store::Files if args.execute => tidy::execute(root, &options),
+        Store::Files => tidy::plan(root, &options),
+        store => {
+            let ledgers = store.ledgers(root);
+            note!("ledgers: {}", store.describe());
+            if args.execute {
+                tidy::execute_in(&*ledgers, root, &options)
+            } else {
+                tidy::plan_in(&*ledgers, root, &options)
+            }
+        }
     }
     .map_err(tidy_error)?;
     if let Some(run) = &args.run

@@ -13,6 +13,8 @@ use std::path::Path;
 
 use waypost_ledger::tidy::{self, TidyOptions, TidyReport};
 use waypost_ledger::{Ledger, LedgerName};
+
+use crate::store::Store;
 use waypost_schemas::io::{Links, create_dirs_below, read_text, write_atomic};
 use waypost_schemas::paths::{RepoPath, resolve};
 use waypost_schemas::{ActionType, PlanAction, TextEdit};
@@ -331,12 +333,32 @@ pub(crate) const ENTRY_EVIDENCE: &str = "ledger_entry:";
 #[derive(Debug)]
 pub struct AppendLedgerEntries {
     options: TidyOptions,
+    store: Store,
 }
 
 impl AppendLedgerEntries {
-    /// An executor that runs tidy with `options`.
+    /// An executor that runs tidy with `options` on the repository's
+    /// ledger files.
     pub fn new(options: TidyOptions) -> Self {
-        Self { options }
+        Self {
+            options,
+            store: Store::Files,
+        }
+    }
+
+    /// The same, on the ledgers of `store` (a shared database).
+    #[must_use]
+    pub fn in_store(mut self, store: Store) -> Self {
+        self.store = store;
+        self
+    }
+
+    fn plan(&self, root: &Path) -> Result<TidyReport, ExecuteError> {
+        match &self.store {
+            Store::Files => tidy::plan(root, &self.options),
+            store => tidy::plan_in(&*store.ledgers(root), root, &self.options),
+        }
+        .map_err(|e| ExecuteError::new(e.to_string()))
     }
 
     /// `ledger_entry:<ledger>:<entry id>` for each entry `report` appends.
@@ -382,8 +404,7 @@ impl Executor for AppendLedgerEntries {
                 regular_file(root, &path)?;
             }
         }
-        let planned =
-            tidy::plan(root, &self.options).map_err(|e| ExecuteError::new(e.to_string()))?;
+        let planned = self.plan(root)?;
         let mut expected: Vec<&String> = action
             .evidence
             .iter()
@@ -407,8 +428,11 @@ impl Executor for AppendLedgerEntries {
                 )));
             }
         }
-        let done =
-            tidy::execute(root, &self.options).map_err(|e| ExecuteError::new(e.to_string()))?;
+        let done = match &self.store {
+            Store::Files => tidy::execute(root, &self.options),
+            store => tidy::execute_in(&*store.ledgers(root), root, &self.options),
+        }
+        .map_err(|e| ExecuteError::new(e.to_string()))?;
         let per_ledger: Vec<String> = done
             .ledgers
             .iter()

@@ -82,6 +82,9 @@ pub struct AutopilotConfig {
     pub executors: Vec<Box<dyn Executor>>,
     /// Told each stage as it starts (a progress display).
     pub on_stage: Option<StageFn>,
+    /// Where the record step appends ledger entries (the repository's
+    /// files by default; a shared database when `[store]` names one).
+    pub store: crate::store::Store,
 }
 
 /// What [`AutopilotConfig::on_stage`] calls.
@@ -132,6 +135,7 @@ impl AutopilotConfig {
             clock: Clock::System,
             executors: builtin(),
             on_stage: None,
+            store: crate::store::Store::Files,
         }
     }
 
@@ -139,6 +143,13 @@ impl AutopilotConfig {
     #[must_use]
     pub fn on_stage(mut self, f: impl Fn(Stage<'_>) + Send + Sync + 'static) -> Self {
         self.on_stage = Some(Box::new(f));
+        self
+    }
+
+    /// Keeps the ledgers in `store`.
+    #[must_use]
+    pub fn store(mut self, store: crate::store::Store) -> Self {
+        self.store = store;
         self
     }
 
@@ -644,6 +655,7 @@ impl Autopilot {
                 &layout,
                 &cfg.clock,
                 &policy,
+                &cfg.store,
             )?;
             if let Some(recorded) = recorded {
                 match recorded {

@@ -32,6 +32,7 @@ use waypost_schemas::{
 
 use super::executors::{AppendLedgerEntries, ENTRY_EVIDENCE};
 use super::{AutopilotError, Cleared, execute, finish};
+use crate::store::Store;
 
 /// How the record action's id starts (the rest is a digest of its entries).
 pub const RECORD_ACTION_PREFIX: &str = "action-ledgers-";
@@ -66,6 +67,7 @@ pub(super) fn consolidate(
     layout: &RunLayout,
     clock: &Clock,
     policy: &Policy,
+    store: &Store,
 ) -> Result<Option<Recorded>, AutopilotError> {
     if !asks_for_memory(anchor) {
         return Ok(None);
@@ -78,7 +80,10 @@ pub(super) fn consolidate(
         retention: Retention::KeepAll,
         now: clock.now(),
     };
-    let planned = tidy::plan(root, &options)?;
+    let planned = match store {
+        Store::Files => tidy::plan(root, &options)?,
+        store => tidy::plan_in(&*store.ledgers(root), root, &options)?,
+    };
     if planned.appended() == 0 {
         return Ok(None);
     }
@@ -166,7 +171,7 @@ pub(super) fn consolidate(
             .unwrap_or_else(|| "policy:auto_approve".to_owned()),
     };
     action.approval_status = ApprovalStatus::AutoApproved;
-    let executor = AppendLedgerEntries::new(options);
+    let executor = AppendLedgerEntries::new(options).in_store(store.clone());
     let cleared = Cleared {
         action: &action,
         basis: ApprovalBasis::Rule { rule_id },
@@ -178,13 +183,13 @@ pub(super) fn consolidate(
         .report
         .as_ref()
         .ok()
-        .and_then(|_| check_ledgers(root, &action).err());
+        .and_then(|_| check_ledgers(root, &action, store).err());
     let entry = finish(layout, clock, ran, Vec::new(), unverified.clone())?;
     Ok(Some(Recorded::Ran(Box::new(entry), unverified)))
 }
 
 /// Every ledger the action names verifies and holds each of its entries.
-fn check_ledgers(root: &Path, action: &PlanAction) -> Result<(), String> {
+fn check_ledgers(root: &Path, action: &PlanAction, store: &Store) -> Result<(), String> {
     let mut by_ledger: BTreeMap<LedgerName, Vec<&str>> = BTreeMap::new();
     for line in &action.evidence {
         let Some((ledger, entry_id)) = line
@@ -199,6 +204,23 @@ fn check_ledgers(root: &Path, action: &PlanAction) -> Result<(), String> {
         by_ledger.entry(name).or_default().push(entry_id);
     }
     for (name, entry_ids) in by_ledger {
+        if !matches!(store, Store::Files) {
+            // The store verifies the chain as it reads.
+            let entries = store
+                .ledgers(root)
+                .entries(name)
+                .map_err(|e| format!("{name} in {}: {e}", store.describe()))?;
+            if let Some(missing) = entry_ids
+                .iter()
+                .find(|id| !entries.iter().any(|e| e.entry_id == **id))
+            {
+                return Err(format!(
+                    "{name} in {} does not hold {missing} after the append",
+                    store.describe()
+                ));
+            }
+            continue;
+        }
         let ledger = Ledger::new(root, name);
         let verified = ledger.verify().map_err(|e| e.to_string())?;
         if !verified.is_ok() {
