@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use waypost_fences::LedgerStore;
 use waypost_ledger::FileLedgerStore;
+use waypost_ledger::tidy::{self, TidyError, TidyOptions, TidyReport};
 use waypost_parallel::{ClaimStores, Repository, SharedClaimStore, StartError};
 use waypost_schemas::config::{StoreConfig, is_postgres_url};
 use waypost_store_postgres::{PgOptions, PgStore, StoreError};
@@ -100,6 +101,28 @@ impl Store {
                     namespace: namespace.clone(),
                 }))
             }
+        }
+    }
+
+    /// [`tidy::plan`] against this store's
+    /// ledgers of the repository at `root`.
+    pub fn tidy_plan(&self, root: &Path, options: &TidyOptions) -> Result<TidyReport, TidyError> {
+        match self {
+            Self::Files => tidy::plan(root, options),
+            store => tidy::plan_in(&*store.ledgers(root), root, options),
+        }
+    }
+
+    /// [`tidy::execute`] appending to this
+    /// store's ledgers of the repository at `root`.
+    pub fn tidy_execute(
+        &self,
+        root: &Path,
+        options: &TidyOptions,
+    ) -> Result<TidyReport, TidyError> {
+        match self {
+            Self::Files => tidy::execute(root, options),
+            store => tidy::execute_in(&*store.ledgers(root), root, options),
         }
     }
 

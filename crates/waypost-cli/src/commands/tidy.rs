@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Value, json};
 use waypost::intention::resolve_anchor;
-use waypost::ledger::tidy::{self, Allowlist, Retention, TidyError, TidyOptions, TidyReport};
+use waypost::ledger::tidy::{Allowlist, Retention, TidyError, TidyOptions, TidyReport};
 use waypost::store::Store;
 
 use crate::error::CommandError;
@@ -72,18 +72,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     };
     // The ledgers are the repository's files unless a shared store is
     // configured ([store] url, or WAYPOST_STORE_URL).
-    let report = match super::store::selected(root)? {
-        Store::Files if args.execute => tidy::execute(root, &options),
-        Store::Files => tidy::plan(root, &options),
-        store => {
-            let ledgers = store.ledgers(root);
-            note!("ledgers: {}", store.describe());
-            if args.execute {
-                tidy::execute_in(&*ledgers, root, &options)
-            } else {
-                tidy::plan_in(&*ledgers, root, &options)
-            }
-        }
+    let store = super::store::selected(root)?;
+    if !matches!(store, Store::Files) {
+        note!("ledgers: {}", store.describe());
+    }
+    let report = if args.execute {
+        store.tidy_execute(root, &options)
+    } else {
+        store.tidy_plan(root, &options)
     }
     .map_err(tidy_error)?;
     if let Some(run) = &args.run

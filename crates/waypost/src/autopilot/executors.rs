@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use waypost_ledger::tidy::{self, TidyOptions, TidyReport};
+use waypost_ledger::tidy::{TidyOptions, TidyReport};
 use waypost_ledger::{Ledger, LedgerName};
 
 use crate::store::Store;
@@ -353,14 +353,6 @@ impl AppendLedgerEntries {
         self
     }
 
-    fn plan(&self, root: &Path) -> Result<TidyReport, ExecuteError> {
-        match &self.store {
-            Store::Files => tidy::plan(root, &self.options),
-            store => tidy::plan_in(&*store.ledgers(root), root, &self.options),
-        }
-        .map_err(|e| ExecuteError::new(e.to_string()))
-    }
-
     /// `ledger_entry:<ledger>:<entry id>` for each entry `report` appends.
     pub fn evidence(report: &TidyReport) -> Vec<String> {
         report
@@ -404,7 +396,10 @@ impl Executor for AppendLedgerEntries {
                 regular_file(root, &path)?;
             }
         }
-        let planned = self.plan(root)?;
+        let planned = self
+            .store
+            .tidy_plan(root, &self.options)
+            .map_err(|e| ExecuteError::new(e.to_string()))?;
         let mut expected: Vec<&String> = action
             .evidence
             .iter()
@@ -428,11 +423,10 @@ impl Executor for AppendLedgerEntries {
                 )));
             }
         }
-        let done = match &self.store {
-            Store::Files => tidy::execute(root, &self.options),
-            store => tidy::execute_in(&*store.ledgers(root), root, &self.options),
-        }
-        .map_err(|e| ExecuteError::new(e.to_string()))?;
+        let done = self
+            .store
+            .tidy_execute(root, &self.options)
+            .map_err(|e| ExecuteError::new(e.to_string()))?;
         let per_ledger: Vec<String> = done
             .ledgers
             .iter()
