@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::kind::{FieldPath, Kind};
 
+mod stream;
+
 /// Hex digits of the SHA-256 kept in an id.
 pub const ID_HEX_DIGITS: usize = 24;
 
@@ -46,8 +48,9 @@ pub fn content_id(prefix: &str, canonical: &[u8]) -> String {
 // Category: determinism
 // Why: the same inputs must give the same anchor_id, gap_report_id, plan_proposal_id,
 //      gap_id and action_id on any machine, in any run, from any key order.
-// Enforced by: canonical_with removes the volatile fields of Artifact::VOLATILE_FIELDS,
-//      sorts the arrays of Artifact::UNORDERED_ARRAYS and sorts every object's keys.
+// Enforced by: canonical_with (and canonical_of, which writes the same bytes without a JSON
+//      tree) removes the volatile fields of Artifact::VOLATILE_FIELDS, sorts the arrays of
+//      Artifact::UNORDERED_ARRAYS and sorts every object's keys.
 /// The canonical bytes of an artifact of `kind` given as JSON.
 ///
 /// Works on any JSON, valid or not, so ids can be computed for documents a
@@ -80,6 +83,17 @@ pub(crate) fn canonical_owned(
 ) -> Vec<u8> {
     let value = canonical_value(value, drop, unordered);
     serde_json::to_vec(&value).expect("serializing a serde_json::Value cannot fail")
+}
+
+/// [`canonical_owned`] of `value`'s JSON, written straight from `value`
+/// with no JSON tree in between: the same bytes, far fewer allocations.
+pub(crate) fn canonical_of<T: Serialize + ?Sized>(
+    value: &T,
+    drop: &[FieldPath],
+    unordered: &[FieldPath],
+) -> Vec<u8> {
+    stream::canonical(value, drop, unordered)
+        .expect("artifact types serialize to JSON: string keys, no fallible Serialize impls")
 }
 
 /// The canonical form of `value` as a tree (what [`canonical_owned`]

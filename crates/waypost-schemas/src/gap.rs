@@ -5,9 +5,8 @@ use std::cmp::Ordering;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::canonical::{canonical_owned, canonical_value, content_id, to_value};
+use crate::canonical::{canonical_of, content_id};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::excerpt::Excerpt;
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
@@ -74,71 +73,6 @@ impl Artifact for GapReportV1 {
     ];
     const PUBLISHED_SCHEMA: &'static str =
         include_str!("../../../schemas/gap_report_v1.schema.json");
-
-    /// The same bytes as the generic canonical form, built gap by gap: each
-    /// gap is canonicalised on its own (a small tree), the gaps are sorted
-    /// by those bytes, and the report around them is written key by key.
-    /// A report of thousands of gaps never exists as one JSON tree, which
-    /// keeps its id cheap (a test compares both forms).
-    fn canonical_bytes(&self) -> Vec<u8> {
-        let inner: Vec<FieldPath> = Self::UNORDERED_ARRAYS
-            .iter()
-            .filter_map(|path| match *path {
-                ["gaps", "*", rest @ ..] if !rest.is_empty() => Some(rest),
-                _ => None,
-            })
-            .collect();
-        let mut gaps: Vec<Vec<u8>> = self
-            .gaps
-            .iter()
-            .map(|gap| canonical_owned(to_value(gap), &[], &inner))
-            .collect();
-        gaps.sort_unstable();
-        let shell = GapReportV1 {
-            format_version: self.format_version,
-            project_id: self.project_id.clone(),
-            run_id: self.run_id.clone(),
-            generated_at: self.generated_at.clone(),
-            workspace_state_digest: self.workspace_state_digest.clone(),
-            gaps: Vec::new(),
-            summary: self.summary.clone(),
-            metadata: self.metadata.clone(),
-            extra: self.extra.clone(),
-        };
-        let outer: Vec<FieldPath> = Self::UNORDERED_ARRAYS
-            .iter()
-            .copied()
-            .filter(|path| path.first() != Some(&"gaps"))
-            .collect();
-        let Value::Object(fields) =
-            canonical_value(to_value(&shell), Self::VOLATILE_FIELDS, &outer)
-        else {
-            unreachable!("a report serializes to a JSON object");
-        };
-        let mut out = Vec::with_capacity(gaps.iter().map(|g| g.len() + 1).sum::<usize>() + 1024);
-        out.push(b'{');
-        for (i, (key, value)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend(serde_json::to_vec(key).expect("a string serializes"));
-            out.push(b':');
-            if key == "gaps" {
-                out.push(b'[');
-                for (j, gap) in gaps.iter().enumerate() {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(gap);
-                }
-                out.push(b']');
-            } else {
-                out.extend(serde_json::to_vec(value).expect("a JSON value serializes"));
-            }
-        }
-        out.push(b'}');
-        out
-    }
 }
 
 impl GapReportV1 {
@@ -189,6 +123,20 @@ pub struct Gap {
 /// detector could not rule out a reading of the evidence under which
 /// nothing is wrong. A gap without it is certain.
 pub const LIKELY_SIGNAL: &str = "confidence:likely";
+
+/// The fields that make a gap the same gap: type, detector, signals
+/// (without [`LIKELY_SIGNAL`]) and evidence. Title, description, risk,
+/// confidence and remediation may be reworded or reclassified without the
+/// gap becoming a different one.
+#[derive(Serialize)]
+struct Identity<'a> {
+    gap_type: &'a GapType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detector: Option<&'a String>,
+    detection_signals: Vec<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a GapEvidence>,
+}
 
 impl Gap {
     /// Whether the detector is sure (no [`LIKELY_SIGNAL`] among the
@@ -447,12 +395,6 @@ pub struct GapReportMetadata {
 }
 
 impl Gap {
-    /// The fields that make a gap the same gap: type, detector, signals
-    /// (without [`LIKELY_SIGNAL`]) and evidence. Title, description, risk,
-    /// confidence and remediation may be reworded or reclassified without
-    /// the gap becoming a different one.
-    const IDENTITY: [&'static str; 4] = ["gap_type", "detector", "detection_signals", "evidence"];
-
     /// The arrays of a gap's identity whose order carries no meaning.
     const UNORDERED: [FieldPath; 5] = [
         &["detection_signals"],
@@ -462,15 +404,10 @@ impl Gap {
         &["evidence", "locations"],
     ];
 
-    /// The gap's identity fields as JSON, serialized as the whole gap would
+    /// The gap's identity fields, serialized as the whole gap would
     /// serialize them (absent options left out), without the prose around
     /// them: a report of thousands of gaps derives thousands of ids.
-    fn identity_value(&self) -> Value {
-        let mut map = serde_json::Map::new();
-        map.insert("gap_type".into(), to_value(&self.gap_type));
-        if let Some(detector) = &self.detector {
-            map.insert("detector".into(), Value::String(detector.clone()));
-        }
+    fn identity(&self) -> Identity<'_> {
         // Confidence is a judgement about the gap, not part of what it is:
         // a gap that turns certain or likely stays the same gap.
         let mut signals: Vec<&String> = self.detection_signals.iter().collect();
@@ -479,17 +416,17 @@ impl Gap {
         {
             signals.remove(at);
         }
-        map.insert("detection_signals".into(), to_value(&signals));
-        if let Some(evidence) = &self.evidence {
-            map.insert("evidence".into(), to_value(evidence));
+        Identity {
+            gap_type: &self.gap_type,
+            detector: self.detector.as_ref(),
+            detection_signals: signals,
+            evidence: self.evidence.as_ref(),
         }
-        debug_assert!(map.keys().all(|k| Self::IDENTITY.contains(&k.as_str())));
-        Value::Object(map)
     }
 
     /// The canonical bytes of the gap's identity fields.
     pub fn identity_bytes(&self) -> Vec<u8> {
-        canonical_owned(self.identity_value(), &[], &Self::UNORDERED)
+        canonical_of(&self.identity(), &[], &Self::UNORDERED)
     }
 
     /// `gap-<24 hex>`: stable for the same gap in the same state, whatever
@@ -515,7 +452,7 @@ impl Gap {
     pub fn fingerprint(&self) -> String {
         content_id(
             "gapfp",
-            &canonical_owned(self.identity_value(), &Self::POSITIONS, &Self::UNORDERED),
+            &canonical_of(&self.identity(), &Self::POSITIONS, &Self::UNORDERED),
         )
     }
 }

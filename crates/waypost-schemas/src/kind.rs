@@ -84,11 +84,7 @@ pub trait Artifact: Serialize + DeserializeOwned + schemars::JsonSchema {
 
     /// The canonical bytes of this artifact (see [`canonical::canonical_bytes`]).
     fn canonical_bytes(&self) -> Vec<u8> {
-        canonical::canonical_owned(
-            canonical::to_value(self),
-            Self::VOLATILE_FIELDS,
-            Self::UNORDERED_ARRAYS,
-        )
+        canonical::canonical_of(self, Self::VOLATILE_FIELDS, Self::UNORDERED_ARRAYS)
     }
 
     /// The id derived from the canonical bytes: `<prefix>-<24 hex digits>`.

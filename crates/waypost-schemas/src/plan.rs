@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{canonical_owned, content_id, sha256_hex, to_value};
+use crate::canonical::{canonical_of, content_id, sha256_hex};
 use crate::common::{Extra, FormatV1, Timestamp};
 use crate::kind::{Artifact, ArtifactKind, FieldPath, RunFile};
 use crate::layout::RunDir;
@@ -417,8 +417,8 @@ impl PlanAction {
     /// `approval_reason`, `approval_reasons`), which describe a decision
     /// about the action rather than the action.
     pub fn content_bytes(&self) -> Vec<u8> {
-        canonical_owned(
-            to_value(self),
+        canonical_of(
+            self,
             &[
                 &["action_id"],
                 &["approval_status"],

@@ -1,0 +1,862 @@
+//! The canonical form written straight from a [`Serialize`] value, with
+//! no [`serde_json::Value`] tree in between: the same bytes as
+//! [`super::canonical_owned`] of the value's JSON, at a fraction of the
+//! allocations (one buffer per object and per unordered array, none per
+//! field). Thousands of gap and action ids are derived per scan and plan.
+//!
+//! Sameness with the tree form is what makes this safe: JSON's rules are
+//! followed as `serde_json::to_value` applies them (floats as `f64`,
+//! non-finite numbers as `null`, enum variants as serde_json writes them,
+//! a later duplicate key replacing an earlier one), and a property test
+//! compares both forms on arbitrary JSON and path sets.
+
+use std::fmt::Display;
+use std::ops::Range;
+
+use serde::ser::{self, Impossible, Serialize};
+
+use crate::kind::FieldPath;
+
+/// Canonical bytes of `value`'s JSON with `drop` removed and `unordered`
+/// sorted (see [`super::canonical_owned`]).
+pub(crate) fn canonical<T: Serialize + ?Sized>(
+    value: &T,
+    drop: &[FieldPath],
+    unordered: &[FieldPath],
+) -> Result<Vec<u8>, Error> {
+    let rules = Rules { drop, unordered };
+    let mut out = Vec::with_capacity(256);
+    let mut path = Vec::new();
+    let tracked = rules.reaches(&path).then_some(&mut path);
+    value.serialize(Writer {
+        out: &mut out,
+        rules: &rules,
+        path: tracked,
+    })?;
+    Ok(out)
+}
+
+/// Why a value has no JSON form (a map key that is not a string, a number
+/// JSON cannot hold, a `Serialize` implementation that failed).
+#[derive(Debug)]
+pub(crate) struct Error(String);
+
+impl Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+/// The paths to drop and the arrays to sort. An array element is the
+/// segment `*` (as an object key `*` is: the tree form matches both).
+struct Rules<'a> {
+    drop: &'a [FieldPath],
+    unordered: &'a [FieldPath],
+}
+
+impl Rules<'_> {
+    fn matches(list: &[FieldPath], path: &[String]) -> bool {
+        list.iter().any(|p| {
+            p.len() == path.len() && p.iter().zip(path).all(|(want, seg)| *want == seg.as_str())
+        })
+    }
+
+    /// Whether some rule names `path` or a path below it: only then is
+    /// the path followed further (most of a value is under no rule).
+    fn reaches(&self, path: &[String]) -> bool {
+        self.drop.iter().chain(self.unordered).any(|p| {
+            p.len() >= path.len() && p.iter().zip(path).all(|(want, seg)| *want == seg.as_str())
+        })
+    }
+
+    fn unordered(&self, path: Option<&Vec<String>>) -> bool {
+        path.is_some_and(|p| Self::matches(self.unordered, p))
+    }
+}
+
+/// Writes one JSON value to `out`. `path` is where it sits, while some
+/// rule reaches below it.
+struct Writer<'w> {
+    out: &'w mut Vec<u8>,
+    rules: &'w Rules<'w>,
+    path: Option<&'w mut Vec<String>>,
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json's escaping, the same the tree form is written with.
+    let mut ser = serde_json::Serializer::new(&mut *out);
+    ser::Serializer::serialize_str(&mut ser, s).expect("writing to a Vec cannot fail");
+}
+
+fn write_scalar<T: Serialize>(out: &mut Vec<u8>, value: T) {
+    serde_json::to_writer(&mut *out, &value).expect("writing a JSON scalar to a Vec cannot fail");
+}
+
+impl<'w> Writer<'w> {
+    fn array(self, len: Option<usize>) -> Array<'w> {
+        let sorted = self.rules.unordered(self.path.as_deref());
+        let mut path = self.path;
+        if let Some(p) = path.as_deref_mut() {
+            p.push("*".to_owned());
+        }
+        let path = match path {
+            Some(p) if self.rules.reaches(p) => Some(p),
+            Some(p) => {
+                p.pop();
+                None
+            }
+            None => None,
+        };
+        let array = Array {
+            out: self.out,
+            rules: self.rules,
+            path,
+            sorted: sorted.then(|| (Vec::with_capacity(len.unwrap_or(0) * 32), Vec::new())),
+            first: true,
+        };
+        if array.sorted.is_none() {
+            array.out.push(b'[');
+        }
+        array
+    }
+
+    fn object(self) -> Object<'w> {
+        Object {
+            out: self.out,
+            rules: self.rules,
+            path: self.path,
+            buf: Vec::with_capacity(256),
+            entries: Vec::new(),
+            key: None,
+        }
+    }
+
+    /// `{"variant": …}`, as serde_json writes a variant with content.
+    fn variant(self, name: &'static str) -> Object<'w> {
+        let mut object = self.object();
+        object.key = Some(name.to_owned());
+        object
+    }
+}
+
+/// Scalars JSON writes as they are.
+macro_rules! scalars {
+    ($($method:ident: $type:ty),*) => {$(
+        fn $method(self, v: $type) -> Result<(), Error> {
+            write_scalar(self.out, v);
+            Ok(())
+        }
+    )*};
+}
+
+impl<'w> ser::Serializer for Writer<'w> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Array<'w>;
+    type SerializeTuple = Array<'w>;
+    type SerializeTupleStruct = Array<'w>;
+    type SerializeTupleVariant = Variant<'w>;
+    type SerializeMap = Object<'w>;
+    type SerializeStruct = Object<'w>;
+    type SerializeStructVariant = Variant<'w>;
+
+    scalars!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        // As serde_json's tree holds it: within 64 bits, or not at all.
+        if let Ok(v) = i64::try_from(v) {
+            write_scalar(self.out, v);
+        } else if let Ok(v) = u64::try_from(v) {
+            write_scalar(self.out, v);
+        } else {
+            return Err(Error("number out of range".into()));
+        }
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        let v = u64::try_from(v).map_err(|_| Error("number out of range".into()))?;
+        write_scalar(self.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        // The tree holds every float as an f64.
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        // Not finite: `null`, as in the tree.
+        write_scalar(self.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        write_str(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        let mut seq = ser::Serializer::serialize_seq(self, Some(v.len()))?;
+        for byte in v {
+            ser::SerializeSeq::serialize_element(&mut seq, byte)?;
+        }
+        ser::SerializeSeq::end(seq)
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        write_str(self.out, variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let mut object = self.variant(variant);
+        ser::SerializeMap::serialize_value(&mut object, value)?;
+        ser::SerializeMap::end(object)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Array<'w>, Error> {
+        Ok(self.array(len))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Array<'w>, Error> {
+        Ok(self.array(Some(len)))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Array<'w>, Error> {
+        Ok(self.array(Some(len)))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Ok(Variant {
+            object: self.variant(variant),
+            fields: Vec::new(),
+            tuple: true,
+        })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Object<'w>, Error> {
+        Ok(self.object())
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Object<'w>, Error> {
+        Ok(self.object())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Ok(Variant {
+            object: self.variant(variant),
+            fields: Vec::new(),
+            tuple: false,
+        })
+    }
+}
+
+/// A JSON array being written: straight to `out`, or, when its order
+/// carries no meaning, element by element into `sorted` (the bytes and
+/// each element's range) to be sorted at the end.
+pub(crate) struct Array<'w> {
+    out: &'w mut Vec<u8>,
+    rules: &'w Rules<'w>,
+    /// With `*` pushed, while some rule reaches below the elements.
+    path: Option<&'w mut Vec<String>>,
+    sorted: Option<(Vec<u8>, Vec<Range<usize>>)>,
+    first: bool,
+}
+
+impl Array<'_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let path = self.path.as_deref_mut();
+        match &mut self.sorted {
+            Some((buf, ranges)) => {
+                let start = buf.len();
+                value.serialize(Writer {
+                    out: buf,
+                    rules: self.rules,
+                    path,
+                })?;
+                ranges.push(start..buf.len());
+            }
+            None => {
+                if !std::mem::take(&mut self.first) {
+                    self.out.push(b',');
+                }
+                value.serialize(Writer {
+                    out: self.out,
+                    rules: self.rules,
+                    path,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) {
+        if let Some(p) = self.path {
+            p.pop();
+        }
+        match self.sorted {
+            Some((buf, mut ranges)) => {
+                ranges.sort_by(|a, b| buf[a.clone()].cmp(&buf[b.clone()]));
+                self.out.push(b'[');
+                for (i, range) in ranges.into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.out.extend_from_slice(&buf[range]);
+                }
+                self.out.push(b']');
+            }
+            None => self.out.push(b']'),
+        }
+    }
+}
+
+/// The three ways serde hands over an array's elements.
+macro_rules! array_impl {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Array<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.finish();
+                Ok(())
+            }
+        }
+    )*};
+}
+
+array_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
+
+/// A JSON object being written: its entries go to `buf` (each entry's raw
+/// key, then `"key":value`), and are written to `out` sorted by key when
+/// it ends.
+pub(crate) struct Object<'w> {
+    out: &'w mut Vec<u8>,
+    rules: &'w Rules<'w>,
+    path: Option<&'w mut Vec<String>>,
+    buf: Vec<u8>,
+    /// Per entry: the raw key's range and the written entry's range.
+    entries: Vec<(Range<usize>, Range<usize>)>,
+    /// The key of the entry whose value comes next.
+    key: Option<String>,
+}
+
+impl Object<'_> {
+    fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.entry_with(key, |writer| value.serialize(writer))
+    }
+
+    /// An entry whose value `write` writes, unless a rule drops it.
+    fn entry_with(
+        &mut self,
+        key: &str,
+        write: impl FnOnce(Writer<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let path = match self.path.as_deref_mut() {
+            Some(p) => {
+                p.push(key.to_owned());
+                if Rules::matches(self.rules.drop, p) {
+                    p.pop();
+                    return Ok(());
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        let raw = self.buf.len()..self.buf.len() + key.len();
+        self.buf.extend_from_slice(key.as_bytes());
+        let start = self.buf.len();
+        write_str(&mut self.buf, key);
+        self.buf.push(b':');
+        let result = match path {
+            Some(p) => {
+                let below = self.rules.reaches(p);
+                let result = write(Writer {
+                    out: &mut self.buf,
+                    rules: self.rules,
+                    path: below.then_some(&mut *p),
+                });
+                p.pop();
+                result
+            }
+            None => write(Writer {
+                out: &mut self.buf,
+                rules: self.rules,
+                path: None,
+            }),
+        };
+        result?;
+        self.entries.push((raw, start..self.buf.len()));
+        Ok(())
+    }
+
+    fn finish(self) {
+        let Object {
+            out,
+            buf,
+            mut entries,
+            ..
+        } = self;
+        // Sorted by key; of equal keys the last one written stays, as a
+        // map keeps the last value inserted.
+        entries.sort_by(|a, b| buf[a.0.clone()].cmp(&buf[b.0.clone()]));
+        out.push(b'{');
+        let mut first = true;
+        for (i, (key, entry)) in entries.iter().enumerate() {
+            if entries
+                .get(i + 1)
+                .is_some_and(|(next, _)| buf[next.clone()] == buf[key.clone()])
+            {
+                continue;
+            }
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            out.extend_from_slice(&buf[entry.clone()]);
+        }
+        out.push(b'}');
+    }
+}
+
+impl ser::SerializeMap for Object<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.key = Some(key.serialize(KeyWriter)?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error("a map value came without its key".into()))?;
+        self.entry(&key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Object<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.entry(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+/// `{"variant": [...]}` or `{"variant": {...}}`: each field is written on
+/// its own, and the content is put together under the variant's name when
+/// it ends. No rule reaches into a variant's content: paths name artifact
+/// fields, and no artifact holds such variants.
+pub(crate) struct Variant<'w> {
+    object: Object<'w>,
+    /// Per field: its name (empty in a tuple) and its bytes.
+    fields: Vec<(&'static str, Vec<u8>)>,
+    tuple: bool,
+}
+
+impl Variant<'_> {
+    fn push<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        let mut bytes = Vec::new();
+        value.serialize(Writer {
+            out: &mut bytes,
+            rules: self.object.rules,
+            path: None,
+        })?;
+        self.fields.push((key, bytes));
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), Error> {
+        let mut content = Vec::new();
+        if self.tuple {
+            content.push(b'[');
+            for (i, (_, bytes)) in self.fields.iter().enumerate() {
+                if i > 0 {
+                    content.push(b',');
+                }
+                content.extend_from_slice(bytes);
+            }
+            content.push(b']');
+        } else {
+            // Sorted by name; of equal names the last stays.
+            self.fields.sort_by_key(|(key, _)| *key);
+            content.push(b'{');
+            let mut first = true;
+            for (i, (key, bytes)) in self.fields.iter().enumerate() {
+                if self.fields.get(i + 1).is_some_and(|(next, _)| next == key) {
+                    continue;
+                }
+                if !std::mem::take(&mut first) {
+                    content.push(b',');
+                }
+                write_str(&mut content, key);
+                content.push(b':');
+                content.extend_from_slice(bytes);
+            }
+            content.push(b'}');
+        }
+        let key = self.object.key.take().unwrap_or_default();
+        self.object.entry_with(&key, |writer| {
+            writer.out.extend_from_slice(&content);
+            Ok(())
+        })?;
+        self.object.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Variant<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.push("", value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStructVariant for Variant<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.push(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+/// A map key as serde_json's tree takes it: a string, or a number, a
+/// `bool` or a `char` written as one.
+struct KeyWriter;
+
+fn key_error() -> Error {
+    Error("a map key must be a string".into())
+}
+
+/// Keys serde_json's tree writes as their text.
+macro_rules! key_texts {
+    ($($method:ident: $type:ty),*) => {$(
+        fn $method(self, v: $type) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
+impl ser::Serializer for KeyWriter {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = Impossible<String, Error>;
+    type SerializeTuple = Impossible<String, Error>;
+    type SerializeTupleStruct = Impossible<String, Error>;
+    type SerializeTupleVariant = Impossible<String, Error>;
+    type SerializeMap = Impossible<String, Error>;
+    type SerializeStruct = Impossible<String, Error>;
+    type SerializeStructVariant = Impossible<String, Error>;
+
+    key_texts!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+        serialize_char: char
+    );
+    fn serialize_f32(self, _v: f32) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_owned())
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        Ok(variant.to_owned())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::super::canonical_owned;
+    use crate::kind::FieldPath;
+
+    /// Keys that sort in interesting ways (escapes, non-ASCII, `*`), few
+    /// enough that paths and duplicates meet.
+    const KEYS: [&str; 8] = ["a", "b", "*", "z\"q", "é", "\u{1}", "ab", "\u{1F600}"];
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z\\u{0}-\\u{1f}\"\\\\é😀]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((0..KEYS.len(), inner), 0..6).prop_map(|entries| {
+                    Value::Object(
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| (KEYS[k].to_owned(), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    /// Rule paths over the same keys, `*` for array elements.
+    fn paths() -> impl Strategy<Value = Vec<Vec<&'static str>>> {
+        prop::collection::vec(
+            prop::collection::vec(prop::sample::select(&KEYS[..3]), 1..4),
+            0..4,
+        )
+    }
+
+    fn both(value: &Value, drop: &[Vec<&'static str>], unordered: &[Vec<&'static str>]) {
+        // Rule paths are static in the library; leaked here, in a test.
+        let leak = |paths: &[Vec<&'static str>]| -> Vec<FieldPath> {
+            paths
+                .iter()
+                .map(|p| &*Box::leak(p.clone().into_boxed_slice()))
+                .collect()
+        };
+        let (drop, unordered) = (leak(drop), leak(unordered));
+        let tree = canonical_owned(value.clone(), &drop, &unordered);
+        let streamed = super::canonical(value, &drop, &unordered).expect("JSON serializes");
+        assert_eq!(
+            String::from_utf8_lossy(&streamed),
+            String::from_utf8_lossy(&tree),
+            "value {value}, drop {drop:?}, unordered {unordered:?}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #[test]
+        fn streamed_bytes_are_the_tree_forms(value in json(), drop in paths(), unordered in paths()) {
+            both(&value, &drop, &unordered);
+        }
+    }
+
+    #[test]
+    fn rules_meet_nested_arrays_and_objects() {
+        let value = json!({"a": [{"b": [3, 1, 2], "*": 1}, {"b": [2, 1]}], "b": {"*": [2, 1]}});
+        both(&value, &[], &[vec!["a", "*", "b"], vec!["a"]]);
+        both(&value, &[vec!["a", "*", "*"]], &[vec!["b", "*"]]);
+        both(&value, &[vec!["a"]], &[]);
+    }
+
+    #[derive(serde::Serialize)]
+    enum Shapes {
+        Unit,
+        Newtype(u8),
+        Tuple(u8, &'static str),
+        Struct { b: u8, a: f32 },
+    }
+
+    #[derive(serde::Serialize)]
+    struct Holder {
+        shapes: Vec<Shapes>,
+        bytes: &'static [u8],
+        wide: i128,
+        key: std::collections::BTreeMap<u32, char>,
+        missing: Option<u8>,
+        unit: (),
+    }
+
+    #[test]
+    fn every_serde_shape_writes_as_serde_jsons_tree() {
+        let holder = Holder {
+            shapes: vec![
+                Shapes::Unit,
+                Shapes::Newtype(1),
+                Shapes::Tuple(2, "x"),
+                Shapes::Struct { b: 3, a: 0.1 },
+            ],
+            bytes: b"hi",
+            wide: -5,
+            key: [(10, 'x'), (9, 'y')].into_iter().collect(),
+            missing: None,
+            unit: (),
+        };
+        let tree = canonical_owned(serde_json::to_value(&holder).expect("json"), &[], &[]);
+        let streamed = super::canonical(&holder, &[], &[]).expect("serializes");
+        assert_eq!(
+            String::from_utf8_lossy(&streamed),
+            String::from_utf8_lossy(&tree)
+        );
+        assert!(super::canonical(&u128::MAX, &[], &[]).is_err());
+        let float_key: std::collections::BTreeMap<String, f64> =
+            [("k".to_owned(), f64::NAN)].into_iter().collect();
+        assert_eq!(
+            super::canonical(&float_key, &[], &[]).expect("json"),
+            br#"{"k":null}"#
+        );
+    }
+}
