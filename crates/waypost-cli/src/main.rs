@@ -72,6 +72,12 @@ pub(crate) fn quiet() -> bool {
 
 use error::CommandError;
 
+/// mimalloc rather than the system's allocator: a scan or a plan makes many
+/// small allocations, and glibc's malloc grows superlinearly slower on them
+/// (the benches, which use it too, show the difference).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Governance kernel for autonomous coding agents.
 #[derive(Debug, Parser)]
 #[command(name = "waypost", version, about, propagate_version = true)]

@@ -29,6 +29,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The CLI's allocator: the bench measures what `waypost` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use waypost_gaps::{ReportContext, ScanConfig, detectors, scan};
 use waypost_schemas::Timestamp;
 

@@ -17,6 +17,8 @@ pub struct ScannedFile<'a> {
     pub text: Option<&'a [u8]>,
     /// Which [`Marker`]s the text contains, found in one pass on first use.
     markers: std::cell::OnceCell<u8>,
+    /// The text as a string when it is UTF-8, checked once on first use.
+    utf8: std::cell::OnceCell<Option<&'a str>>,
 }
 
 /// Strings several built-in detectors look for in source files. They are
@@ -29,13 +31,33 @@ pub(crate) enum Marker {
     Fn = 1,
     /// `#[ignore`, an ignored test.
     IgnoreAttribute = 2,
+    /// A fixture folder in a path (`fixtures/`, `testdata/`, `test_data/`,
+    /// `tests/data/`).
+    FixtureFolder = 3,
+    /// `#[test]`, a Rust test.
+    TestAttribute = 4,
 }
+
+/// Each needle of [`MARKERS`] and the marker it stands for.
+const NEEDLES: [(&str, Marker); 8] = [
+    ("Invariant:", Marker::InvariantBlock),
+    ("fn", Marker::Fn),
+    ("#[ignore", Marker::IgnoreAttribute),
+    ("fixtures/", Marker::FixtureFolder),
+    ("testdata/", Marker::FixtureFolder),
+    ("test_data/", Marker::FixtureFolder),
+    ("tests/data/", Marker::FixtureFolder),
+    ("#[test]", Marker::TestAttribute),
+];
+
+/// Every marker found.
+const ALL_MARKERS: u8 = 0b1_1111;
 
 static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
     // Leftmost-first lets the searcher use its SIMD literal matcher.
     aho_corasick::AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(["Invariant:", "fn", "#[ignore"])
+        .build(NEEDLES.map(|(needle, _)| needle))
         .expect("literal needles")
 });
 
@@ -53,7 +75,18 @@ impl<'a> ScannedFile<'a> {
             size,
             text,
             markers: std::cell::OnceCell::new(),
+            utf8: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The text as a string, when there is text and it is UTF-8. Checked
+    /// once per file whichever detectors ask, with SIMD: every text file's
+    /// bytes are checked, so this is on the scan's hot path.
+    pub fn text_str(&self) -> Option<&'a str> {
+        let text = self.text?;
+        *self
+            .utf8
+            .get_or_init(|| simdutf8::basic::from_utf8(text).ok())
     }
 
     /// Whether the text contains `marker` (false without text).
@@ -61,8 +94,8 @@ impl<'a> ScannedFile<'a> {
         let found = *self.markers.get_or_init(|| {
             let mut found = 0u8;
             for m in MARKERS.find_iter(self.text.unwrap_or_default()) {
-                found |= 1 << m.pattern().as_u32();
-                if found == 0b111 {
+                found |= 1 << NEEDLES[m.pattern().as_usize()].1 as u8;
+                if found == ALL_MARKERS {
                     break;
                 }
             }

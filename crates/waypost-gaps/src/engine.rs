@@ -533,14 +533,23 @@ fn check_file(
         for d in detectors.iter().filter(|d| d.wants(path)) {
             d.check_file(&file, ctx, &mut totals.findings);
         }
-        let mut record = Vec::with_capacity(path.len() + 25);
-        record.extend_from_slice(path.as_bytes());
-        record.push(0);
-        record.extend_from_slice(&size.to_le_bytes());
-        record.extend_from_slice(&content_hash.to_le_bytes());
+        // The record hashed: path, NUL, size, content hash; on the stack
+        // for any ordinary path.
+        let len = path.len() + 25;
+        let mut stack = [0u8; 512];
+        let mut heap = Vec::new();
+        let record: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap.resize(len, 0);
+            &mut heap
+        };
+        record[..path.len()].copy_from_slice(path.as_bytes());
+        record[path.len() + 1..path.len() + 9].copy_from_slice(&size.to_le_bytes());
+        record[path.len() + 9..].copy_from_slice(&content_hash.to_le_bytes());
         totals.file_digest_sum = totals
             .file_digest_sum
-            .wrapping_add(twox_hash::XxHash3_128::oneshot(&record));
+            .wrapping_add(twox_hash::XxHash3_128::oneshot(record));
     };
     // Never blocks and never reads through a link: a FIFO, a device or a
     // link swapped in since the walk is refused at open (fstat of the open

@@ -12,6 +12,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The CLI's allocator: the bench measures what `waypost` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use serde_json::json;
 use waypost_planning::{ProposeOptions, propose};
 use waypost_schemas::{GapReportV1, IntentionAnchorV2, Timestamp};

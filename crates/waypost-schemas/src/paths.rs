@@ -524,15 +524,41 @@ impl PatternSet {
         // path or a folder above it shows. Only those patterns (and plain
         // paths, and patterns lying below the path: string compares) are
         // asked in full, in the order given.
-        let mut candidate = vec![false; self.patterns.len()];
-        for i in set.matches(k) {
-            candidate[self.owners[i]] = true;
+        // Most paths match no glob: one allocation-free pass says so. The
+        // globs that match are gathered in a buffer kept per thread, and
+        // their patterns marked in a bit set on the stack when they fit.
+        thread_local! {
+            static MATCHED: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        let mut small: u128 = 0;
+        let mut large: Vec<bool> = Vec::new();
+        if set.is_match(k) {
+            MATCHED.with(|matched| {
+                let mut matched = matched.borrow_mut();
+                set.matches_into(k, &mut matched);
+                if self.patterns.len() > 128 {
+                    large = vec![false; self.patterns.len()];
+                }
+                for &i in matched.iter() {
+                    let owner = self.owners[i];
+                    match large.get_mut(owner) {
+                        Some(slot) => *slot = true,
+                        None => small |= 1 << owner,
+                    }
+                }
+            });
+        }
+        let candidate = |i: usize| {
+            large
+                .get(i)
+                .copied()
+                .unwrap_or(i < 128 && small & (1 << i) != 0)
+        };
         self.patterns
             .iter()
             .enumerate()
             .find(|(i, p)| {
-                (candidate[*i]
+                (candidate(*i)
                     || p.lies_below(k)
                     || matches!(&p.kind, PatternKind::Prefix { folded, .. } if under_prefix(folded, k)))
                     && p.covers_key(key)

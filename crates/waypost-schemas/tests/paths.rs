@@ -166,3 +166,42 @@ fn covering_reaches_folders_above_and_below() {
             .covers(&path("STRA\u{DF}E/x"))
     );
 }
+
+#[test]
+fn a_set_answers_as_its_patterns_do_however_many_there_are() {
+    use waypost_schemas::paths::PatternSet;
+    // Past 128 patterns the set marks its candidates differently: both
+    // sizes must agree with asking each pattern in turn.
+    for count in [3, 129, 200] {
+        let texts: Vec<String> = (0..count)
+            .map(|i| match i % 4 {
+                0 => format!("dir{i}/**"),
+                1 => format!("**/*.ext{i}"),
+                2 => format!("plain{i}/file.txt"),
+                _ => format!("Deep{i}/*/x?.md"),
+            })
+            .collect();
+        let set = PatternSet::new(&texts).expect("patterns parse");
+        let last = count - 1;
+        for path in [
+            "dir0/a/b.rs".to_owned(),
+            format!("dir{}/x", last - last % 4),
+            format!("a/b/c.ext{}", last - (last + 3) % 4),
+            "src/main.rs".to_owned(),
+            format!("deep{}/q/x1.md", 3 + 4 * ((last - 3) / 4)),
+            "dir".to_owned(),
+        ] {
+            let path = RepoPath::new(&path).expect("a repository path");
+            let expected = set.patterns().iter().find(|p| p.covers(&path));
+            assert_eq!(
+                set.covering(&path).map(ToString::to_string),
+                expected.map(ToString::to_string),
+                "{count} patterns, {path}"
+            );
+        }
+        assert!(
+            set.covering(&RepoPath::new(&format!("dir{}/y", last - last % 4)).expect("path"))
+                .is_some()
+        );
+    }
+}

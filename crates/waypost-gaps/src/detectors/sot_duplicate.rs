@@ -81,7 +81,7 @@ impl Detector for DuplicateLedgerEntry {
         is_ledger(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         let mut ids: BTreeMap<String, u32> = BTreeMap::new();

@@ -144,7 +144,7 @@ impl Detector for InvariantTestSkipped {
         if !file.has(Marker::IgnoreAttribute) {
             return;
         }
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         let lines: Vec<&str> = text.lines().collect();
@@ -252,29 +252,18 @@ impl Detector for MissingTestFixture {
         }
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
-        let has_fixture_path = file.text.is_some_and(|t| {
-            [
-                &b"fixtures/"[..],
-                b"testdata/",
-                b"test_data/",
-                b"tests/data/",
-            ]
-            .iter()
-            .any(|p| memchr::memmem::find(t, p).is_some())
-        });
-        if !has_fixture_path {
+        // One pass over the file finds both (and what other detectors look for).
+        if !file.has(Marker::FixtureFolder) {
             return;
         }
         // Rust outside `tests/` is test code only where it holds a test.
         if file.path.ends_with(".rs")
             && !file.path.split('/').any(|c| c == "tests")
-            && file
-                .text
-                .is_none_or(|t| memchr::memmem::find(t, b"#[test]").is_none())
+            && !file.has(Marker::TestAttribute)
         {
             return;
         }
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         // A file under a name shown escaped: paths relative to it cannot be
@@ -413,7 +402,7 @@ impl Detector for MissingTestPath {
         TEST_CONFIGS.contains(&path.rsplit('/').next().unwrap_or(path))
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         let (dir, name) = file

@@ -41,6 +41,10 @@ impl Detector for InvalidUtf8 {
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         let Some(text) = file.text else { return };
+        if file.text_str().is_some() {
+            return;
+        }
+        // Invalid: std says where.
         if let Err(e) = std::str::from_utf8(text) {
             let line = line_of(text, e.valid_up_to());
             out.push(

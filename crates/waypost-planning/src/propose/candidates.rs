@@ -19,6 +19,7 @@ use waypost_schemas::{
 
 use super::risk::Assessment;
 use super::{ProposeOptions, cost};
+use waypost_governance::Action;
 
 /// One action before governance has seen it.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +82,43 @@ impl Candidate {
         )
     }
 
+    /// What governance decides on: the action's kind, targets, edits and
+    /// moves, size, risk and cost (the same as [`Candidate::to_action`]
+    /// gives it, without the text that only a reader needs).
+    pub fn governed(&self, assessment: &Assessment, unknown: (u64, u64, u64)) -> Action {
+        Action::from_plan(&self.bare(assessment, unknown))
+    }
+
+    /// The action with only what governance reads filled in.
+    fn bare(&self, assessment: &Assessment, unknown: (u64, u64, u64)) -> PlanAction {
+        let mut target_paths = self.target_paths.clone();
+        target_paths.sort();
+        target_paths.dedup();
+        PlanAction {
+            action_id: String::new(),
+            action_type: self.action_type,
+            title: None,
+            description: None,
+            target_gap_ids: Vec::new(),
+            risk_score: assessment.score,
+            risk_factors: Vec::new(),
+            approval_status: ApprovalStatus::RequiresApproval,
+            approval_reason: None,
+            approval_reasons: Vec::new(),
+            target_paths,
+            estimated_changed_lines: self.changed_lines,
+            command: None,
+            estimated_cost: Some(cost(self.cost, unknown)),
+            dependencies: Vec::new(),
+            rollback_strategy: None,
+            source: None,
+            edits: self.edits.clone(),
+            moves: self.moves.clone(),
+            evidence: Vec::new(),
+            extra: Default::default(),
+        }
+    }
+
     /// The plan action (id and verdict not yet set); `unknown` is the cost
     /// given when the candidate's is not known.
     pub fn to_action(
@@ -92,34 +130,19 @@ impl Candidate {
     ) -> PlanAction {
         let mut gap_ids = self.gap_ids.clone();
         gap_ids.sort();
-        let mut target_paths = self.target_paths.clone();
-        target_paths.sort();
-        target_paths.dedup();
         // Gap text may come from a report read from a file: it passes the
         // redactor before it enters the plan.
         let clean = |text: &str| waypost_schemas::redact(text).into_owned();
         PlanAction {
-            action_id: String::new(),
-            action_type: self.action_type,
             title: Some(clean(&self.title)),
             description: Some(clean(&self.description)),
             target_gap_ids: gap_ids,
-            risk_score: assessment.score,
             risk_factors: assessment.factors.clone(),
-            approval_status: ApprovalStatus::RequiresApproval,
-            approval_reason: None,
-            approval_reasons: Vec::new(),
-            target_paths,
-            estimated_changed_lines: self.changed_lines,
-            command: None,
-            estimated_cost: Some(cost(self.cost, unknown)),
             dependencies,
             rollback_strategy: self.rollback.clone(),
             source: Some(source.clone()),
-            edits: self.edits.clone(),
-            moves: self.moves.clone(),
             evidence: self.evidence.iter().map(|e| clean(e)).collect(),
-            extra: Default::default(),
+            ..self.bare(assessment, unknown)
         }
     }
 }

@@ -192,8 +192,7 @@ pub fn propose(
     let mut paths = risk::PathRules::new(&policy);
     for candidate in fitting {
         let assessment = risk::assess(&candidate, &mut paths);
-        let draft = candidate.to_action(&source, &assessment, Vec::new(), unknown);
-        let decision = policy.decide(&Action::from_plan(&draft));
+        let decision = policy.decide(&candidate.governed(&assessment, unknown));
         if decision.verdict == waypost_governance::Verdict::Deny {
             defer(
                 &mut deferred,
@@ -205,15 +204,26 @@ pub fn propose(
         }
     }
 
-    // The plan's bound: the most severe gaps first.
-    allowed.sort_by(|(a, _), (b, _)| a.priority_key().cmp(&b.priority_key()));
-    if allowed.len() > options.max_actions {
-        for (candidate, _) in allowed.split_off(options.max_actions) {
-            defer(
-                &mut deferred,
-                &candidate,
-                &format!("the plan holds at most {} actions", options.max_actions),
-            );
+    // The plan's bound: the most severe gaps first. Positions are sorted,
+    // not the candidates with their verdicts (large values to move).
+    let mut by_priority: Vec<usize> = (0..allowed.len()).collect();
+    by_priority.sort_by(|&a, &b| {
+        allowed[a]
+            .0
+            .priority_key()
+            .cmp(&allowed[b].0.priority_key())
+    });
+    let mut slots: Vec<Option<_>> = allowed.into_iter().map(Some).collect();
+    let mut allowed = Vec::with_capacity(options.max_actions.min(slots.len()));
+    let full = format!("the plan holds at most {} actions", options.max_actions);
+    for (rank, at) in by_priority.into_iter().enumerate() {
+        let Some(entry) = slots[at].take() else {
+            continue;
+        };
+        if rank < options.max_actions {
+            allowed.push(entry);
+        } else {
+            defer(&mut deferred, &entry.0, &full);
         }
     }
 
@@ -228,8 +238,8 @@ pub fn propose(
         action.action_id = action.derive_action_id();
         debug_assert_eq!(
             Action::from_plan(&action),
-            Action::from_plan(&candidate.to_action(&source, &assessment, Vec::new(), unknown)),
-            "governance sees the same action with its dependencies"
+            candidate.governed(&assessment, unknown),
+            "governance sees the same action it decided, with its dependencies"
         );
         action.approval_status = decision.verdict.approval_status();
         action.approval_reason = Some(decision.summary());

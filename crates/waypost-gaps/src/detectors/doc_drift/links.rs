@@ -86,7 +86,7 @@ impl Detector for BrokenMarkdownLink {
         path.ends_with(".md")
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
-        let Some(Ok(text)) = file.text.map(std::str::from_utf8) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         // A document under a name shown escaped (not UTF-8, or holding a

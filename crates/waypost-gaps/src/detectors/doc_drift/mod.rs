@@ -161,13 +161,12 @@ impl Detector for InvariantUndocumented {
         path.ends_with(".rs")
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
-        let Some(bytes) = file.text else { return };
         let has_block = file.has(Marker::InvariantBlock);
         let has_test = file.has(Marker::Fn);
         if !has_block && !has_test {
             return;
         }
-        let Ok(text) = std::str::from_utf8(bytes) else {
+        let Some(text) = file.text_str() else {
             return;
         };
         let declared: Vec<String> = if has_block {
