@@ -17,6 +17,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// The CLI's allocator: the bench measures what `waypost` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use waypost_planning::pilot::{
     FailedTask, LogText, PilotContext, RetryBudget, TaskGraph, TaskSpec, exit_status,
     heuristic_decision, validate,

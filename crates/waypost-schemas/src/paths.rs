@@ -513,6 +513,12 @@ impl PatternSet {
         self.covering_key(&path.key())
     }
 
+    /// Whether some pattern covers all of the folder whose key is `key`
+    /// (so every path below it is covered too).
+    pub fn covers_all_of_key(&self, key: &PathKey<'_>) -> bool {
+        self.patterns.iter().any(|p| p.covers_all_of_key(key))
+    }
+
     /// The first pattern that covers the path whose key is `key`.
     pub fn covering_key(&self, key: &PathKey<'_>) -> Option<&PathPattern> {
         let k = key.as_str();

@@ -9,7 +9,13 @@ use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
 /// Work-tree or staged changes, and untracked files, under protected paths.
 pub(crate) struct ProtectedPathChange {
     patterns: PatternSet,
+    /// Tells this detector's answers apart from another's in the
+    /// per-thread memo of [`ProtectedPathChange::folder_covered`].
+    id: u64,
 }
+
+/// The next [`ProtectedPathChange::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl ProtectedPathChange {
     /// Patterns that do not parse are refused before the scan starts
@@ -20,6 +26,7 @@ impl ProtectedPathChange {
                 .iter()
                 .filter_map(|p| PathPattern::new(p).ok())
                 .collect(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -36,8 +43,38 @@ impl ProtectedPathChange {
     /// Whether `path`, or a spelling of it that a common filesystem folds
     /// to the same name, is protected.
     fn protected(&self, path: &str) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
         // Walked and indexed paths are already normal: fold them directly.
-        !self.patterns.is_empty() && self.patterns.covering_key(&PathKey::of(path)).is_some()
+        let key = PathKey::of(path);
+        let folder = key.as_str().rsplit_once('/').map_or("", |(dir, _)| dir);
+        self.folder_covered(folder) || self.patterns.covering_key(&key).is_some()
+    }
+
+    /// Whether a pattern covers all of `folder` (a key). The index and the
+    /// walk both ask about the files of one folder one after another: the
+    /// answer for the last folder asked on this thread is kept.
+    fn folder_covered(&self, folder: &str) -> bool {
+        thread_local! {
+            static LAST: std::cell::RefCell<(u64, String, bool)> =
+                const { std::cell::RefCell::new((u64::MAX, String::new(), false)) };
+        }
+        if folder.is_empty() {
+            return false;
+        }
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.0 == self.id && last.1 == folder {
+                return last.2;
+            }
+            let covered = self.patterns.covers_all_of_key(&PathKey::of(folder));
+            last.0 = self.id;
+            last.1.clear();
+            last.1.push_str(folder);
+            last.2 = covered;
+            covered
+        })
     }
 }
 
@@ -103,5 +140,29 @@ impl Detector for ProtectedPathChange {
                 _ => finding,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_detector_keeps_its_own_answer_for_a_folder() {
+        let whole = ProtectedPathChange::new(&["src/**".to_owned()]);
+        let keys = ProtectedPathChange::new(&["**/*.pem".to_owned()]);
+        let none = ProtectedPathChange::new(&[]);
+        // Alternating on one thread, over the files of one folder.
+        for _ in 0..2 {
+            assert!(whole.protected("src/a/x.rs"));
+            assert!(!keys.protected("src/a/x.rs"));
+            assert!(keys.protected("src/a/k.pem"));
+            assert!(!none.protected("src/a/k.pem"));
+            assert!(whole.protected("src/a/k.pem"));
+        }
+        // A folder named like a covered file covers what it holds.
+        assert!(keys.protected("certs/old.pem/readme.txt"));
+        assert!(!whole.protected("docs/a.md"));
+        assert!(whole.protected("SRC/B.RS"), "folded as filesystems fold");
     }
 }

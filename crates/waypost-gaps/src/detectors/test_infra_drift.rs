@@ -172,6 +172,45 @@ impl Detector for InvariantTestSkipped {
     }
 }
 
+/// The folder names that mark a path as a test's fixture data.
+const FIXTURE_NEEDLES: [&str; 4] = ["fixtures/", "testdata/", "test_data/", "tests/data/"];
+
+/// A searcher for [`FIXTURE_NEEDLES`]: SIMD (Teddy) where the processor
+/// has it. Not the general automaton: its prefilter would pick `/` as the
+/// rare byte and stop at every comment of a source file.
+enum FixtureSearcher {
+    Packed(aho_corasick::packed::Searcher),
+    General(aho_corasick::AhoCorasick),
+}
+
+impl FixtureSearcher {
+    fn is_match(&self, text: &[u8]) -> bool {
+        match self {
+            Self::Packed(s) => s.find(text).is_some(),
+            Self::General(s) => s.is_match(text),
+        }
+    }
+}
+
+static FIXTURE_FOLDERS: LazyLock<FixtureSearcher> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+        .builder()
+        .extend(FIXTURE_NEEDLES)
+        .build()
+        .map_or_else(
+            || {
+                FixtureSearcher::General(
+                    aho_corasick::AhoCorasick::new(FIXTURE_NEEDLES).expect("literal needles"),
+                )
+            },
+            FixtureSearcher::Packed,
+        )
+});
+
+static TEST_ATTRIBUTE: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("#[test]"));
+
 /// String literals in tests that point at fixtures that do not exist where
 /// the test runner looks for them ([`crate::resolve::code_places`]).
 ///
@@ -252,15 +291,16 @@ impl Detector for MissingTestFixture {
         }
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, _out: &mut Vec<Finding>) {
-        // One pass over the file finds both (and what other detectors look for).
-        if !file.has(Marker::FixtureFolder) {
-            return;
-        }
-        // Rust outside `tests/` is test code only where it holds a test.
+        let Some(bytes) = file.text else { return };
+        // Rust outside `tests/` is test code only where it holds a test
+        // (asked first: `#[` is rare, and most source files hold no test).
         if file.path.ends_with(".rs")
             && !file.path.split('/').any(|c| c == "tests")
-            && !file.has(Marker::TestAttribute)
+            && TEST_ATTRIBUTE.find(bytes).is_none()
         {
+            return;
+        }
+        if !FIXTURE_FOLDERS.is_match(bytes) {
             return;
         }
         let Some(text) = file.text_str() else {
