@@ -265,8 +265,9 @@ impl<'a> Document<'a> {
         if self.exists(&normal) {
             return None;
         }
+        // The first place is usually where a forge looks, asked just above.
         let places = doc_places(&self.folders, self.path, &target);
-        if places.iter().any(|p| self.exists(p)) {
+        if places.iter().any(|p| *p != normal && self.exists(p)) {
             return None;
         }
         let written = match &r.written {
