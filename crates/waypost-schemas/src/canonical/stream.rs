@@ -278,6 +278,7 @@ impl<'w> ser::Serializer for Writer<'w> {
     ) -> Result<Self::SerializeTupleVariant, Error> {
         Ok(Variant {
             object: self.variant(variant),
+            buf: Vec::new(),
             fields: Vec::new(),
             tuple: true,
         })
@@ -297,6 +298,7 @@ impl<'w> ser::Serializer for Writer<'w> {
     ) -> Result<Self::SerializeStructVariant, Error> {
         Ok(Variant {
             object: self.variant(variant),
+            buf: Vec::new(),
             fields: Vec::new(),
             tuple: false,
         })
@@ -349,14 +351,7 @@ impl Array<'_> {
         match self.sorted {
             Some((buf, mut ranges)) => {
                 ranges.sort_by(|a, b| buf[a.clone()].cmp(&buf[b.clone()]));
-                self.out.push(b'[');
-                for (i, range) in ranges.into_iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b',');
-                    }
-                    self.out.extend_from_slice(&buf[range]);
-                }
-                self.out.push(b']');
+                write_joined(self.out, b'[', ranges.iter().map(|r| &buf[r.clone()]), b']');
             }
             None => self.out.push(b']'),
         }
@@ -456,25 +451,38 @@ impl Object<'_> {
             mut entries,
             ..
         } = self;
-        // Sorted by key; of equal keys the last one written stays, as a
-        // map keeps the last value inserted.
-        entries.sort_by(|a, b| buf[a.0.clone()].cmp(&buf[b.0.clone()]));
-        out.push(b'{');
-        let mut first = true;
-        for (i, (key, entry)) in entries.iter().enumerate() {
-            if entries
-                .get(i + 1)
-                .is_some_and(|(next, _)| buf[next.clone()] == buf[key.clone()])
-            {
-                continue;
-            }
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            out.extend_from_slice(&buf[entry.clone()]);
-        }
-        out.push(b'}');
+        write_object(out, &buf, &mut entries);
     }
+}
+
+/// `{…}` of the entries written to `buf` (each: its raw key's range and
+/// the written `"key":value`'s range), sorted by key; of equal keys the
+/// last one written stays, as a map keeps the last value inserted.
+fn write_object(out: &mut Vec<u8>, buf: &[u8], entries: &mut [(Range<usize>, Range<usize>)]) {
+    entries.sort_by(|a, b| buf[a.0.clone()].cmp(&buf[b.0.clone()]));
+    let kept = entries.iter().enumerate().filter(|(i, (key, _))| {
+        entries
+            .get(i + 1)
+            .is_none_or(|(next, _)| buf[next.clone()] != buf[key.clone()])
+    });
+    write_joined(
+        out,
+        b'{',
+        kept.map(|(_, (_, entry))| &buf[entry.clone()]),
+        b'}',
+    );
+}
+
+/// `open`, the `items` joined by commas, `close`.
+fn write_joined<'b>(out: &mut Vec<u8>, open: u8, items: impl Iterator<Item = &'b [u8]>, close: u8) {
+    out.push(open);
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(close);
 }
 
 impl ser::SerializeMap for Object<'_> {
@@ -513,57 +521,47 @@ impl ser::SerializeStruct for Object<'_> {
     }
 }
 
-/// `{"variant": [...]}` or `{"variant": {...}}`: each field is written on
-/// its own, and the content is put together under the variant's name when
-/// it ends. No rule reaches into a variant's content: paths name artifact
-/// fields, and no artifact holds such variants.
+/// `{"variant": [...]}` or `{"variant": {...}}`: the fields are written
+/// to `buf` as an object's entries are (a tuple's with no key), and put
+/// together under the variant's name when it ends. No rule reaches into a
+/// variant's content: paths name artifact fields, and no artifact holds
+/// such variants.
 pub(crate) struct Variant<'w> {
     object: Object<'w>,
-    /// Per field: its name (empty in a tuple) and its bytes.
-    fields: Vec<(&'static str, Vec<u8>)>,
+    buf: Vec<u8>,
+    /// Per field: its raw name's range and the written field's range.
+    fields: Vec<(Range<usize>, Range<usize>)>,
     tuple: bool,
 }
 
 impl Variant<'_> {
     fn push<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        let mut bytes = Vec::new();
+        let raw = self.buf.len()..self.buf.len() + key.len();
+        self.buf.extend_from_slice(key.as_bytes());
+        let start = self.buf.len();
+        if !self.tuple {
+            write_str(&mut self.buf, key);
+            self.buf.push(b':');
+        }
         value.serialize(Writer {
-            out: &mut bytes,
+            out: &mut self.buf,
             rules: self.object.rules,
             path: None,
         })?;
-        self.fields.push((key, bytes));
+        self.fields.push((raw, start..self.buf.len()));
         Ok(())
     }
 
     fn finish(mut self) -> Result<(), Error> {
         let mut content = Vec::new();
         if self.tuple {
-            content.push(b'[');
-            for (i, (_, bytes)) in self.fields.iter().enumerate() {
-                if i > 0 {
-                    content.push(b',');
-                }
-                content.extend_from_slice(bytes);
-            }
-            content.push(b']');
+            let items = self
+                .fields
+                .iter()
+                .map(|(_, field)| &self.buf[field.clone()]);
+            write_joined(&mut content, b'[', items, b']');
         } else {
-            // Sorted by name; of equal names the last stays.
-            self.fields.sort_by_key(|(key, _)| *key);
-            content.push(b'{');
-            let mut first = true;
-            for (i, (key, bytes)) in self.fields.iter().enumerate() {
-                if self.fields.get(i + 1).is_some_and(|(next, _)| next == key) {
-                    continue;
-                }
-                if !std::mem::take(&mut first) {
-                    content.push(b',');
-                }
-                write_str(&mut content, key);
-                content.push(b':');
-                content.extend_from_slice(bytes);
-            }
-            content.push(b'}');
+            write_object(&mut content, &self.buf, &mut self.fields);
         }
         let key = self.object.key.take().unwrap_or_default();
         self.object.entry_with(&key, |writer| {

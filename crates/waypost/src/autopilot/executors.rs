@@ -366,6 +366,27 @@ impl AppendLedgerEntries {
             })
             .collect()
     }
+
+    /// The entries `action`'s evidence names ([`AppendLedgerEntries::evidence`]),
+    /// by ledger; an unknown ledger is an error.
+    pub(crate) fn named_entries(
+        action: &PlanAction,
+    ) -> Result<BTreeMap<LedgerName, Vec<&str>>, String> {
+        let mut by_ledger: BTreeMap<LedgerName, Vec<&str>> = BTreeMap::new();
+        for line in &action.evidence {
+            let Some((ledger, entry_id)) = line
+                .strip_prefix(ENTRY_EVIDENCE)
+                .and_then(|rest| rest.split_once(':'))
+            else {
+                continue;
+            };
+            let name: LedgerName = ledger
+                .parse()
+                .map_err(|_| format!("`{ledger}` is no ledger"))?;
+            by_ledger.entry(name).or_default().push(entry_id);
+        }
+        Ok(by_ledger)
+    }
 }
 
 /// Whether `path` is a ledger or its view, relative to the repository.

@@ -18,19 +18,18 @@
 //! ledger's entry for the session does not list the record action itself;
 //! the run's session file does.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use waypost_governance::{Action, Policy, Verdict};
+use waypost_ledger::Ledger;
 use waypost_ledger::tidy::{Allowlist, Retention, TidyOptions};
-use waypost_ledger::{Ledger, LedgerName};
 use waypost_schemas::canonical::sha256_hex;
 use waypost_schemas::{
     ActionSource, ActionType, ApprovalBasis, ApprovalRequest, ApprovalStatus, Clock, EstimatedCost,
     ExecutedAction, IntentionAnchorV2, PlanAction, RequestStatus, RunLayout,
 };
 
-use super::executors::{AppendLedgerEntries, ENTRY_EVIDENCE};
+use super::executors::AppendLedgerEntries;
 use super::{AutopilotError, Cleared, execute, finish};
 use crate::store::Store;
 
@@ -187,19 +186,7 @@ pub(super) fn consolidate(
 
 /// Every ledger the action names verifies and holds each of its entries.
 fn check_ledgers(root: &Path, action: &PlanAction, store: &Store) -> Result<(), String> {
-    let mut by_ledger: BTreeMap<LedgerName, Vec<&str>> = BTreeMap::new();
-    for line in &action.evidence {
-        let Some((ledger, entry_id)) = line
-            .strip_prefix(ENTRY_EVIDENCE)
-            .and_then(|rest| rest.split_once(':'))
-        else {
-            continue;
-        };
-        let name: LedgerName = ledger
-            .parse()
-            .map_err(|_| format!("`{ledger}` is no ledger"))?;
-        by_ledger.entry(name).or_default().push(entry_id);
-    }
+    let by_ledger = AppendLedgerEntries::named_entries(action)?;
     for (name, entry_ids) in by_ledger {
         if matches!(store, Store::Files) {
             // The file, its chain and its view: every check `ledger verify` makes.
