@@ -10,10 +10,11 @@
 //!   git calls clean), and thousands of findings (broken links, code-span
 //!   paths, CRLF and BOM files): the cost of git state and of findings.
 //!
-//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N] [--tree DIR] [--only clean|findings] [--without DETECTOR,…]`
+//! `cargo bench -p waypost-gaps --bench scan_vs_ripgrep [-- --files N] [--tree DIR] [--only clean|findings] [--without DETECTOR,…] [--scans N]`
 //! (needs `rg`, Debian package `ripgrep`, and `git`). With `--tree DIR`
 //! the trees are kept in DIR and reused by the next run, so a profiler can
-//! watch the scans alone.
+//! watch the scans alone; `--scans N` then runs only the scan, N times,
+//! for a profiler or a counter (`perf stat`).
 //!
 //! For each tree: warms the page cache, then times five alternating runs
 //! of `waypost_gaps::scan` with every built-in detector and of `rg -c
@@ -153,6 +154,12 @@ fn measure(name: &str, root: &Path, without: &[String]) -> f64 {
         assert!(out.status.success(), "git status failed");
         t.elapsed()
     };
+    // `--scans N`: only the scan, N times, for a profiler or a counter.
+    if let Some(n) = scans_only() {
+        let times: Vec<Duration> = (0..n).map(|_| run_scan().0).collect();
+        println!("[{name}] {n} scans: {times:.1?}");
+        return 0.0;
+    }
     // Warm the page cache for all.
     let _ = run_rg();
     if repository {
@@ -327,6 +334,13 @@ fn generate(root: &Path, n: usize) -> u64 {
         fs::write(folder.join(name), bytes).expect("write");
     }
     total
+}
+
+/// The number given with `--scans`, if any.
+fn scans_only() -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--scans")?;
+    args.get(at + 1)?.parse().ok()
 }
 
 fn peak_rss() -> String {

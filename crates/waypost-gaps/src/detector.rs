@@ -195,17 +195,23 @@ impl Finding {
 
     /// At a line (1-based) of its first path, with an excerpt of that line.
     #[must_use]
-    pub fn at_line(mut self, line: u32, content: &str) -> Self {
-        let path = self.paths[0].clone();
+    pub fn at_line(self, line: u32, content: &str) -> Self {
+        let excerpt = Excerpt::new(self.paths[0].clone(), content);
+        self.at_line_with(line, excerpt)
+    }
+
+    /// At a line (1-based) of its first path, with an excerpt of that line
+    /// made already (several findings on one line can share one).
+    #[must_use]
+    pub fn at_line_with(mut self, line: u32, excerpt: Excerpt) -> Self {
         self.locations.push(SourceLocation {
-            path: path.clone(),
+            path: self.paths[0].clone(),
             start_line: line.max(1),
             start_column: None,
             end_line: None,
             end_column: None,
         });
-        self.excerpts
-            .push(Excerpt::new(path, content).at_line(line.max(1)));
+        self.excerpts.push(excerpt.at_line(line.max(1)));
         self
     }
 

@@ -1,7 +1,5 @@
 //! windows_encoding_issue: content and names that break on other platforms.
 
-use std::collections::BTreeMap;
-
 use waypost_schemas::{GapType, RiskLevel};
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -74,9 +72,8 @@ impl Detector for Utf8Bom {
     /// test of BOM handling), nor a test's fixture data.
     fn wants(&self, path: &str) -> bool {
         let names_bom = path
-            .to_ascii_lowercase()
             .split(['/', '-', '_', '.'])
-            .any(|word| word == "bom");
+            .any(|word| word.eq_ignore_ascii_case("bom"));
         !names_bom && !crate::resolve::is_fixture(path)
     }
     fn check_file(&self, file: &ScannedFile<'_>, _ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
@@ -229,15 +226,21 @@ impl Detector for CaseCollision {
         let Ok(entries) = std::fs::read_dir(waypost_schemas::paths::on_disk(ctx.root, dir)) else {
             return;
         };
-        let mut folded: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut names: Vec<String> = Vec::new();
         for entry in entries.flatten() {
             let name = waypost_schemas::paths::escape_os(&entry.file_name()).into_owned();
             if dir.is_empty() && name == ".git" {
                 continue;
             }
-            folded.entry(name.to_lowercase()).or_default().push(name);
+            names.push(name);
         }
-        for names in folded.into_values().filter(|n| n.len() > 1) {
+        // Sorted by the lowercase form, names that fold alike are next to
+        // each other; no lowercase copy is made of an ASCII name.
+        names.sort_unstable_by(|a, b| folded_order(a, b));
+        for names in names
+            .chunk_by(|a, b| folded_order(a, b).is_eq())
+            .filter(|n| n.len() > 1)
+        {
             let mut paths: Vec<String> = names
                 .iter()
                 .map(|n| {
@@ -255,6 +258,19 @@ impl Detector for CaseCollision {
             f.paths = paths;
             out.push(f);
         }
+    }
+}
+
+/// The order of `a` and `b` by their lowercase forms ([`str::to_lowercase`]),
+/// without building those forms when both are ASCII (they are then the
+/// ASCII lowercase forms).
+fn folded_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        a.to_lowercase().cmp(&b.to_lowercase())
     }
 }
 
@@ -293,5 +309,44 @@ impl Detector for PathTooLong {
             ))
             .remedy("shorten the folder or file names", true),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folded_order;
+
+    #[test]
+    fn folded_order_is_the_order_of_lowercase_forms() {
+        let names = [
+            "README.md",
+            "readme.md",
+            "Readme.MD",
+            "a",
+            "B",
+            "b",
+            "Ä.txt",
+            "ä.txt",
+            "ΣΑΣ",
+            "σας",
+            "İ",
+            "i",
+            "ß",
+            "SS",
+            "_x",
+            "[y",
+            "Z",
+            "é",
+            "E\u{301}",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    folded_order(a, b),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a} and {b}"
+                );
+            }
+        }
     }
 }

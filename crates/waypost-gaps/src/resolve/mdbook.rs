@@ -4,7 +4,7 @@
 //! `x.html` is a link to `x.md`. A link starting with `/` starts at the
 //! book's `src` folder.
 
-use super::{Folders, html_sources, join, parent, site_source};
+use super::{html_sources, join, parent};
 
 /// The `src` folder a `book.toml` names, `src` when it names none.
 pub(crate) fn src(book_toml: &str) -> String {
@@ -20,14 +20,11 @@ pub(crate) fn src(book_toml: &str) -> String {
         .unwrap_or_else(|| "src".into())
 }
 
-/// Where mdBook looks for `target`, linked from `doc`, when `doc` is a
-/// page of a book (nothing otherwise).
-pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some(src) = site_source(folders, doc, |f| f.book_src.as_deref()) else {
-        return Vec::new();
-    };
+/// Where mdBook looks for `target`, linked from `doc`, a page of the book
+/// whose pages are below `src`.
+pub(crate) fn places(src: &str, doc: &str, target: &str) -> Vec<String> {
     let path = match target.strip_prefix('/') {
-        Some(rooted) => join(&src, rooted),
+        Some(rooted) => join(src, rooted),
         None => join(parent(doc), target),
     };
     // mdBook turns `.md` into `.html` and `README` into `index`, nothing
@@ -38,7 +35,7 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::doc_places;
+    use crate::resolve::{Folders, doc_places};
 
     #[test]
     fn html_links_are_pages_built_from_markdown_below_src() {

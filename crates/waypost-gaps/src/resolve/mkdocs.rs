@@ -7,7 +7,7 @@
 //! deeper, `x/` for `x.md`), which MkDocs serves as well. A link
 //! starting with `/` starts at the `docs_dir`.
 
-use super::{Folders, join, page_sources, parent, site_source};
+use super::{join, page_sources, parent};
 
 /// The `docs_dir` an `mkdocs.yml` names, `docs` when it names none. Only
 /// the top-level `docs_dir:` line is read: MkDocs files often carry YAML
@@ -27,14 +27,11 @@ pub(crate) fn docs_dir(mkdocs_yml: &str) -> String {
         .unwrap_or_else(|| "docs".into())
 }
 
-/// Where MkDocs looks for `target`, linked from `doc`, when `doc` is a
-/// page of a site (nothing otherwise).
-pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some(docs) = site_source(folders, doc, |f| f.mkdocs_docs.as_deref()) else {
-        return Vec::new();
-    };
+/// Where MkDocs looks for `target`, linked from `doc`, a page of the site
+/// whose pages are below `docs`.
+pub(crate) fn places(docs: &str, doc: &str, target: &str) -> Vec<String> {
     if let Some(rooted) = target.strip_prefix('/') {
-        return page_sources(&join(&docs, rooted));
+        return page_sources(&join(docs, rooted));
     }
     let mut places = page_sources(&join(parent(doc), target));
     // Relative to the page's URL: `x.md` is served at `x/`. Only for a
@@ -53,7 +50,7 @@ pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::doc_places;
+    use crate::resolve::{Folders, doc_places};
 
     #[test]
     fn links_are_pages_built_from_markdown_below_docs_dir() {

@@ -312,14 +312,14 @@ pub(crate) fn is_test_input(path: &str) -> bool {
 /// folder, ...): data a test reads, kept as it is on purpose (a BOM, CRLF,
 /// bytes that are not UTF-8, a broken link).
 pub(crate) fn is_fixture(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    let folders = &segments[..segments.len().saturating_sub(1)];
+    // The folders: every segment but the last (the file's name).
+    let folders = path.rsplit_once('/').map_or("", |(folders, _)| folders);
     let mut in_tests = false;
-    for folder in folders {
+    for folder in folders.split('/') {
         if matches!(
-            *folder,
+            folder,
             "fixtures" | "testdata" | "test_data" | "test-data" | "__fixtures__" | "__snapshots__"
-        ) || (in_tests && matches!(*folder, "data" | "snapshots" | "samples"))
+        ) || (in_tests && matches!(folder, "data" | "snapshots" | "samples"))
         {
             return true;
         }
@@ -370,44 +370,107 @@ pub(crate) fn code_places(
     candidates(bases.iter().map(|b| join(b, written)))
 }
 
-/// Where a reader of the document `doc` looks for a link's `target`
-/// (percent-decoded, without `#fragment` or `?query`): the document's
-/// folder (`/x` from the repository root), as a forge shows Markdown, and
-/// where the site generator that builds the document looks (mdBook,
-/// MkDocs, VitePress), the first being where the link is reported.
-pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let plain = match target.strip_prefix('/') {
-        Some(rooted) => rooted.to_owned(),
-        None => join(parent(doc), target),
-    };
-    let mut places = vec![plain];
-    places.extend(site_places(folders, doc, target));
-    if let Some(counterpart) = english_page(folders, doc) {
-        // A rooted link starts at the site's root, which only a site
-        // generator knows.
-        if !target.starts_with('/') {
-            places.push(join(parent(&counterpart), target));
-        }
-        places.extend(site_places(folders, &counterpart, target));
-    }
-    candidates(places)
+/// What builds a document: the sites above it that waypost has a rule
+/// for, whether some other site generator does, and its English
+/// counterpart when it is a translated page. Worked out once per document,
+/// however many of its links are looked up.
+pub(crate) struct DocSites {
+    /// The source folder of the mdBook that builds it.
+    book_src: Option<String>,
+    /// The `docs_dir` of the MkDocs site that builds it.
+    mkdocs_docs: Option<String>,
+    /// The source folder of the VitePress site that builds it.
+    vitepress: Option<String>,
+    /// A site generator waypost has no rule for sits above it.
+    other_site: bool,
+    /// The English page it translates, and what builds that page.
+    english: Option<(String, Box<DocSites>)>,
 }
 
-/// Whether a site generator builds `doc` (one waypost has a rule for, one
-/// it has none for, or a translation's English site): its links name pages
-/// and a site root, not only files.
-pub(crate) fn on_a_site(folders: &Folders<'_>, doc: &str) -> bool {
-    site_source(folders, doc, |f| f.book_src.as_deref()).is_some()
-        || site_source(folders, doc, |f| f.mkdocs_docs.as_deref()).is_some()
-        || site_source(folders, doc, vitepress::source).is_some()
-        || folders.nearest(parent(doc), |f| f.other_site).is_some()
-        || english_page(folders, doc).is_some()
+impl DocSites {
+    /// What builds the document `doc`.
+    pub(crate) fn of(folders: &Folders<'_>, doc: &str) -> Self {
+        let mut sites = Self::of_page(folders, doc);
+        sites.english = english_page(folders, doc).map(|page| {
+            let built = Self::of_page(folders, &page);
+            (page, Box::new(built))
+        });
+        sites
+    }
+
+    fn of_page(folders: &Folders<'_>, doc: &str) -> Self {
+        Self {
+            book_src: site_source(folders, doc, |f| f.book_src.as_deref()),
+            mkdocs_docs: site_source(folders, doc, |f| f.mkdocs_docs.as_deref()),
+            vitepress: site_source(folders, doc, vitepress::source),
+            other_site: folders.nearest(parent(doc), |f| f.other_site).is_some(),
+            english: None,
+        }
+    }
+
+    /// Whether a site generator builds the document (one waypost has a rule
+    /// for, one it has none for, or a translation's English site): its
+    /// links name pages and a site root, not only files.
+    pub(crate) fn on_a_site(&self) -> bool {
+        self.book_src.is_some()
+            || self.mkdocs_docs.is_some()
+            || self.vitepress.is_some()
+            || self.other_site
+            || self.english.is_some()
+    }
+
+    /// Whether a site generator waypost has no rule for sits above it.
+    pub(crate) fn other_site(&self) -> bool {
+        self.other_site
+    }
+
+    /// Where a reader of the document `doc` looks for a link's `target`
+    /// (percent-decoded, without `#fragment` or `?query`): the document's
+    /// folder (`/x` from the repository root), as a forge shows Markdown,
+    /// and where the site generator that builds the document looks (mdBook,
+    /// MkDocs, VitePress), the first being where the link is reported.
+    pub(crate) fn places(&self, doc: &str, target: &str) -> Vec<String> {
+        let plain = match target.strip_prefix('/') {
+            Some(rooted) => rooted.to_owned(),
+            None => join(parent(doc), target),
+        };
+        let mut places = vec![plain];
+        self.site_places(doc, target, &mut places);
+        if let Some((counterpart, sites)) = &self.english {
+            // A rooted link starts at the site's root, which only a site
+            // generator knows.
+            if !target.starts_with('/') {
+                places.push(join(parent(counterpart), target));
+            }
+            sites.site_places(counterpart, target, &mut places);
+        }
+        candidates(places)
+    }
+
+    /// Where the site generators that build `doc` look for `target`.
+    fn site_places(&self, doc: &str, target: &str, places: &mut Vec<String>) {
+        if let Some(src) = &self.book_src {
+            places.extend(mdbook::places(src, doc, target));
+        }
+        if let Some(docs) = &self.mkdocs_docs {
+            places.extend(mkdocs::places(docs, doc, target));
+        }
+        if let Some(site) = &self.vitepress {
+            places.extend(vitepress::places(site, doc, target));
+        }
+    }
+}
+
+/// [`DocSites::places`] of `doc` for one `target`.
+#[cfg(test)]
+pub(crate) fn doc_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
+    DocSites::of(folders, doc).places(doc, target)
 }
 
 /// The source folder of the nearest site above `doc` whose configuration
 /// `source` reads (the folder it names, relative to the configuration's
 /// folder; `""` for that folder itself), when `doc` lies below it.
-pub(crate) fn site_source(
+fn site_source(
     folders: &Folders<'_>,
     doc: &str,
     source: impl Fn(&Folder) -> Option<&str>,
@@ -429,14 +492,6 @@ fn english_page(folders: &Folders<'_>, doc: &str) -> Option<String> {
         .into_iter()
         .find(|(english, _)| folders.is_dir(english))
         .map(|(_, page)| page)
-}
-
-/// Where the site generators that may build `doc` look for `target`.
-fn site_places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let mut places = mdbook::places(folders, doc, target);
-    places.extend(mkdocs::places(folders, doc, target));
-    places.extend(vitepress::places(folders, doc, target));
-    places
 }
 
 /// The normalised, distinct paths of `raw` (those that leave the

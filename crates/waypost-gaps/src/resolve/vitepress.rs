@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
 
-use super::{Folders, join, page_sources, parent, site_source};
+use super::{join, page_sources, parent};
 
 /// `srcDir: 'src'` in a VitePress configuration.
 static SRC_DIR: LazyLock<Regex> =
@@ -47,16 +47,13 @@ pub(crate) fn source(folder: &super::Folder) -> Option<&str> {
     folder.vitepress.then_some(folder.vitepress_src.as_str())
 }
 
-/// Where VitePress looks for `target`, linked from `doc`, when `doc` is a
-/// page of a site (nothing otherwise).
-pub(crate) fn places(folders: &Folders<'_>, doc: &str, target: &str) -> Vec<String> {
-    let Some(site) = site_source(folders, doc, source) else {
-        return Vec::new();
-    };
+/// Where VitePress looks for `target`, linked from `doc`, a page of the
+/// site whose pages are below `site`.
+pub(crate) fn places(site: &str, doc: &str, target: &str) -> Vec<String> {
     match target.strip_prefix('/') {
         Some(rooted) => {
-            let mut places = page_sources(&join(&site, rooted));
-            places.push(join(&join(&site, "public"), rooted));
+            let mut places = page_sources(&join(site, rooted));
+            places.push(join(&join(site, "public"), rooted));
             places
         }
         None => page_sources(&join(parent(doc), target)),

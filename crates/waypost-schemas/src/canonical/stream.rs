@@ -2,7 +2,8 @@
 //! no [`serde_json::Value`] tree in between: the same bytes as
 //! [`super::canonical_owned`] of the value's JSON, at a fraction of the
 //! allocations (one buffer per object and per unordered array, none per
-//! field). Thousands of gap and action ids are derived per scan and plan.
+//! field, and those buffers are kept per thread for the next value).
+//! Thousands of gap and action ids are derived per scan and plan.
 //!
 //! Sameness with the tree form is what makes this safe: JSON's rules are
 //! followed as `serde_json::to_value` applies them (floats as `f64`,
@@ -26,13 +27,20 @@ pub(crate) fn canonical<T: Serialize + ?Sized>(
 ) -> Result<Vec<u8>, Error> {
     let rules = Rules { drop, unordered };
     let mut out = Vec::with_capacity(256);
-    let mut path = Vec::new();
-    let tracked = rules.reaches(&path).then_some(&mut path);
-    value.serialize(Writer {
+    let mut path: Path = spare(|s| s.path.take());
+    path.depth = 0;
+    let tracked = rules.reaches(path.get()).then_some(&mut path);
+    let written = value.serialize(Writer {
         out: &mut out,
         rules: &rules,
         path: tracked,
-    })?;
+    });
+    let _ = SPARE.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            s.path = Some(path);
+        }
+    });
+    written?;
     Ok(out)
 }
 
@@ -53,6 +61,85 @@ impl ser::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
         Self(msg.to_string())
     }
+}
+
+/// Where a value sits: its keys from the root (`*` for an array
+/// element). Segments keep their room when popped, so following a path
+/// allocates only as it first gets deep.
+#[derive(Default)]
+struct Path {
+    segments: Vec<String>,
+    depth: usize,
+}
+
+impl Path {
+    fn push(&mut self, segment: &str) {
+        match self.segments.get_mut(self.depth) {
+            Some(room) => {
+                room.clear();
+                room.push_str(segment);
+            }
+            None => self.segments.push(segment.to_owned()),
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn get(&self) -> &[String] {
+        &self.segments[..self.depth]
+    }
+}
+
+/// An object's entries as written: each one's raw key and written entry.
+type Entries = Vec<(Range<usize>, Range<usize>)>;
+
+/// Buffers of values written before on this thread, kept for the next
+/// ones: an id is derived per gap and per action, each value holding a
+/// few objects and unordered arrays, and each of those needs a buffer.
+#[derive(Default)]
+struct Spare {
+    bytes: Vec<Vec<u8>>,
+    entries: Vec<Entries>,
+    ranges: Vec<Vec<Range<usize>>>,
+    path: Option<Path>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Spare> = std::cell::RefCell::new(Spare::default());
+}
+
+/// At most this many buffers of each kind are kept per thread, each of at
+/// most [`SPARE_BYTES`]: enough for values nested a few levels deep.
+const SPARE_COUNT: usize = 16;
+const SPARE_BYTES: usize = 64 * 1024;
+
+/// A buffer from the thread's spares, or a new one.
+fn spare<T: Default>(pick: impl FnOnce(&mut Spare) -> Option<T>) -> T {
+    SPARE
+        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| pick(&mut s)))
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Gives `buffer` (emptied) back to the thread's spares, if there is room.
+fn give_back<T>(buffer: Vec<T>, pick: impl FnOnce(&mut Spare) -> &mut Vec<Vec<T>>) {
+    if buffer.capacity() == 0 || buffer.capacity() * std::mem::size_of::<T>() > SPARE_BYTES {
+        return;
+    }
+    let mut buffer = buffer;
+    buffer.clear();
+    let _ = SPARE.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            let list = pick(&mut s);
+            if list.len() < SPARE_COUNT {
+                list.push(buffer);
+            }
+        }
+    });
 }
 
 /// The paths to drop and the arrays to sort. An array element is the
@@ -77,8 +164,8 @@ impl Rules<'_> {
         })
     }
 
-    fn unordered(&self, path: Option<&Vec<String>>) -> bool {
-        path.is_some_and(|p| Self::matches(self.unordered, p))
+    fn unordered(&self, path: Option<&Path>) -> bool {
+        path.is_some_and(|p| Self::matches(self.unordered, p.get()))
     }
 }
 
@@ -87,7 +174,7 @@ impl Rules<'_> {
 struct Writer<'w> {
     out: &'w mut Vec<u8>,
     rules: &'w Rules<'w>,
-    path: Option<&'w mut Vec<String>>,
+    path: Option<&'w mut Path>,
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -105,10 +192,10 @@ impl<'w> Writer<'w> {
         let sorted = self.rules.unordered(self.path.as_deref());
         let mut path = self.path;
         if let Some(p) = path.as_deref_mut() {
-            p.push("*".to_owned());
+            p.push("*");
         }
         let path = match path {
-            Some(p) if self.rules.reaches(p) => Some(p),
+            Some(p) if self.rules.reaches(p.get()) => Some(p),
             Some(p) => {
                 p.pop();
                 None
@@ -119,7 +206,11 @@ impl<'w> Writer<'w> {
             out: self.out,
             rules: self.rules,
             path,
-            sorted: sorted.then(|| (Vec::with_capacity(len.unwrap_or(0) * 32), Vec::new())),
+            sorted: sorted.then(|| {
+                let mut bytes: Vec<u8> = spare(|s| s.bytes.pop());
+                bytes.reserve(len.unwrap_or(0) * 32);
+                (bytes, spare(|s| s.ranges.pop()))
+            }),
             first: true,
         };
         if array.sorted.is_none() {
@@ -133,16 +224,18 @@ impl<'w> Writer<'w> {
             out: self.out,
             rules: self.rules,
             path: self.path,
-            buf: Vec::with_capacity(256),
-            entries: Vec::new(),
-            key: None,
+            buf: spare(|s| s.bytes.pop()),
+            entries: spare(|s| s.entries.pop()),
+            key: String::new(),
+            keyed: false,
         }
     }
 
     /// `{"variant": …}`, as serde_json writes a variant with content.
     fn variant(self, name: &'static str) -> Object<'w> {
         let mut object = self.object();
-        object.key = Some(name.to_owned());
+        object.key.push_str(name);
+        object.keyed = true;
         object
     }
 }
@@ -312,7 +405,7 @@ pub(crate) struct Array<'w> {
     out: &'w mut Vec<u8>,
     rules: &'w Rules<'w>,
     /// With `*` pushed, while some rule reaches below the elements.
-    path: Option<&'w mut Vec<String>>,
+    path: Option<&'w mut Path>,
     sorted: Option<(Vec<u8>, Vec<Range<usize>>)>,
     first: bool,
 }
@@ -344,14 +437,16 @@ impl Array<'_> {
         Ok(())
     }
 
-    fn finish(self) {
-        if let Some(p) = self.path {
+    fn finish(mut self) {
+        if let Some(p) = self.path.take() {
             p.pop();
         }
-        match self.sorted {
+        match self.sorted.take() {
             Some((buf, mut ranges)) => {
                 ranges.sort_by(|a, b| buf[a.clone()].cmp(&buf[b.clone()]));
                 write_joined(self.out, b'[', ranges.iter().map(|r| &buf[r.clone()]), b']');
+                give_back(buf, |s| &mut s.bytes);
+                give_back(ranges, |s| &mut s.ranges);
             }
             None => self.out.push(b']'),
         }
@@ -387,12 +482,20 @@ array_impl!(
 pub(crate) struct Object<'w> {
     out: &'w mut Vec<u8>,
     rules: &'w Rules<'w>,
-    path: Option<&'w mut Vec<String>>,
+    path: Option<&'w mut Path>,
     buf: Vec<u8>,
     /// Per entry: the raw key's range and the written entry's range.
-    entries: Vec<(Range<usize>, Range<usize>)>,
-    /// The key of the entry whose value comes next.
-    key: Option<String>,
+    entries: Entries,
+    /// The key of the entry whose value comes next, when `keyed`.
+    key: String,
+    keyed: bool,
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.buf), |s| &mut s.bytes);
+        give_back(std::mem::take(&mut self.entries), |s| &mut s.entries);
+    }
 }
 
 impl Object<'_> {
@@ -408,8 +511,8 @@ impl Object<'_> {
     ) -> Result<(), Error> {
         let path = match self.path.as_deref_mut() {
             Some(p) => {
-                p.push(key.to_owned());
-                if Rules::matches(self.rules.drop, p) {
+                p.push(key);
+                if Rules::matches(self.rules.drop, p.get()) {
                     p.pop();
                     return Ok(());
                 }
@@ -424,7 +527,7 @@ impl Object<'_> {
         self.buf.push(b':');
         let result = match path {
             Some(p) => {
-                let below = self.rules.reaches(p);
+                let below = self.rules.reaches(p.get());
                 let result = write(Writer {
                     out: &mut self.buf,
                     rules: self.rules,
@@ -444,14 +547,8 @@ impl Object<'_> {
         Ok(())
     }
 
-    fn finish(self) {
-        let Object {
-            out,
-            buf,
-            mut entries,
-            ..
-        } = self;
-        write_object(out, &buf, &mut entries);
+    fn finish(mut self) {
+        write_object(self.out, &self.buf, &mut self.entries);
     }
 }
 
@@ -489,15 +586,19 @@ impl ser::SerializeMap for Object<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.key = Some(key.serialize(KeyWriter)?);
+        self.key.clear();
+        key.serialize(KeyWriter(&mut self.key))?;
+        self.keyed = true;
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| Error("a map value came without its key".into()))?;
-        self.entry(&key, value)
+        if !std::mem::take(&mut self.keyed) {
+            return Err(Error("a map value came without its key".into()));
+        }
+        let key = std::mem::take(&mut self.key);
+        let result = self.entry(&key, value);
+        self.key = key;
+        result
     }
     fn end(self) -> Result<(), Error> {
         self.finish();
@@ -563,7 +664,8 @@ impl Variant<'_> {
         } else {
             write_object(&mut content, &self.buf, &mut self.fields);
         }
-        let key = self.object.key.take().unwrap_or_default();
+        let key = std::mem::take(&mut self.object.key);
+        self.object.keyed = false;
         self.object.entry_with(&key, |writer| {
             writer.out.extend_from_slice(&content);
             Ok(())
@@ -601,7 +703,7 @@ impl ser::SerializeStructVariant for Variant<'_> {
 
 /// A map key as serde_json's tree takes it: a string, or a number, a
 /// `bool` or a `char` written as one.
-struct KeyWriter;
+struct KeyWriter<'k>(&'k mut String);
 
 fn key_error() -> Error {
     Error("a map key must be a string".into())
@@ -610,22 +712,24 @@ fn key_error() -> Error {
 /// Keys serde_json's tree writes as their text.
 macro_rules! key_texts {
     ($($method:ident: $type:ty),*) => {$(
-        fn $method(self, v: $type) -> Result<String, Error> {
-            Ok(v.to_string())
+        fn $method(self, v: $type) -> Result<(), Error> {
+            use std::fmt::Write as _;
+            write!(self.0, "{v}").expect("writing to a String cannot fail");
+            Ok(())
         }
     )*};
 }
 
-impl ser::Serializer for KeyWriter {
-    type Ok = String;
+impl ser::Serializer for KeyWriter<'_> {
+    type Ok = ();
     type Error = Error;
-    type SerializeSeq = Impossible<String, Error>;
-    type SerializeTuple = Impossible<String, Error>;
-    type SerializeTupleStruct = Impossible<String, Error>;
-    type SerializeTupleVariant = Impossible<String, Error>;
-    type SerializeMap = Impossible<String, Error>;
-    type SerializeStruct = Impossible<String, Error>;
-    type SerializeStructVariant = Impossible<String, Error>;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
 
     key_texts!(
         serialize_bool: bool,
@@ -641,28 +745,29 @@ impl ser::Serializer for KeyWriter {
         serialize_u128: u128,
         serialize_char: char
     );
-    fn serialize_f32(self, _v: f32) -> Result<String, Error> {
+    fn serialize_f32(self, _v: f32) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_f64(self, _v: f64) -> Result<String, Error> {
+    fn serialize_f64(self, _v: f64) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_str(self, v: &str) -> Result<String, Error> {
-        Ok(v.to_owned())
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.0.push_str(v);
+        Ok(())
     }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<String, Error> {
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_none(self) -> Result<String, Error> {
+    fn serialize_none(self) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, Error> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_unit(self) -> Result<String, Error> {
+    fn serialize_unit(self) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, Error> {
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
         Err(key_error())
     }
     fn serialize_unit_variant(
@@ -670,14 +775,15 @@ impl ser::Serializer for KeyWriter {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-    ) -> Result<String, Error> {
-        Ok(variant.to_owned())
+    ) -> Result<(), Error> {
+        self.0.push_str(variant);
+        Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
         value: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -686,7 +792,7 @@ impl ser::Serializer for KeyWriter {
         _index: u32,
         _variant: &'static str,
         _value: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         Err(key_error())
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
@@ -856,5 +962,37 @@ mod tests {
             super::canonical(&float_key, &[], &[]).expect("json"),
             br#"{"k":null}"#
         );
+    }
+
+    /// A map whose keys are tuples: JSON has no key for them.
+    type TupleKeys = std::collections::BTreeMap<(u8, u8), u8>;
+
+    /// Fails when written: a key that is not a string, deep in a value.
+    #[derive(serde::Serialize)]
+    struct FailsDeep {
+        a: Vec<std::collections::BTreeMap<String, TupleKeys>>,
+    }
+
+    #[test]
+    fn a_value_that_fails_midway_leaves_nothing_for_the_next_one() {
+        // The thread's spare buffers and path are reused from value to
+        // value: what a failed value had written, and how deep its path
+        // went, must not reach the next one.
+        let failing = FailsDeep {
+            a: vec![
+                [("x".to_owned(), [((1, 2), 3)].into_iter().collect())]
+                    .into_iter()
+                    .collect(),
+            ],
+        };
+        let value = json!({"a": [{"b": [3, 1, 2]}, {"x": {"y": 1}}], "c": "d"});
+        let unordered = vec![vec!["a", "*", "b"], vec!["a"]];
+        for _ in 0..3 {
+            assert!(
+                super::canonical(&failing, &[], &[&["a", "*", "x"]]).is_err(),
+                "a tuple is no key"
+            );
+            both(&value, &[vec!["c"]], &unordered);
+        }
     }
 }

@@ -14,12 +14,12 @@ use std::collections::BTreeSet;
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use waypost_schemas::{GapType, RiskLevel};
+use waypost_schemas::{Excerpt, GapType, RiskLevel};
 
 use super::lookup::{after_walk, unique_by_name};
 use super::markdown::{Kind, Reference, references};
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::resolve::{FolderCache, Folders, doc_places, join, normalise, on_a_site};
+use crate::resolve::{DocSites, FolderCache, Folders, join, normalise};
 
 /// A code span that looks like a repository path: folders, then a file
 /// name with an extension.
@@ -97,6 +97,7 @@ impl Detector for BrokenMarkdownLink {
         }
         let history = is_history(file.path);
         let doc = Document::new(Folders::new(file.root, &self.folders), file.path, text);
+        let mut last: Option<(String, Excerpt)> = None;
         let missing: Vec<(Missing, Finding)> = references(text)
             .iter()
             .filter_map(|r| match r.kind {
@@ -107,7 +108,17 @@ impl Detector for BrokenMarkdownLink {
                 Kind::Link | Kind::Image | Kind::Definition | Kind::Html => doc.link(r),
             })
             .map(|mut m| {
-                let finding = self.finding(&m);
+                // References on one line share its excerpt (a hash and a
+                // redaction each): made once for the line.
+                let excerpt = match &last {
+                    Some((text, excerpt)) if *text == m.line_text => excerpt.clone(),
+                    _ => {
+                        let excerpt = Excerpt::new(m.doc.clone(), &m.line_text);
+                        last = Some((std::mem::take(&mut m.line_text), excerpt.clone()));
+                        excerpt
+                    }
+                };
+                let finding = self.finding(&m, excerpt);
                 // The excerpt holds what is shown of the line now.
                 m.line_text = String::new();
                 (m, finding)
@@ -175,7 +186,7 @@ fn is_history(path: &str) -> bool {
 impl BrokenMarkdownLink {
     /// The finding for a missing reference, as if nothing of its name
     /// existed elsewhere ([`with_moved_to`] adds where it probably went).
-    fn finding(&self, m: &Missing) -> Finding {
+    fn finding(&self, m: &Missing, excerpt: Excerpt) -> Finding {
         let verb = if m.code_span { "names" } else { "links to" };
         let written = &m.written;
         let resolved = m.resolved.first().map_or("", String::as_str);
@@ -188,7 +199,7 @@ impl BrokenMarkdownLink {
         // have moved (see `with_moved_to`).
         let mut finding = Finding::of(self, RiskLevel::Low, &m.doc, title)
             .describe(description)
-            .at_line(m.line, &m.line_text)
+            .at_line_with(m.line, excerpt)
             .remedy("fix the path or remove the reference", false)
             .likely_if(m.code_span || m.uncertain)
             .with_evidence("reference", m.reference);
@@ -236,6 +247,8 @@ struct Document<'a> {
     last_column: std::cell::Cell<(usize, usize)>,
     /// The nearest folder from the document's up that holds a manifest.
     package: OnceCell<Option<String>>,
+    /// What builds the document, worked out for its first missing link.
+    sites: OnceCell<DocSites>,
 }
 
 impl<'a> Document<'a> {
@@ -248,7 +261,13 @@ impl<'a> Document<'a> {
             line_starts: OnceCell::new(),
             last_column: std::cell::Cell::new((0, 1)),
             package: OnceCell::new(),
+            sites: OnceCell::new(),
         }
+    }
+
+    fn sites(&self) -> &DocSites {
+        self.sites
+            .get_or_init(|| DocSites::of(&self.folders, self.path))
     }
 
     /// A link, image, definition or HTML reference: resolved from the
@@ -266,7 +285,7 @@ impl<'a> Document<'a> {
             return None;
         }
         // The first place is usually where a forge looks, asked just above.
-        let places = doc_places(&self.folders, self.path, &target);
+        let places = self.sites().places(self.path, &target);
         if places.iter().any(|p| *p != normal && self.exists(p)) {
             return None;
         }
@@ -295,8 +314,7 @@ impl<'a> Document<'a> {
             .next()
             .unwrap_or("");
         let page = target.ends_with('/') || target.ends_with(".html") || !name.contains('.');
-        (target.starts_with('/') && on_a_site(&self.folders, self.path))
-            || (page && self.folders.nearest(self.dir, |f| f.other_site).is_some())
+        (target.starts_with('/') && self.sites().on_a_site()) || (page && self.sites().other_site())
     }
 
     /// A code span that looks like a path: a reader looks for it from the

@@ -2,12 +2,15 @@
 //! only for the targets it found missing: whether git ignores a location,
 //! and where a missing file probably moved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::rc::Rc;
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
+
+use crate::resolve::parent;
 
 /// What a detector asks about the repository after the walk: the
 /// repository (opened only when the scan read it, so the git files gix
@@ -32,10 +35,19 @@ pub(crate) struct IgnoreRules<'a> {
     root: &'a Path,
     /// The repository's `info/exclude`, weaker than every `.gitignore`.
     exclude: Option<Gitignore>,
-    /// Folder (repository-relative, `""` for the root) -> its `.gitignore`.
-    folders: BTreeMap<String, Option<Gitignore>>,
-    /// Folder -> whether git ignores it, for the folders asked about.
-    ignored_folders: BTreeMap<String, bool>,
+    /// Folder (repository-relative, `""` for the root) -> what applies to
+    /// the paths in it, for the folders asked about and those above them.
+    folders: HashMap<String, Rc<Below>>,
+}
+
+/// What applies to the paths in one folder.
+struct Below {
+    /// Git ignores the folder itself, and so everything in it.
+    ignored: bool,
+    /// The `.gitignore` files of the folder and of those above it, deepest
+    /// first, each with the length of its folder's path (what is cut off a
+    /// path to match it against that file's rules).
+    rules: Vec<(usize, Rc<Gitignore>)>,
 }
 
 impl<'a> IgnoreRules<'a> {
@@ -44,9 +56,8 @@ impl<'a> IgnoreRules<'a> {
     pub(crate) fn new(root: &'a Path, exclude_file: Option<&Path>) -> Self {
         Self {
             root,
-            exclude: exclude_file.and_then(|file| rules(root, file)),
-            folders: BTreeMap::new(),
-            ignored_folders: BTreeMap::new(),
+            exclude: exclude_file.and_then(|file| rules_in(root, file)),
+            folders: HashMap::new(),
         }
     }
 
@@ -55,64 +66,66 @@ impl<'a> IgnoreRules<'a> {
     /// ignored folder is looked at, so a rule cannot re-include it), then
     /// the path itself; at each step the deepest `.gitignore` with a
     /// matching rule decides, its last matching rule winning, and
-    /// `info/exclude` only when no `.gitignore` matches.
+    /// `info/exclude` only when no `.gitignore` matches. Each folder is
+    /// answered once however many paths lie below it.
     pub(crate) fn ignores(&mut self, path: &str, is_dir: bool) -> bool {
-        let segments: Vec<&str> = path.split('/').collect();
-        // The folders on the way, each answered once however many targets
-        // lie below it.
-        for end in 1..segments.len() {
-            let folder = segments[..end].join("/");
-            let ignored = match self.ignored_folders.get(&folder) {
-                Some(known) => *known,
-                None => {
-                    let ignored = self.ignores_step(&segments[..end], true);
-                    self.ignored_folders.insert(folder, ignored);
-                    ignored
-                }
-            };
-            if ignored {
-                return true;
-            }
-        }
-        self.ignores_step(&segments, is_dir)
+        let below = self.below(parent(path));
+        below.ignored || self.decides(path, is_dir, &below.rules)
     }
 
-    fn ignores_step(&mut self, segments: &[&str], is_dir: bool) -> bool {
-        for depth in (0..segments.len()).rev() {
-            let folder = segments[..depth].join("/");
-            let below = segments[depth..].join("/");
-            if let Some(rules) = self.folder(&folder) {
-                match rules.matched(Path::new(&below), is_dir) {
-                    Match::Ignore(_) => return true,
-                    Match::Whitelist(_) => return false,
-                    Match::None => {}
-                }
+    /// What applies in `folder`, worked out from what applies in the folder
+    /// above it.
+    fn below(&mut self, folder: &str) -> Rc<Below> {
+        if let Some(known) = self.folders.get(folder) {
+            return Rc::clone(known);
+        }
+        let (ignored, mut rules) = if folder.is_empty() {
+            (false, Vec::new())
+        } else {
+            let above = self.below(parent(folder));
+            let ignored = above.ignored || self.decides(folder, true, &above.rules);
+            (ignored, above.rules.clone())
+        };
+        // Nothing in an ignored folder is looked at: its own rules do not matter.
+        if !ignored {
+            let base = if folder.is_empty() {
+                self.root.to_path_buf()
+            } else {
+                self.root.join(folder)
+            };
+            if let Some(own) = rules_in(&base, &base.join(".gitignore")) {
+                rules.insert(0, (folder.len(), Rc::new(own)));
+            }
+        }
+        let below = Rc::new(Below { ignored, rules });
+        self.folders.insert(folder.to_owned(), Rc::clone(&below));
+        below
+    }
+
+    /// Whether the deepest of `rules` with a matching rule ignores `path`
+    /// (or, when none matches, `info/exclude`).
+    fn decides(&self, path: &str, is_dir: bool, rules: &[(usize, Rc<Gitignore>)]) -> bool {
+        for (folder_len, rules) in rules {
+            // The path below that folder (past its `/`).
+            let below = path
+                .get(folder_len + usize::from(*folder_len > 0)..)
+                .unwrap_or("");
+            match rules.matched(Path::new(below), is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
             }
         }
         self.exclude
             .as_ref()
-            .is_some_and(|rules| rules.matched(segments.join("/"), is_dir).is_ignore())
-    }
-
-    fn folder(&mut self, folder: &str) -> Option<&Gitignore> {
-        let root = self.root;
-        if !self.folders.contains_key(folder) {
-            let base = if folder.is_empty() {
-                root.to_path_buf()
-            } else {
-                root.join(folder)
-            };
-            let rules = rules(&base, &base.join(".gitignore"));
-            self.folders.insert(folder.to_owned(), rules);
-        }
-        self.folders.get(folder).and_then(Option::as_ref)
+            .is_some_and(|rules| rules.matched(path, is_dir).is_ignore())
     }
 }
 
 /// The rules in `file`, matched relative to `base`. A file that is absent
 /// or cannot be read safely (a FIFO, a link, too large: the walk refused
 /// it too) gives no rules.
-fn rules(base: &Path, file: &Path) -> Option<Gitignore> {
+fn rules_in(base: &Path, file: &Path) -> Option<Gitignore> {
     let text = read_text(file, MAX_CONFIG_BYTES, Links::Refuse).ok()?;
     let mut builder = GitignoreBuilder::new(base);
     for line in text.lines() {
@@ -214,4 +227,41 @@ pub(crate) fn unique_by_name(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IgnoreRules;
+
+    #[test]
+    fn ignore_rules_decide_as_git_does() {
+        let dir = tempfile::tempdir().expect("temp");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        std::fs::write(root.join(".gitignore"), "*.log\n!keep.log\nbuild/\n").expect("write");
+        std::fs::write(root.join("a/.gitignore"), "!x.log\nsecret/\n").expect("write");
+        std::fs::write(root.join("a/b/.gitignore"), "*.tmp\n").expect("write");
+        let mut rules = IgnoreRules::new(root, None);
+        // What `git check-ignore --no-index` says of each.
+        for (path, ignored) in [
+            ("x.log", true),
+            ("keep.log", false),
+            ("a/x.log", false),
+            ("a/y.log", true),
+            ("build/out.txt", true),
+            ("build/keep.log", true),
+            ("a/secret/k.txt", true),
+            ("a/b/c.tmp", true),
+            ("c.tmp", false),
+            ("a/b/d.txt", false),
+            ("a/b/e.log", true),
+        ] {
+            assert_eq!(rules.ignores(path, false), ignored, "{path}");
+        }
+        assert!(rules.ignores("build", true));
+        assert!(
+            !rules.ignores("build", false),
+            "only a folder matches `build/`"
+        );
+    }
 }
