@@ -4,9 +4,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use waypost_schemas::canonical::sha256_hex;
-use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, open_regular};
+use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, open_regular_with};
 use waypost_schemas::{
-    FormatV1, Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, Timestamp,
+    FormatV1, Gap, GapEvidence, GapReportMetadata, GapReportV1, GapSummary, Redacted, Timestamp,
 };
 
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
@@ -222,8 +222,7 @@ pub fn scan_with_progress(
         detector.finish(&ctx, &mut findings);
     }
     gaps.extend(to_gaps(findings));
-    gaps.sort_by(Gap::report_order);
-    gaps.dedup_by(|a, b| a.gap_id == b.gap_id);
+    let gaps = in_report_order(gaps);
     skipped.too_large.sort();
     let mut report = GapReportV1 {
         format_version: FormatV1,
@@ -555,15 +554,19 @@ fn check_file(
     // Never blocks and never reads through a link: a FIFO, a device or a
     // link swapped in since the walk is refused at open (fstat of the open
     // file), and the size comes from that same fstat.
-    let Ok((mut file, size)) = open_regular(full_path, Links::Refuse) else {
+    // The open file's status is read once, as git's stat data: its size,
+    // and for a kept index entry's file what the change check compares.
+    let opened = open_regular_with(full_path, Links::Refuse, |file| {
+        let metadata = gix::index::fs::Metadata::from_file(file)?;
+        let regular = metadata.is_file();
+        Ok((metadata, regular))
+    });
+    let Ok((mut file, metadata)) = opened else {
         // Vanished, unreadable or not a regular file: nothing to read.
         return check(0, None, 0, totals);
     };
-    // A kept index entry's file: its stat data, from the open file (no
-    // second path lookup), tells the change check most of what it needs.
-    if ctx.repo.is_some_and(|r| r.tracks(path))
-        && let Ok(metadata) = gix::index::fs::Metadata::from_file(&file)
-    {
+    let size = metadata.len();
+    if ctx.repo.is_some_and(|r| r.tracks(path)) {
         totals.seen.push((path.to_owned(), metadata));
     }
     if size > cap {
@@ -628,6 +631,25 @@ fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// `gaps` in the report's order ([`Gap::report_order`]), each id once.
+/// Their positions are sorted, not the gaps: a gap is a large value, and
+/// moving thousands of them through a sort costs more than comparing them.
+fn in_report_order(gaps: Vec<Gap>) -> Vec<Gap> {
+    let mut order: Vec<usize> = (0..gaps.len()).collect();
+    order.sort_by(|&a, &b| Gap::report_order(&gaps[a], &gaps[b]));
+    let mut slots: Vec<Option<Gap>> = gaps.into_iter().map(Some).collect();
+    let mut sorted: Vec<Gap> = Vec::with_capacity(slots.len());
+    for at in order {
+        let Some(gap) = slots[at].take() else {
+            continue;
+        };
+        if sorted.last().is_none_or(|last| last.gap_id != gap.gap_id) {
+            sorted.push(gap);
+        }
+    }
+    sorted
+}
+
 /// The findings as gaps, their ids derived on every core: thousands of
 /// findings mean thousands of canonical forms and hashes.
 fn to_gaps(findings: Vec<Finding>) -> Vec<Gap> {
@@ -672,9 +694,10 @@ fn to_gap(f: Finding) -> Gap {
         gap_id: String::new(),
         gap_type: f.gap_type,
         detector: Some(f.detector.to_owned()),
-        title: Some(waypost_schemas::redact(&f.title).into_owned()),
+        // Text with nothing to redact (nearly all) is moved, not copied.
+        title: Some(Redacted::owned(f.title).into_string()),
         description: (!f.description.is_empty())
-            .then(|| waypost_schemas::redact(&f.description).into_owned()),
+            .then(|| Redacted::owned(f.description).into_string()),
         detection_signals: signals,
         evidence: Some(GapEvidence {
             file_paths: f.paths,

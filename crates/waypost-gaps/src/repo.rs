@@ -311,7 +311,11 @@ pub(crate) fn read(
         }
     }
     state.index_digest = waypost_schemas::canonical::hex(&digest.finalize());
-    state.index.sort();
+    // The index is in git's order already (by path, then stage), which is
+    // this order unless a name had to be escaped.
+    if !state.index.is_sorted() {
+        state.index.sort();
+    }
     state.submodules.sort();
     let Some(index) = index else {
         return Ok((state, None));

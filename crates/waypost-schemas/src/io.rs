@@ -128,12 +128,28 @@ fn kind_of(file_type: fs::FileType) -> &'static str {
 // Category: safety
 // Why: repositories are untrusted input; a FIFO, a link to /dev/zero or a huge file
 //      must not hang or exhaust a process that only wanted to read a small file.
-// Enforced by: open_regular (non-blocking open, O_NOFOLLOW for Links::Refuse, fstat
-//      of the opened file) and read_file (the cap is checked before and while reading).
+// Enforced by: open_regular and open_regular_with (non-blocking open, O_NOFOLLOW for
+//      Links::Refuse, fstat of the opened file) and read_file (the cap is checked before
+//      and while reading).
 /// Opens `path` for reading without blocking and refuses anything that is not
 /// a regular file once opened (so a file swapped after a check is caught
 /// too). Returns the file and its size.
 pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError> {
+    open_regular_with(path, links, |file| {
+        let meta = file.metadata()?;
+        Ok((meta.len(), meta.is_file()))
+    })
+}
+
+/// [`open_regular`] for a caller that needs more of the opened file's
+/// status than its size (git's stat data, say): `stat` reads it from the
+/// open file (one `fstat` per file, not two) and says whether it is a
+/// regular file; what it read is returned with the file.
+pub fn open_regular_with<S>(
+    path: &Path,
+    links: Links,
+    stat: impl FnOnce(&File) -> io::Result<(S, bool)>,
+) -> Result<(File, S), ReadError> {
     let io_err = |source| ReadError::Io {
         path: path.to_owned(),
         source,
@@ -153,14 +169,15 @@ pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError>
             _ => io_err(e),
         }
     })?;
-    let meta = file.metadata().map_err(io_err)?;
-    if !meta.is_file() {
+    let (status, regular) = stat(&file).map_err(io_err)?;
+    if !regular {
+        let meta = file.metadata().map_err(io_err)?;
         return Err(ReadError::NotAFile {
             path: path.to_owned(),
             kind: kind_of(meta.file_type()),
         });
     }
-    Ok((file, meta.len()))
+    Ok((file, status))
 }
 
 #[cfg(unix)]
