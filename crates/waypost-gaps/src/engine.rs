@@ -664,15 +664,18 @@ fn to_gaps(findings: Vec<Finding>) -> Vec<Gap> {
         (!part.is_empty()).then_some(part)
     })
     .collect();
+    let mut chunks = chunks.into_iter();
+    let own = chunks.next().unwrap_or_default();
     std::thread::scope(|scope| {
+        // The calling thread takes the first part itself rather than wait.
         let handles: Vec<_> = chunks
-            .into_iter()
             .map(|part| scope.spawn(|| part.into_iter().map(to_gap).collect::<Vec<Gap>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("deriving an id does not panic"))
-            .collect()
+        let mut gaps: Vec<Gap> = own.into_iter().map(to_gap).collect();
+        for handle in handles {
+            gaps.extend(handle.join().expect("deriving an id does not panic"));
+        }
+        gaps
     })
 }
 
