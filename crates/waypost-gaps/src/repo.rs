@@ -311,8 +311,9 @@ pub(crate) fn read(
         }
     }
     state.index_digest = waypost_schemas::canonical::hex(&digest.finalize());
-    // The index is in git's order already (by path, then stage), which is
-    // this order unless a name had to be escaped.
+    // Git keeps the index by path, then stage: this order (path, id,
+    // stage) already, unless a name had to be escaped or a conflicted
+    // path's stages are not in the order of their ids.
     if !state.index.is_sorted() {
         state.index.sort();
     }

@@ -17,11 +17,13 @@
 //! | mdBook | [`mdbook`] | below `book.toml`'s `src`: `x.html` is built from `x.md`, `index.html` from `README.md` |
 //! | MkDocs | [`mkdocs`] | below `mkdocs.yml`'s `docs_dir`: `x.html` and `x/` are built from `x.md` (or `x/index.md`) |
 //! | VitePress | [`vitepress`] | below the folder holding `.vitepress/`: `/x` and `x` are pages built from `x.md`, `/x` also from `public/x` |
-//! | Markdown as a forge shows it | [`doc_places`] | the document's folder; `/x` from the repository root |
+//! | Markdown as a forge shows it | [`DocSites::places`] | the document's folder; `/x` from the repository root |
 //! | Translated documentation | [`translations`] | a page in a language folder (`docs/de/…`) also as its English counterpart (`docs/en/…`), whose pages and images a translation falls back to |
 //!
 //! A new ecosystem is one more module and one more line in the function
-//! that chooses by file ([`code_places`] or [`doc_places`]).
+//! that chooses by file ([`code_places`]); a new site generator, one more
+//! field of [`DocSites`], found in `DocSites::of_page` and asked in
+//! `DocSites::site_places`.
 //!
 //! What each folder holds (which of these files) is read once per folder
 //! asked about, with one directory listing, and kept for the scan:

@@ -2,7 +2,8 @@
 //! no [`serde_json::Value`] tree in between: the same bytes as
 //! [`super::canonical_owned`] of the value's JSON, at a fraction of the
 //! allocations (one buffer per object and per unordered array, none per
-//! field, and those buffers are kept per thread for the next value).
+//! field; an object's and an array's buffers, the path and the map key
+//! are kept per thread for the next value).
 //! Thousands of gap and action ids are derived per scan and plan.
 //!
 //! Sameness with the tree form is what makes this safe: JSON's rules are
@@ -586,6 +587,8 @@ impl ser::SerializeMap for Object<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        // A key that fails to write leaves no key for the next value.
+        self.keyed = false;
         self.key.clear();
         key.serialize(KeyWriter(&mut self.key))?;
         self.keyed = true;
@@ -971,6 +974,32 @@ mod tests {
     #[derive(serde::Serialize)]
     struct FailsDeep {
         a: Vec<std::collections::BTreeMap<String, TupleKeys>>,
+    }
+
+    /// Gives a key, then a key JSON cannot hold, ignores that error, and
+    /// gives a value.
+    struct SwallowsAKeyError;
+
+    impl serde::Serialize for SwallowsAKeyError {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_key("k1")?;
+            let _ = map.serialize_key(&(1, 2));
+            map.serialize_value(&1)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn a_value_after_a_failed_key_has_no_key() {
+        let written = super::canonical(&SwallowsAKeyError, &[], &[]);
+        assert!(
+            written
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("without its key")),
+            "{written:?}"
+        );
     }
 
     #[test]

@@ -108,8 +108,8 @@ impl Detector for BrokenMarkdownLink {
                 Kind::Link | Kind::Image | Kind::Definition | Kind::Html => doc.link(r),
             })
             .map(|mut m| {
-                // References on one line share its excerpt (a hash and a
-                // redaction each): made once for the line.
+                // References that show the same part of a line (all of a
+                // short one) share its excerpt: one hash and one redaction.
                 let excerpt = match &last {
                     Some((text, excerpt)) if *text == m.line_text => excerpt.clone(),
                     _ => {
@@ -273,7 +273,7 @@ impl<'a> Document<'a> {
     /// A link, image, definition or HTML reference: resolved from the
     /// document's folder (`/x` from the repository root) and wherever the
     /// site generator that builds the document looks
-    /// ([`crate::resolve::doc_places`]), missing if nothing is there.
+    /// ([`DocSites::places`]), missing if nothing is there.
     fn link(&self, r: &Reference) -> Option<Missing> {
         let target = target(&r.dest)?;
         let joined = match target.strip_prefix('/') {
