@@ -77,6 +77,40 @@ fn a_second_run_is_refused_while_one_runs_unless_the_anchor_allows_parallel_runs
 }
 
 #[test]
+fn a_held_run_is_listed_with_its_holders_pid_and_host() {
+    let repo = repo();
+    let bin = env!("CARGO_BIN_EXE_waypost");
+    // Listed from inside the run, while `runs start` holds it.
+    let list = format!(
+        "{bin} runs list --repo \"$WAYPOST_WORKTREE/../../../..\" > listed.txt && \
+         {bin} runs list --repo \"$WAYPOST_WORKTREE/../../../..\" --format json > listed.json"
+    );
+    let mut args = vec!["runs", "start", "held", "--"];
+    args.extend(sh(&list));
+    let run = waypost_in(repo.path(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let wt = repo.path().join(".git/waypost/worktrees/held");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wt.join("listed.json")).expect("json"))
+            .expect("json");
+    let held = &json["runs"][0];
+    let pid = held["holder_pid"].as_u64().expect("a holder while it runs");
+    let text = std::fs::read_to_string(wt.join("listed.txt")).expect("text");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("held "))
+        .expect("the run's line");
+    let holder = match held["holder_host"].as_str() {
+        Some(host) => format!("pid {pid} on {host}"),
+        None => format!("pid {pid}"),
+    };
+    assert!(
+        line.ends_with(&holder),
+        "{line:?} should end with {holder:?}"
+    );
+}
+
+#[test]
 fn list_show_and_gc_say_what_runs_hold_and_never_lose_work() {
     let repo = repo();
     let mut args = vec!["runs", "start", "work", "--"];

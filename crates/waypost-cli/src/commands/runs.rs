@@ -328,7 +328,11 @@ fn list(args: &ListArgs) -> Result<ExitCode, CommandError> {
                     let holder = s
                         .holder
                         .as_ref()
-                        .map(|h| format!("pid {}", h.pid))
+                        .map(|h| match &h.hostname {
+                            // A pid alone would name a process of this machine.
+                            Some(host) => format!("pid {} on {host}", h.pid),
+                            None => format!("pid {}", h.pid),
+                        })
                         .unwrap_or_else(|| "-".to_owned());
                     let _ = writeln!(
                         out,
