@@ -88,8 +88,10 @@ impl Detector for ProtectedPathChange {
     fn description(&self) -> &'static str {
         "a file under the anchor's protected paths has a staged or unstaged change, or is new"
     }
-    fn wants(&self, path: &str) -> bool {
-        self.protected(path)
+    /// Every file, when some path is protected: whether it is protected is
+    /// asked only in a repository (outside one nothing is new or changed).
+    fn wants(&self, _path: &str) -> bool {
+        !self.patterns.is_empty()
     }
     fn keeps_index_entry(&self, path: &str) -> bool {
         self.protected(path)
@@ -97,6 +99,7 @@ impl Detector for ProtectedPathChange {
     /// A walked file under a protected path that the index does not have.
     fn check_file(&self, file: &ScannedFile<'_>, ctx: &ScanContext<'_>, out: &mut Vec<Finding>) {
         if let Some(repo) = ctx.repo
+            && self.protected(file.path)
             && !repo.tracks(file.path)
             && !repo.in_submodule(file.path)
         {

@@ -203,15 +203,20 @@ impl<'w> Writer<'w> {
             }
             None => None,
         };
+        // An array of at most one element is in order as it is: written
+        // straight out, unless more elements come than it said.
+        let at_most_one = sorted && matches!(len, Some(0 | 1));
         let array = Array {
+            open_at: self.out.len(),
             out: self.out,
             rules: self.rules,
             path,
-            sorted: sorted.then(|| {
+            sorted: (sorted && !at_most_one).then(|| {
                 let mut bytes: Vec<u8> = spare(|s| s.bytes.pop());
                 bytes.reserve(len.unwrap_or(0) * 32);
                 (bytes, spare(|s| s.ranges.pop()))
             }),
+            at_most_one,
             first: true,
         };
         if array.sorted.is_none() {
@@ -408,11 +413,25 @@ pub(crate) struct Array<'w> {
     /// With `*` pushed, while some rule reaches below the elements.
     path: Option<&'w mut Path>,
     sorted: Option<(Vec<u8>, Vec<Range<usize>>)>,
+    /// Unordered, but said to hold at most one element: written straight
+    /// out from `open_at` (its `[`) until a second element comes.
+    at_most_one: bool,
+    open_at: usize,
     first: bool,
 }
 
 impl Array<'_> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        if self.at_most_one && !self.first && self.sorted.is_none() {
+            // More elements than the length given: sorted after all, the
+            // one written so far moved to the sort buffer.
+            let mut bytes: Vec<u8> = spare(|s| s.bytes.pop());
+            let mut ranges: Vec<Range<usize>> = spare(|s| s.ranges.pop());
+            bytes.extend_from_slice(&self.out[self.open_at + 1..]);
+            ranges.push(0..bytes.len());
+            self.out.truncate(self.open_at);
+            self.sorted = Some((bytes, ranges));
+        }
         let path = self.path.as_deref_mut();
         match &mut self.sorted {
             Some((buf, ranges)) => {
@@ -974,6 +993,40 @@ mod tests {
     #[derive(serde::Serialize)]
     struct FailsDeep {
         a: Vec<std::collections::BTreeMap<String, TupleKeys>>,
+    }
+
+    /// An array that says it holds one element and gives `elements`.
+    struct SaysOne(Vec<u8>);
+
+    impl serde::Serialize for SaysOne {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(Some(1))?;
+            for element in &self.0 {
+                seq.serialize_element(element)?;
+            }
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn an_unordered_array_longer_than_it_said_is_still_sorted() {
+        let mut map = std::collections::BTreeMap::new();
+        for (key, elements) in [
+            ("a", vec![3, 1, 2]),
+            ("b", vec![2]),
+            ("c", vec![]),
+            ("d", vec![9, 8]),
+        ] {
+            map.insert(key, SaysOne(elements));
+        }
+        let unordered: Vec<FieldPath> = vec![&["a"], &["b"], &["c"], &["d"]];
+        let tree = canonical_owned(serde_json::to_value(&map).expect("json"), &[], &unordered);
+        assert_eq!(
+            String::from_utf8_lossy(&super::canonical(&map, &[], &unordered).expect("json")),
+            String::from_utf8_lossy(&tree)
+        );
+        assert_eq!(tree, br#"{"a":[1,2,3],"b":[2],"c":[],"d":[8,9]}"#);
     }
 
     /// Gives a key, then a key JSON cannot hold, ignores that error, and
