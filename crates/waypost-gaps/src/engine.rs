@@ -553,9 +553,8 @@ fn check_file(
     };
     // Never blocks and never reads through a link: a FIFO, a device or a
     // link swapped in since the walk is refused at open (fstat of the open
-    // file), and the size comes from that same fstat.
-    // The open file's status is read once, as git's stat data: its size,
-    // and for a kept index entry's file what the change check compares.
+    // file). That one fstat is read as git's stat data: the size, and for
+    // a kept index entry's file what the change check compares.
     let opened = open_regular_with(full_path, Links::Refuse, |file| {
         let metadata = gix::index::fs::Metadata::from_file(file)?;
         let regular = metadata.is_file();

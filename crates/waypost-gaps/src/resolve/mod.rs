@@ -200,7 +200,9 @@ impl<'a> Folders<'a> {
     }
 }
 
-fn join_disk(root: &Path, dir: &str) -> std::path::PathBuf {
+/// Where `dir` (repository-relative, as reported; `""` for the root) is
+/// on disk below `root`.
+pub(crate) fn join_disk(root: &Path, dir: &str) -> std::path::PathBuf {
     if dir.is_empty() {
         root.to_owned()
     } else {

@@ -203,20 +203,15 @@ impl<'w> Writer<'w> {
             }
             None => None,
         };
-        // An array of at most one element is in order as it is: written
-        // straight out, unless more elements come than it said.
-        let at_most_one = sorted && matches!(len, Some(0 | 1));
         let array = Array {
-            open_at: self.out.len(),
             out: self.out,
             rules: self.rules,
             path,
-            sorted: (sorted && !at_most_one).then(|| {
+            sorted: sorted.then(|| {
                 let mut bytes: Vec<u8> = spare(|s| s.bytes.pop());
                 bytes.reserve(len.unwrap_or(0) * 32);
                 (bytes, spare(|s| s.ranges.pop()))
             }),
-            at_most_one,
             first: true,
         };
         if array.sorted.is_none() {
@@ -413,25 +408,11 @@ pub(crate) struct Array<'w> {
     /// With `*` pushed, while some rule reaches below the elements.
     path: Option<&'w mut Path>,
     sorted: Option<(Vec<u8>, Vec<Range<usize>>)>,
-    /// Unordered, but said to hold at most one element: written straight
-    /// out from `open_at` (its `[`) until a second element comes.
-    at_most_one: bool,
-    open_at: usize,
     first: bool,
 }
 
 impl Array<'_> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        if self.at_most_one && !self.first && self.sorted.is_none() {
-            // More elements than the length given: sorted after all, the
-            // one written so far moved to the sort buffer.
-            let mut bytes: Vec<u8> = spare(|s| s.bytes.pop());
-            let mut ranges: Vec<Range<usize>> = spare(|s| s.ranges.pop());
-            bytes.extend_from_slice(&self.out[self.open_at + 1..]);
-            ranges.push(0..bytes.len());
-            self.out.truncate(self.open_at);
-            self.sorted = Some((bytes, ranges));
-        }
         let path = self.path.as_deref_mut();
         match &mut self.sorted {
             Some((buf, ranges)) => {

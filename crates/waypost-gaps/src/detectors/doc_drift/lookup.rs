@@ -10,7 +10,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use waypost_schemas::io::{Links, MAX_CONFIG_BYTES, read_text};
 
-use crate::resolve::parent;
+use crate::resolve::{join_disk, parent};
 
 /// What a detector asks about the repository after the walk: the
 /// repository (opened only when the scan read it, so the git files gix
@@ -88,11 +88,7 @@ impl<'a> IgnoreRules<'a> {
         };
         // Nothing in an ignored folder is looked at: its own rules do not matter.
         if !ignored {
-            let base = if folder.is_empty() {
-                self.root.to_path_buf()
-            } else {
-                self.root.join(folder)
-            };
+            let base = join_disk(self.root, folder);
             if let Some(own) = rules_in(&base, &base.join(".gitignore")) {
                 rules.insert(0, (folder.len(), Rc::new(own)));
             }
