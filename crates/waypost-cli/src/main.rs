@@ -102,11 +102,20 @@ fn init_tracing(verbose: u8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // waypost's own crates at the level asked for; the libraries under them
+    // (a shell parser logs every token at debug) only when they warn.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("waypost", level)
+        .with_default(tracing::Level::WARN);
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .finish()
+        .with(filter)
         .try_init();
 }
 

@@ -17,3 +17,4 @@ mod store;
 mod support;
 mod tidy;
 mod validate;
+mod verbose;

@@ -495,6 +495,13 @@ impl ClaimStore for FileClaimStore {
                             budget,
                         });
                     }
+                    tracing::info!(
+                        key,
+                        stale_pid = stale.pid,
+                        stale_host = stale.hostname.as_deref().unwrap_or("?"),
+                        takeovers = record.consecutive_takeovers + 1,
+                        "taking over a stale claim"
+                    );
                     Some(stale.clone())
                 }
                 None => None,

@@ -135,6 +135,13 @@ pub fn scan_with_progress(
         reason,
     };
     let keep = |path: &str| detectors.iter().any(|d| d.keeps_index_entry(path));
+    let started = std::time::Instant::now();
+    tracing::info!(
+        root = %root.display(),
+        detectors = detectors.len(),
+        protected_patterns = config.protected_paths.len(),
+        "scan started"
+    );
     let git = repo::open(root).map_err(repository_error)?;
     let commits = match (&config.range, &git) {
         (Some(range), Some(git)) => {
@@ -154,9 +161,18 @@ pub fn scan_with_progress(
     let (mut repo, pending) = match &git {
         Some(git) => {
             let (state, pending) = repo::read(root, git, &keep).map_err(repository_error)?;
+            tracing::info!(
+                branch = state.branch.as_deref().unwrap_or("(detached or unborn)"),
+                head = state.head.as_deref().unwrap_or("(none)"),
+                index_entries_kept = state.index.len(),
+                "git state read"
+            );
             (Some(state), pending)
         }
-        None => (None, None),
+        None => {
+            tracing::info!("not a git repository: nothing is compared with git");
+            (None, None)
+        }
     };
 
     let (mut walk, refused) = walker(root).map_err(|reason| ScanError::Root {
@@ -191,6 +207,18 @@ pub fn scan_with_progress(
         });
         (totals, staged)
     });
+    totals.skipped.refused_folders = refused.take();
+    tracing::info!(
+        files = totals.files,
+        binary = totals.skipped.binary,
+        over_size_cap = totals.skipped.too_large.len(),
+        refused_folders = totals.skipped.refused_folders.len(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "tree walked"
+    );
+    if repo.is_some() && pending.is_none() {
+        tracing::info!("no tracked file is protected: nothing to compare with the index");
+    }
     if let (Some(state), Some(pending), Some(staged), Some(git)) =
         (&mut repo, pending, staged, &git)
     {
@@ -200,6 +228,13 @@ pub fn scan_with_progress(
         changes.extend(pending.work_tree(git, &seen).map_err(repository_error)?);
         changes.sort();
         changes.dedup();
+        tracing::info!(
+            changed_paths = changes.len(),
+            "work tree compared with the index and HEAD"
+        );
+        for change in &changes {
+            tracing::debug!(path = %change.path, change = ?change.kind, "changed");
+        }
         state.changes = changes;
     }
     let ctx = ScanContext {
@@ -208,7 +243,6 @@ pub fn scan_with_progress(
         root,
         commits: &commits,
     };
-    totals.skipped.refused_folders = refused.take();
     let Totals {
         mut gaps,
         findings: _,
@@ -219,10 +253,30 @@ pub fn scan_with_progress(
     } = totals;
     let mut findings = Vec::new();
     for detector in &detectors {
+        let before = findings.len();
         detector.finish(&ctx, &mut findings);
+        tracing::debug!(
+            detector = detector.id(),
+            findings_after_walk = findings.len() - before,
+            "detector finished"
+        );
     }
     gaps.extend(to_gaps(findings));
     let gaps = in_report_order(gaps);
+    for gap in &gaps {
+        tracing::debug!(
+            gap = %gap.gap_id,
+            detector = gap.detector.as_deref().unwrap_or(""),
+            risk = gap.risk_classification.as_str(),
+            path = gap.evidence.as_ref().and_then(|e| e.file_paths.first()).map_or("", String::as_str),
+            "gap"
+        );
+    }
+    tracing::info!(
+        gaps = gaps.len(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "scan finished"
+    );
     skipped.too_large.sort();
     let mut report = GapReportV1 {
         format_version: FormatV1,
@@ -436,6 +490,7 @@ pub(crate) fn walker(root: &Path) -> Result<(ignore::WalkBuilder, RefusedFolders
             if e.file_type().is_some_and(|t| t.is_dir())
                 && let Err(why) = ignore_file_is_safe(&root_owned, &e.path().join(".gitignore"))
             {
+                tracing::debug!(reason = %why, "folder not entered");
                 if let Ok(mut list) = refused_in_filter.0.lock() {
                     list.push(why);
                 }
@@ -562,6 +617,7 @@ fn check_file(
     });
     let Ok((mut file, metadata)) = opened else {
         // Vanished, unreadable or not a regular file: nothing to read.
+        tracing::debug!(path, "not read: vanished, unreadable or not a regular file");
         return check(0, None, 0, totals);
     };
     let size = metadata.len();
@@ -569,6 +625,7 @@ fn check_file(
         totals.seen.push((path.to_owned(), metadata));
     }
     if size > cap {
+        tracing::debug!(path, size, cap, "not read: over the size cap");
         totals.skipped.too_large.push(path.to_owned());
         return check(size, None, 0, totals);
     }
@@ -585,6 +642,7 @@ fn check_file(
     let first = want.min(FIRST_READ);
     let Ok(mut filled) = fill(&mut file, &mut buffer[..first]) else {
         // Unreadable (a directory swapped in, an I/O error): its path and size only.
+        tracing::debug!(path, size, "not read: unreadable");
         return check(size, None, 0, totals);
     };
     // A NUL in the first 8 KiB marks a binary file (as git and ripgrep
@@ -594,14 +652,21 @@ fn check_file(
     let binary = memchr::memchr(0, &buffer[..filled.min(BINARY_PROBE)]).is_some()
         || buffer[..filled].starts_with(PDF_SIGNATURE);
     if binary {
+        tracing::debug!(path, size, "binary: only its name and size are checked");
         totals.skipped.binary += 1;
     } else if filled == first && first < want {
         match fill(&mut file, &mut buffer[first..want]) {
             Ok(n) => filled += n,
-            Err(_) => return check(size, None, 0, totals),
+            Err(_) => {
+                tracing::debug!(path, size, "not read: unreadable");
+                return check(size, None, 0, totals);
+            }
         }
     }
     let bytes = &buffer[..filled];
+    if !binary {
+        tracing::debug!(path, size, "file checked");
+    }
     // Change detection only: a fast 128-bit hash per file (for a binary, of
     // its size and what was read of it).
     let content_hash = twox_hash::XxHash3_128::oneshot(bytes);

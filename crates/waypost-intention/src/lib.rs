@@ -116,6 +116,17 @@ pub fn resolve_anchor(
         None => (None, AnchorOrigin::BuiltInDefault),
     };
     let anchor = create_from_inputs(explicit.as_ref(), &inferred, clock);
+    match &origin {
+        AnchorOrigin::File { path, .. } => {
+            tracing::info!(path = %path.display(), project = %anchor.project_id, "anchor read");
+        }
+        AnchorOrigin::BuiltInDefault => {
+            tracing::info!(project = %anchor.project_id, "no anchor file: the built-in default");
+        }
+    }
+    for (field, sources) in &inferred.sources {
+        tracing::debug!(field = %field, from = ?sources, "inferred from the repository");
+    }
     Ok(ResolvedAnchor {
         anchor,
         origin,

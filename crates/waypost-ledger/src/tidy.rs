@@ -448,6 +448,7 @@ fn prune(
     // Enforced by: execute removes only RunLayout::run_dir() paths, after every ledger
     //      append succeeded, and keeps runs holding a file tidy skipped.
     for dir in &pruned {
+        tracing::debug!(dir = %dir.display(), "pruning a run directory");
         fs::remove_dir_all(dir).map_err(|source| TidyError::Io {
             path: dir.clone(),
             source,
@@ -555,6 +556,22 @@ fn collect(root: &Path, options: &TidyOptions) -> Result<Collected, TidyError> {
             }
         }
     }
+    for skip in &skipped {
+        tracing::debug!(path = %skip.path.display(), reason = %skip.reason, "not taken");
+    }
+    for (ledger, drafts) in &drafts {
+        tracing::debug!(
+            ledger = ledger.as_str(),
+            drafts = drafts.len(),
+            "entries read from the runs"
+        );
+    }
+    tracing::info!(
+        runs = runs.len(),
+        ledgers = drafts.len(),
+        skipped = skipped.len(),
+        "runs read for the ledgers"
+    );
     Ok(Collected {
         runs,
         drafts,

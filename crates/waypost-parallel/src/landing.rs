@@ -331,6 +331,7 @@ pub fn land(
     options: &LandOptions<'_>,
 ) -> Result<LandOutcome, LandError> {
     let step = |s| {
+        tracing::info!(run = run_id, step = ?s, "landing");
         if let Some(f) = options.on_step {
             f(s);
         }

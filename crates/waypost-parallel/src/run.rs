@@ -136,6 +136,13 @@ impl Run {
         let base = resolve_base(&gix, repo, base)?;
         let branch = format!("{}{run_id}", config.branch_prefix);
         let worktree = repo.worktree_path(run_id)?;
+        tracing::info!(
+            run = run_id,
+            base = %base.commit,
+            branch = %branch,
+            worktree = %worktree.display(),
+            "starting a run"
+        );
         for dir in [
             repo.claims("slots"),
             repo.claims("leases"),
@@ -180,12 +187,16 @@ impl Run {
         let slot = gate.admit(anchor, run_id, &owner, lease_for)?;
         let slots = Arc::clone(gate.store());
         let heartbeat = Heartbeat::start(Arc::clone(&slots), &slot.key, owner.token(), beat);
+        tracing::info!(run = run_id, slot = %slot.key, "gate slot held");
         held.slot = Some((slots, slot, heartbeat));
 
         // 2. The executor lock.
         let lock = LockFile::new(repo.executor_lock(run_id));
         match lock.try_acquire(owner.identity())? {
-            Some(guard) => held.executor = Some(guard),
+            Some(guard) => {
+                tracing::info!(run = run_id, "executor lock held");
+                held.executor = Some(guard);
+            }
             None => {
                 return Err(StartError::ExecutorBusy {
                     run_id: run_id.to_owned(),
@@ -213,6 +224,11 @@ impl Run {
                 });
             }
         };
+        tracing::info!(
+            run = run_id,
+            fencing_token = lease_token,
+            "workspace lease held"
+        );
         let heartbeat = Heartbeat::start(Arc::clone(&leases), run_id, owner.token(), beat);
         held.lease = Some((
             Arc::clone(&leases),
@@ -257,6 +273,7 @@ impl Run {
         };
         let reattached = ensure_worktree(&gix, &record, base.commit)?;
         drop(admin);
+        tracing::info!(run = run_id, reattached, "worktree ready");
 
         // 5. Resources.
         let ports_store = repo.claim_store("ports")?;
@@ -282,6 +299,7 @@ impl Run {
             let key = format!("port-{port}");
             let heartbeat = Heartbeat::start(Arc::clone(&ports_store), &key, owner.token(), beat);
             held.ports.push((Arc::clone(&ports_store), key, heartbeat));
+            tracing::debug!(run = run_id, name = %name, port, "port leased");
             ports.insert(name.clone(), port);
         }
         let mut copied = Vec::new();
@@ -289,6 +307,7 @@ impl Run {
             let worktree = PathBuf::from(&record.worktree);
             for file in &config.copy_files {
                 if copy_file(run_id, repo.root(), &worktree, file)? {
+                    tracing::debug!(run = run_id, file = %file, "copied into the worktree");
                     copied.push(file.clone());
                 }
             }
@@ -359,6 +378,11 @@ impl RunGuard {
     /// could not be released.
     pub fn finish(mut self) -> Result<(), ReleaseError> {
         let problems = self.held.release();
+        tracing::info!(
+            run = %self.record.run_id,
+            problems = problems.len(),
+            "run released what it held"
+        );
         if problems.is_empty() {
             Ok(())
         } else {

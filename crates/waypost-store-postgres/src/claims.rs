@@ -299,36 +299,14 @@ const CLAIM: &str = "UPDATE claims c SET
 
 const CLAIM_DECIDED: &str = "SELECT * FROM claim_key($1, $2, $3, $4, $5, $6)";
 
-impl ClaimStore for PgClaimStore {
-    fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError> {
-        check_id(IdKind::Claim, key)?;
-        let holder = serde_json::to_string(owner.identity()).expect("holder identities serialize");
-        let owner_token = owner.token();
-        let lease_ms =
-            i64::try_from(lease.min(MAX_LEASE).as_millis()).expect("ten years of ms fit");
-        let budget = i32::try_from(self.reclaim_budget).unwrap_or(i32::MAX);
-        // Claiming a key one already holds renews it and returns the same
-        // token, so running the claim again after a lost answer never
-        // grants a second token.
-        let (fast, row) = self
-            .store
-            .run("claim", |conn| {
-                let params: [&(dyn postgres::types::ToSql + Sync); 6] = [
-                    &self.namespace,
-                    &key,
-                    &owner_token,
-                    &holder,
-                    &lease_ms,
-                    &budget,
-                ];
-                let statement = conn.prepared(CLAIM)?;
-                if let Some(row) = conn.client.query_opt(&statement, &params)? {
-                    return Ok((true, row));
-                }
-                let statement = conn.prepared(CLAIM_DECIDED)?;
-                Ok((false, conn.client.query_one(&statement, &params)?))
-            })
-            .map_err(|e| store_error(key, e))?;
+impl PgClaimStore {
+    /// The outcome a claim's row says.
+    fn claim_outcome(
+        &self,
+        key: &str,
+        fast: bool,
+        row: &postgres::Row,
+    ) -> Result<ClaimOutcome, ClaimError> {
         if fast {
             return Ok(ClaimOutcome::Claimed {
                 fencing_token: to_u64(row.get(0)),
@@ -364,6 +342,54 @@ impl ClaimStore for PgClaimStore {
                     .corrupt("claim answer", format!("unknown outcome `{other}`")),
             )),
         }
+    }
+}
+
+impl ClaimStore for PgClaimStore {
+    fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError> {
+        check_id(IdKind::Claim, key)?;
+        let holder = serde_json::to_string(owner.identity()).expect("holder identities serialize");
+        let owner_token = owner.token();
+        let lease_ms =
+            i64::try_from(lease.min(MAX_LEASE).as_millis()).expect("ten years of ms fit");
+        let budget = i32::try_from(self.reclaim_budget).unwrap_or(i32::MAX);
+        // Claiming a key one already holds renews it and returns the same
+        // token, so running the claim again after a lost answer never
+        // grants a second token.
+        let (fast, row) = self
+            .store
+            .run("claim", |conn| {
+                let params: [&(dyn postgres::types::ToSql + Sync); 6] = [
+                    &self.namespace,
+                    &key,
+                    &owner_token,
+                    &holder,
+                    &lease_ms,
+                    &budget,
+                ];
+                let statement = conn.prepared(CLAIM)?;
+                if let Some(row) = conn.client.query_opt(&statement, &params)? {
+                    return Ok((true, row));
+                }
+                let statement = conn.prepared(CLAIM_DECIDED)?;
+                Ok((false, conn.client.query_one(&statement, &params)?))
+            })
+            .map_err(|e| store_error(key, e))?;
+        let outcome = self.claim_outcome(key, fast, &row)?;
+        if let ClaimOutcome::Claimed {
+            fencing_token,
+            took_over: Some(stale),
+        } = &outcome
+        {
+            tracing::info!(
+                key,
+                stale_pid = stale.pid,
+                stale_host = stale.hostname.as_deref().unwrap_or("?"),
+                fencing_token,
+                "took over a stale claim"
+            );
+        }
+        Ok(outcome)
     }
 
     fn renew(&self, key: &str, owner_token: &str) -> Result<ClaimRecordV1, ClaimError> {

@@ -139,7 +139,17 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let bar = (!crate::quiet() && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} scanned {pos} files ({per_sec})")
+            indicatif::ProgressStyle::with_template("{spinner} scanned {human_pos} files ({rate})")
+                .map(|style| {
+                    style.with_key(
+                        "rate",
+                        |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                            // Whole files a second: "46,200/s", not "46,199.9955/s".
+                            let rate = indicatif::HumanCount(state.per_sec() as u64);
+                            let _ = write!(out, "{rate}/s");
+                        },
+                    )
+                })
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar
@@ -189,6 +199,15 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     }
     print_report(args, report, &detectors, comparison.as_ref(), profile)?;
     if args.format == ScanFormat::Text {
+        // What was looked at, so a clean result can be read for what it is.
+        let binary = match outcome.skipped.binary {
+            0 => String::new(),
+            n => format!(" ({n} binary: names and sizes only)"),
+        };
+        note!(
+            "scanned {} files{binary}",
+            indicatif::HumanCount(outcome.files_scanned as u64)
+        );
         if !outcome.skipped.too_large.is_empty() {
             note!(
                 "note: {} file(s) over the {}-byte cap were not read: {}",

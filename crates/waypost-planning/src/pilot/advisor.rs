@@ -351,6 +351,12 @@ pub fn heuristic_decision(ctx: &PilotContext<'_>) -> PilotDecisionV1 {
     for failure in &ctx.failed {
         let analysis = analyse(failure);
         let strategy = strategy_for(&analysis, failure);
+        tracing::debug!(
+            task = %failure.key,
+            class = class_name(analysis.failure_class),
+            strategy = ?strategy,
+            "failure analysed"
+        );
         if let Some(signature) = &analysis.signature {
             learnings.push(format!(
                 "{}: {} ({signature})",
@@ -407,6 +413,7 @@ pub fn replan(
         };
         match refusal {
             Some(why) => {
+                tracing::debug!(task = %task, reason = %why, "retry refused: escalated");
                 *strategy = RetryStrategy {
                     action: RetryAction::Escalate,
                     guidance: None,
@@ -510,6 +517,13 @@ pub fn replan(
         extra: Extra::new(),
     };
     decision.sort();
+    tracing::info!(
+        failed = decision.failure_analysis.len(),
+        skipped = decision.skips.len(),
+        held = decision.held.len(),
+        batches = decision.new_batches.len(),
+        "pilot decided"
+    );
     decision
 }
 

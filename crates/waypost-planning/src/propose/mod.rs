@@ -148,6 +148,11 @@ pub fn propose(
             anchor: anchor.project_id.clone(),
         });
     }
+    tracing::info!(
+        gaps = report.gaps.len(),
+        max_actions = options.max_actions,
+        "proposing a plan"
+    );
     let policy = Policy::from_anchor(anchor, None);
     let per_call = anchor
         .pivot_intentions
@@ -193,6 +198,13 @@ pub fn propose(
     for candidate in fitting {
         let assessment = risk::assess(&candidate, &mut paths);
         let decision = policy.decide(&candidate.governed(&assessment, unknown));
+        tracing::debug!(
+            action = candidate.action_type.as_str(),
+            title = %candidate.title,
+            verdict = %decision.verdict,
+            reason = %decision.summary(),
+            "governance decided"
+        );
         if decision.verdict == waypost_governance::Verdict::Deny {
             defer(
                 &mut deferred,
@@ -249,6 +261,14 @@ pub fn propose(
 
     deferred.sort();
     deferred.dedup();
+    for gap in &deferred {
+        tracing::debug!(gap = %gap.gap_id, reason = %gap.reason, "gap deferred");
+    }
+    tracing::info!(
+        actions = actions.len(),
+        deferred_gaps = deferred.len(),
+        "plan proposed"
+    );
     let governance_checks = checks(anchor, &policy, &mut paths, &actions);
     Ok(PlanProposalV1 {
         format_version: Default::default(),
