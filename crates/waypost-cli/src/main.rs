@@ -70,6 +70,18 @@ pub(crate) fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a progress display may be drawn: standard error is a terminal,
+/// not `--quiet`, and no `-v` log is written there (its lines would be cut
+/// into by the redrawn display).
+pub(crate) fn progress_shown() -> bool {
+    use std::io::IsTerminal as _;
+    !quiet()
+        && !VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+        && std::io::stderr().is_terminal()
+}
+
 use error::CommandError;
 
 /// mimalloc rather than the system's allocator: a scan or a plan makes many
@@ -260,6 +272,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    VERBOSE.store(cli.verbose > 0, std::sync::atomic::Ordering::Relaxed);
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Schema(args) => commands::schema::run(&args),

@@ -53,7 +53,7 @@ fn scan_logs_its_steps_with_v_and_every_file_and_gap_with_vv() {
         "scan started",
         "git state read",
         "tree walked files=5 binary=1",
-        "work tree compared with the index and HEAD changed_paths=1",
+        "protected and baseline files compared with the index and HEAD changed=1",
         "scan finished gaps=",
     ] {
         assert!(

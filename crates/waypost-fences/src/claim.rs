@@ -460,11 +460,30 @@ fn is_stale(record: &ClaimRecordV1, now_ms: i64) -> bool {
     liveness(holder) == Liveness::Gone
 }
 
+/// Logs (info) a claim granted by taking over a stale holder, once the
+/// store has recorded it: for [`ClaimStore`] implementations, so every
+/// store says it the same way.
+pub fn log_takeover(key: &str, outcome: &ClaimOutcome) {
+    if let ClaimOutcome::Claimed {
+        fencing_token,
+        took_over: Some(stale),
+    } = outcome
+    {
+        tracing::info!(
+            key,
+            stale_pid = stale.pid,
+            stale_host = stale.hostname.as_deref().unwrap_or("?"),
+            fencing_token,
+            "took over a stale claim"
+        );
+    }
+}
+
 impl ClaimStore for FileClaimStore {
     fn claim(&self, key: &str, owner: &Owner, lease: Duration) -> Result<ClaimOutcome, ClaimError> {
         let budget = self.reclaim_budget;
         let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
-        self.locked(key, |mut record, now| {
+        let outcome = self.locked(key, |mut record, now| {
             let took_over = match &record.holder {
                 Some(holder) if holder.owner_token == owner.token() => {
                     // Already ours: renew, same token.
@@ -495,13 +514,6 @@ impl ClaimStore for FileClaimStore {
                             budget,
                         });
                     }
-                    tracing::info!(
-                        key,
-                        stale_pid = stale.pid,
-                        stale_host = stale.hostname.as_deref().unwrap_or("?"),
-                        takeovers = record.consecutive_takeovers + 1,
-                        "taking over a stale claim"
-                    );
                     Some(stale.clone())
                 }
                 None => None,
@@ -525,7 +537,9 @@ impl ClaimStore for FileClaimStore {
                     took_over,
                 },
             ))
-        })
+        })?;
+        log_takeover(key, &outcome);
+        Ok(outcome)
     }
 
     fn renew(&self, key: &str, owner_token: &str) -> Result<ClaimRecordV1, ClaimError> {

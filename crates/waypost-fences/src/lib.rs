@@ -51,7 +51,7 @@ mod registry;
 
 pub use claim::{
     ClaimError, ClaimOutcome, ClaimStore, DEFAULT_LOCK_TIMEOUT, DEFAULT_RECLAIM_BUDGET,
-    FileClaimStore, Owner, fenced,
+    FileClaimStore, Owner, fenced, log_takeover,
 };
 pub use enqueue::{
     DEFAULT_ATTEMPTS, EnqueueError, EnqueueStore, Enqueued, Insert, JsonlQueue, enqueue_once,

@@ -217,7 +217,9 @@ pub fn scan_with_progress(
         "tree walked"
     );
     if repo.is_some() && pending.is_none() {
-        tracing::info!("no tracked file is protected: nothing to compare with the index");
+        tracing::info!(
+            "no protected or baseline file is in the index: the work tree is not compared"
+        );
     }
     if let (Some(state), Some(pending), Some(staged), Some(git)) =
         (&mut repo, pending, staged, &git)
@@ -229,8 +231,8 @@ pub fn scan_with_progress(
         changes.sort();
         changes.dedup();
         tracing::info!(
-            changed_paths = changes.len(),
-            "work tree compared with the index and HEAD"
+            changed = changes.len(),
+            "protected and baseline files compared with the index and HEAD"
         );
         for change in &changes {
             tracing::debug!(path = %change.path, change = ?change.kind, "changed");

@@ -27,12 +27,19 @@ fn broken(doc: &str, line: u32, column: u32, written: &str, moved_to: Option<&st
     }
 }
 
-/// Every `broken_markdown_link` gap of `report`, sorted.
-fn found(report: &GapReportV1) -> Vec<Broken> {
-    let mut all: Vec<Broken> = report
+/// The `broken_markdown_link` gaps of `report`, in its order.
+fn link_gaps(report: &GapReportV1) -> Vec<&waypost_schemas::Gap> {
+    report
         .gaps
         .iter()
         .filter(|g| g.detector.as_deref() == Some("broken_markdown_link"))
+        .collect()
+}
+
+/// Every `broken_markdown_link` gap of `report`, sorted.
+fn found(report: &GapReportV1) -> Vec<Broken> {
+    let mut all: Vec<Broken> = link_gaps(report)
+        .into_iter()
         .map(|g| {
             let evidence = g.evidence.as_ref().expect("evidence");
             let location = &evidence.locations[0];
@@ -200,17 +207,68 @@ fn every_broken_reference_and_only_broken_ones() {
         "{:?}",
         spaced.description
     );
+    assert!(
+        spaced
+            .description
+            .as_deref()
+            .is_some_and(|d| !d.contains("nothing is wrong")),
+        "a certain link is not hedged: {:?}",
+        spaced.description
+    );
     let code = gap("app/gone.py");
     assert_eq!(
         code.title.as_deref(),
         Some("services/api/docs/guide.md names `app/gone.py`, which does not exist")
     );
+    assert!(!code.is_certain(), "a code span is prose");
     assert!(
-        code.description
-            .as_deref()
-            .is_some_and(|d| d.starts_with("`services/api/app/gone.py` ")),
+        code.description.as_deref().is_some_and(|d| {
+            d.starts_with("`services/api/app/gone.py` ")
+                && d.contains(
+                    "if it names an example or a file the reader creates, nothing is wrong",
+                )
+        }),
         "{:?}",
         code.description
+    );
+}
+
+#[test]
+fn a_code_span_whose_file_moved_is_certain_and_says_where() {
+    let repo = TestRepo::new();
+    repo.write(
+        "backend/README.md",
+        "# Backend\n\nSettings live in `app/config.py`; start with `app/start.py`.\n",
+    )
+    .write("backend/app/core/config.py", "DEBUG = False\n")
+    .write("backend/app/main.py", "\n")
+    .commit_all("init");
+    let report = scan_dir(repo.path()).report;
+    let gaps = link_gaps(&report);
+    assert_eq!(gaps.len(), 2, "{gaps:#?}");
+    let (moved, never) = match gaps[0]
+        .evidence
+        .as_ref()
+        .map(|e| e.extra.contains_key("moved_to"))
+    {
+        Some(true) => (gaps[0], gaps[1]),
+        _ => (gaps[1], gaps[0]),
+    };
+    assert!(moved.is_certain(), "a stale path, not prose: {moved:#?}");
+    assert_eq!(
+        moved.description.as_deref(),
+        Some(
+            "`backend/app/config.py` is not in the repository: the documentation no longer matches the code. The only file of that name is `backend/app/core/config.py`: it probably moved there."
+        )
+    );
+    assert!(!never.is_certain(), "{never:#?}");
+    assert!(
+        never
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("nothing is wrong")),
+        "{:?}",
+        never.description
     );
 }
 
@@ -232,5 +290,26 @@ fn without_git_ignore_files_still_count_and_nothing_is_said_to_have_moved() {
     assert_eq!(
         found(&report),
         [broken("README.md", 1, 31, "docs/plan.md", None)]
+    );
+}
+
+#[test]
+fn a_link_rooted_in_a_site_page_says_the_site_decides() {
+    let repo = TestRepo::new();
+    repo.write("mkdocs.yml", "site_name: demo\n")
+        .write(
+            "docs/index.md",
+            "# Demo\n\nSee [the guide](/guide/setup/).\n",
+        )
+        .commit_all("init");
+    let report = scan_dir(repo.path()).report;
+    let gaps = link_gaps(&report);
+    assert_eq!(gaps.len(), 1, "{gaps:#?}");
+    assert!(!gaps[0].is_certain(), "{:#?}", gaps[0]);
+    let description = gaps[0].description.as_deref().unwrap_or("");
+    assert!(
+        description.contains("a site whose build decides where the link leads")
+            && !description.contains("the reader creates"),
+        "{description}"
     );
 }

@@ -125,7 +125,11 @@ pub fn resolve_anchor(
         }
     }
     for (field, sources) in &inferred.sources {
-        tracing::debug!(field = %field, from = ?sources, "inferred from the repository");
+        tracing::debug!(
+            field = %field,
+            from = ?sources,
+            "found by inference (an anchor file's own value wins)"
+        );
     }
     Ok(ResolvedAnchor {
         anchor,

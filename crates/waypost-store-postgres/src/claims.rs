@@ -376,19 +376,7 @@ impl ClaimStore for PgClaimStore {
             })
             .map_err(|e| store_error(key, e))?;
         let outcome = self.claim_outcome(key, fast, &row)?;
-        if let ClaimOutcome::Claimed {
-            fencing_token,
-            took_over: Some(stale),
-        } = &outcome
-        {
-            tracing::info!(
-                key,
-                stale_pid = stale.pid,
-                stale_host = stale.hostname.as_deref().unwrap_or("?"),
-                fencing_token,
-                "took over a stale claim"
-            );
-        }
+        waypost_fences::log_takeover(key, &outcome);
         Ok(outcome)
     }
 

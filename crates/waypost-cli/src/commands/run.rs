@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::json;
-use std::io::IsTerminal as _;
 
 use waypost::autopilot::{Autopilot, AutopilotConfig, AutopilotError, AutopilotReport, Stage};
 use waypost::schemas::config::AutopilotConfig as AutopilotSection;
@@ -74,7 +73,6 @@ fn loop_once(
     enable: bool,
     format: Format,
 ) -> Result<ExitCode, CommandError> {
-    let quiet = crate::quiet();
     if !root.is_dir() {
         return Err(CommandError::usage(format!(
             "{}: not a folder",
@@ -89,8 +87,8 @@ fn loop_once(
     if let Some(run_id) = resume {
         config = config.resume(run_id);
     }
-    // A progress line on a terminal only.
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+    // A progress line on a terminal only (and not under a `-v` log).
+    let bar = crate::progress_shown().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar

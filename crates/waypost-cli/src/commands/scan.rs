@@ -1,6 +1,5 @@
 //! `waypost scan`
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -134,9 +133,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
     let detectors = builtin_detectors(root, &config)?;
     let profile = super::profile(root, args.compat)?;
 
-    // Progress only for a person watching a terminal. The tree is read as it
+    // Progress only for a person watching a terminal (and not a log). The tree is read as it
     // is walked, so there is a running count rather than a total.
-    let bar = (!crate::quiet() && std::io::stderr().is_terminal()).then(|| {
+    let bar = crate::progress_shown().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} scanned {human_pos} files ({rate})")
@@ -204,9 +203,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, CommandError> {
             0 => String::new(),
             n => format!(" ({n} binary: names and sizes only)"),
         };
+        let files = outcome.files_scanned;
         note!(
-            "scanned {} files{binary}",
-            indicatif::HumanCount(outcome.files_scanned as u64)
+            "scanned {} file{}{binary}",
+            indicatif::HumanCount(files as u64),
+            if files == 1 { "" } else { "s" }
         );
         if !outcome.skipped.too_large.is_empty() {
             note!(

@@ -200,7 +200,9 @@ pub fn propose(
         let decision = policy.decide(&candidate.governed(&assessment, unknown));
         tracing::debug!(
             action = candidate.action_type.as_str(),
-            title = %candidate.title,
+            // A report read from a file may hold anything: redacted, and
+            // quoted so a line break cannot forge a log line.
+            title = ?waypost_schemas::redact(&candidate.title),
             verdict = %decision.verdict,
             reason = %decision.summary(),
             "governance decided"

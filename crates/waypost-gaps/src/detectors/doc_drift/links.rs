@@ -159,7 +159,7 @@ impl Detector for BrokenMarkdownLink {
                 .then(|| m.resolved.first().and_then(|p| moved.get(file_name(p))))
                 .flatten();
             out.push(match moved_to {
-                Some(to) => with_moved_to(finding, &m.written, to, m.code_span),
+                Some(to) => with_moved_to(finding, &m, to),
                 None => finding,
             });
         }
@@ -189,11 +189,8 @@ impl BrokenMarkdownLink {
     fn finding(&self, m: &Missing, excerpt: Excerpt) -> Finding {
         let verb = if m.code_span { "names" } else { "links to" };
         let written = &m.written;
-        let resolved = m.resolved.first().map_or("", String::as_str);
         let title = format!("{} {verb} `{written}`, which does not exist", m.doc);
-        let description = format!(
-            "`{resolved}` is not in the repository: the documentation no longer matches the code."
-        );
+        let description = description(m, !(m.code_span || m.uncertain));
         // A code span is prose: it may name a file the reader is to create,
         // or one of another project. Likely, unless the file is known to
         // have moved (see `with_moved_to`).
@@ -212,16 +209,39 @@ impl BrokenMarkdownLink {
     }
 }
 
-/// `finding` for a reference `written` whose file probably moved `to`:
-/// "did you mean", the remedy that rewrites it, and `moved_to`.
-fn with_moved_to(mut finding: Finding, written: &str, to: &str, code_span: bool) -> Finding {
+/// What a missing reference means. One that is only likely missing says
+/// why it may not be: a code span may name an example or a file the reader
+/// is to create; a link rooted in a site's page, or to a page of a site
+/// waypost has no rule for, leads where the site's build puts it.
+fn description(m: &Missing, certain: bool) -> String {
+    let resolved = m.resolved.first().map_or("", String::as_str);
+    if certain {
+        format!(
+            "`{resolved}` is not in the repository: the documentation no longer matches the code."
+        )
+    } else if m.code_span {
+        format!(
+            "`{resolved}` is not in the repository. If the text means a file of this repository, the documentation no longer matches the code; if it names an example or a file the reader creates, nothing is wrong."
+        )
+    } else {
+        format!(
+            "`{resolved}` is not in the repository. The page is built by a site whose build decides where the link leads, which waypost cannot tell for sure; if nothing is built there, the documentation no longer matches the code."
+        )
+    }
+}
+
+/// `finding` for the missing reference `m`, whose file probably moved
+/// `to`: "did you mean", the remedy that rewrites it, and `moved_to`.
+fn with_moved_to(mut finding: Finding, m: &Missing, to: &str) -> Finding {
+    let written = &m.written;
     finding.title.push_str(&format!("; did you mean `{to}`?"));
     // A code span naming a file that exists elsewhere is a stale
     // reference, not prose. A link stays as sure as it was: where a site
     // starts is what made it unsure, and a file of that name says nothing
     // about that.
-    if code_span {
+    if m.code_span {
         finding.likely = false;
+        finding.description = description(m, true);
     }
     finding.description.push_str(&format!(
         " The only file of that name is `{to}`: it probably moved there."
