@@ -57,6 +57,10 @@ fn gaps_exit_one_in_every_format() {
         report["generated_at"], "2026-01-01T00:00:00Z",
         "SOURCE_DATE_EPOCH"
     );
+    assert_eq!(
+        report["metadata"]["files_scanned"], 3,
+        "README.md, Cargo.toml and debug.log"
+    );
 
     let sarif = waypost_in(repo.path(), &["scan", "--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");

@@ -291,6 +291,7 @@ pub fn scan_with_progress(
         metadata: Some(GapReportMetadata {
             scanner_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             scan_duration_ms: None,
+            files_scanned: Some(files as u64),
             extra: Default::default(),
         }),
         extra: Default::default(),

@@ -389,6 +389,11 @@ pub struct GapReportMetadata {
     /// How long the scan took (volatile: excluded from ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_duration_ms: Option<u64>,
+    /// How many files the scan walked: those it read, and those it could
+    /// only name (binaries, files over the size cap). A report that says
+    /// nothing is wrong says so about this many files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_scanned: Option<u64>,
     /// Fields waypost does not know, kept on round-trip.
     #[serde(flatten)]
     pub extra: Extra,
