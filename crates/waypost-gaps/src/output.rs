@@ -528,9 +528,10 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
         for gap in &group.gaps[..shown] {
             let _ = writeln!(
                 out,
-                "  {:<8} {}",
+                "  {:<8} {}{}",
                 gap.risk_classification.as_str(),
-                finding_text(place(gap), &title_of(gap), str::to_owned)
+                finding_text(place(gap), &title_of(gap), str::to_owned),
+                likely_mark(gap)
             );
         }
         if group.gaps.len() > shown {
@@ -571,6 +572,12 @@ pub fn text(report: &GapReportV1, listing: &Listing<'_>) -> String {
     }
     let _ = writeln!(out, "{totals}");
     out
+}
+
+/// ` (likely)` after a gap the scanner is not certain of (listed with
+/// `--all`), so a reader tells the two apart without the JSON.
+fn likely_mark(gap: &Gap) -> &'static str {
+    if gap.is_certain() { "" } else { " (likely)" }
 }
 
 /// Escapes a table cell.
@@ -671,13 +678,14 @@ pub fn markdown(report: &GapReportV1, listing: &Listing<'_>) -> String {
             for gap in &group.gaps[..shown] {
                 let _ = writeln!(
                     out,
-                    "| {}{} | {} |",
+                    "| {}{}{} | {} |",
                     gap.risk_classification.as_str(),
                     if gap.blocks_autopilot {
                         " (blocks)"
                     } else {
                         ""
                     },
+                    likely_mark(gap),
                     cell(&finding_text(place(gap), &title_of(gap), |p| format!(
                         "`{p}`"
                     )))
@@ -845,6 +853,50 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn likely_gaps_listed_with_all_are_marked_in_text_and_markdown() {
+        let sure = gap(
+            "broken_markdown_link",
+            GapType::DocDrift,
+            RiskLevel::Low,
+            "a.md",
+            Some(1),
+        );
+        let mut likely = gap(
+            "broken_markdown_link",
+            GapType::DocDrift,
+            RiskLevel::Low,
+            "b.md",
+            Some(2),
+        );
+        likely
+            .detection_signals
+            .push(waypost_schemas::LIKELY_SIGNAL.to_owned());
+        likely.gap_id = likely.derive_gap_id();
+        let report = report(vec![sure, likely]);
+        let listing = Listing::limited(None).with_likely(true);
+        let text = text(&report, &listing);
+        let marked: Vec<&str> = text.lines().filter(|l| l.ends_with(" (likely)")).collect();
+        assert_eq!(
+            marked,
+            ["  low      b.md:2 has a problem (likely)"],
+            "{text}"
+        );
+        let markdown = markdown(&report, &listing);
+        let rows: Vec<&str> = markdown
+            .lines()
+            .filter(|l| l.starts_with("| low"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| low | `a.md:1` has a problem |",
+                "| low (likely) | `b.md:2` has a problem |"
+            ],
+            "{markdown}"
+        );
     }
 
     #[test]

@@ -313,3 +313,44 @@ fn a_link_rooted_in_a_site_page_says_the_site_decides() {
         "{description}"
     );
 }
+
+#[test]
+fn a_page_link_out_of_a_book_is_likely_and_one_inside_it_certain() {
+    let repo = TestRepo::new();
+    repo.write("book/book.toml", "[book]\ntitle = \"demo\"\n")
+        .write(
+            "book/src/ch01.md",
+            "# One\n\n[std](../std/index.html), [old](../../old/ch01.html), [next](ch02.html) and [there](ch01.html).\n",
+        )
+        .write(
+            "book/redirects/moved.md",
+            "Now at [one](ch01.html); the tool is [here](../tools/note).\n",
+        )
+        .write("README.md", "Read [the guide](guide.html).\n")
+        .commit_all("init");
+    let report = scan_dir(repo.path()).report;
+    let mut sure: Vec<(&str, bool)> = link_gaps(&report)
+        .into_iter()
+        .map(|g| {
+            let evidence = g.evidence.as_ref().expect("evidence");
+            let written = evidence.extra["written_as"].as_str().expect("written_as");
+            (written, g.is_certain())
+        })
+        .collect();
+    sure.sort();
+    let mut expected = [
+        // Out of the book's `src`: where the sites are deployed decides.
+        ("../std/index.html", false),
+        ("../../old/ch01.html", false),
+        // A page of the book that is not there.
+        ("ch02.html", true),
+        // Beside the book, not built by it: another tool renders its
+        // pages, but a link to a file is a link to a file.
+        ("ch01.html", false),
+        ("../tools/note", true),
+        // No site above the README: a plain broken link.
+        ("guide.html", true),
+    ];
+    expected.sort();
+    assert_eq!(sure, expected);
+}

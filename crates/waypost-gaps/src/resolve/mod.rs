@@ -387,6 +387,9 @@ pub(crate) struct DocSites {
     vitepress: Option<String>,
     /// A site generator waypost has no rule for sits above it.
     other_site: bool,
+    /// Some site's configuration sits above it (one waypost has a rule for
+    /// or not), whether or not that site builds it.
+    near_site: bool,
     /// The English page it translates, and what builds that page.
     english: Option<(String, Box<DocSites>)>,
 }
@@ -408,6 +411,11 @@ impl DocSites {
             mkdocs_docs: site_source(folders, doc, |f| f.mkdocs_docs.as_deref()),
             vitepress: site_source(folders, doc, vitepress::source),
             other_site: folders.nearest(parent(doc), |f| f.other_site).is_some(),
+            near_site: folders
+                .nearest(parent(doc), |f| {
+                    f.book_src.is_some() || f.mkdocs_docs.is_some() || f.vitepress || f.other_site
+                })
+                .is_some(),
             english: None,
         }
     }
@@ -426,6 +434,34 @@ impl DocSites {
     /// Whether a site generator waypost has no rule for sits above it.
     pub(crate) fn other_site(&self) -> bool {
         self.other_site
+    }
+
+    /// Whether a relative link to a page, `target`, from `doc` leads where
+    /// only the deployed sites can say, with some site's configuration
+    /// above `doc`: out of every site that builds `doc` (out of an mdBook's
+    /// `src`: a sibling book, an older edition's pages), or, from a
+    /// document the site does not build, to an `.html` page (a page another
+    /// tool renders beside the site). A document no site builds links to
+    /// files as a forge shows them, so its other links stay judged.
+    pub(crate) fn leaves_its_site(&self, doc: &str, target: &str) -> bool {
+        if !self.near_site || target.starts_with('/') {
+            return false;
+        }
+        let sources: Vec<&String> = [&self.book_src, &self.mkdocs_docs, &self.vitepress]
+            .into_iter()
+            .flatten()
+            .collect();
+        if sources.is_empty() {
+            let name = target.rsplit('/').next().unwrap_or(target);
+            return name.ends_with(".html") || name.ends_with(".htm");
+        }
+        let Some(resolved) = normalise(&join(parent(doc), target)) else {
+            // Above the repository's root: outside every site.
+            return true;
+        };
+        !sources
+            .into_iter()
+            .any(|source| below(&resolved, source).is_some())
     }
 
     /// Where a reader of the document `doc` looks for a link's `target`

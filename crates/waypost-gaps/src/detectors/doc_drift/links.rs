@@ -326,7 +326,9 @@ impl<'a> Document<'a> {
     }
 
     /// Whether a missing link `target` is only likely missing: rooted in a
-    /// page of a site, or naming a page of a site waypost has no rule for.
+    /// page of a site, or naming a page of a site waypost has no rule for,
+    /// or a page out of the site that builds the document
+    /// ([`DocSites::leaves_its_site`]).
     fn uncertain(&self, target: &str) -> bool {
         let name = target
             .trim_end_matches('/')
@@ -334,7 +336,9 @@ impl<'a> Document<'a> {
             .next()
             .unwrap_or("");
         let page = target.ends_with('/') || target.ends_with(".html") || !name.contains('.');
-        (target.starts_with('/') && self.sites().on_a_site()) || (page && self.sites().other_site())
+        let sites = self.sites();
+        (target.starts_with('/') && sites.on_a_site())
+            || (page && (sites.other_site() || sites.leaves_its_site(self.path, target)))
     }
 
     /// A code span that looks like a path: a reader looks for it from the
