@@ -455,6 +455,57 @@ mod processes {
         std::env::var("WAYPOST_STRESS").is_ok_and(|v| v == "full")
     }
 
+    /// Sends `signal` (`-STOP`, `-CONT`) to the process `pid`.
+    fn signal(pid: &str, signal: &str) {
+        assert!(
+            std::process::Command::new("kill")
+                .args([signal, pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+    }
+
+    /// Whether some process holds one of the claim stores' key locks below
+    /// `dir` (each held only while one read-decide-write runs).
+    fn a_key_lock_is_held(dir: &std::path::Path) -> bool {
+        let me = waypost_fences::identity::this_process(Some("test probe"));
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                a_key_lock_is_held(&path)
+            } else if path.to_string_lossy().ends_with(".claim.lock") {
+                // Taken and let go at once when free.
+                matches!(
+                    waypost_fences::LockFile::new(path).try_acquire(&me),
+                    Ok(None)
+                )
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Stops `pid` at a moment it is inside no claim store's key lock. A
+    /// process stopped within one (its heartbeat renewing a lease, for a
+    /// few microseconds) keeps every other claimant of that key waiting
+    /// until it runs again: safe, but not what a test of a lander paused
+    /// past its lease is about.
+    fn stop_outside_key_locks(pid: &str, claims: &std::path::Path) {
+        for _ in 0..200 {
+            signal(pid, "-STOP");
+            if !a_key_lock_is_held(claims) {
+                return;
+            }
+            signal(pid, "-CONT");
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        panic!("the lander was inside a key lock at every one of 200 stops");
+    }
+
     fn merges_of(repo: &std::path::Path, run_id: &str) -> usize {
         git(repo, &["log", "--format=%s", "main"])
             .lines()
@@ -561,13 +612,7 @@ mod processes {
         .expect("spawn");
         let step = wait_for_report(&mut paused, |r| r["step"] == "recorded");
         let pid = step["pid"].as_u64().expect("pid").to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-STOP", &pid])
-                .status()
-                .expect("kill")
-                .success()
-        );
+        stop_outside_key_locks(&pid, &repo.path().join(".git/waypost/claims"));
         std::thread::sleep(Duration::from_millis(900));
         let approval = approve(&r, "fix-1", Strategy::Merge);
         let outcome = land(&r, "fix-1", Strategy::Merge, Some(&approval));
@@ -576,13 +621,7 @@ mod processes {
             "{outcome:?}"
         );
         let main = git(repo.path(), &["rev-parse", "main"]);
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-CONT", &pid])
-                .status()
-                .expect("kill")
-                .success()
-        );
+        signal(&pid, "-CONT");
         let answer = wait_for_report(&mut paused, |r| r.get("outcome").is_some());
         paused.wait().expect("reap");
         assert_eq!(answer["outcome"], "error", "{answer}");
