@@ -238,29 +238,46 @@ fn a_code_span_whose_file_moved_is_certain_and_says_where() {
     let repo = TestRepo::new();
     repo.write(
         "backend/README.md",
-        "# Backend\n\nSettings live in `app/config.py`; start with `app/start.py`.\n",
+        "# Backend\n\nSettings live in `app/config.py`; start with `app/start.py`; the store is `app/store.js`.\n",
     )
     .write("backend/app/core/config.py", "DEBUG = False\n")
     .write("backend/app/main.py", "\n")
+    .write("examples/shop/store.js", "\n")
     .commit_all("init");
     let report = scan_dir(repo.path()).report;
-    let gaps = link_gaps(&report);
-    assert_eq!(gaps.len(), 2, "{gaps:#?}");
-    let (moved, never) = match gaps[0]
-        .evidence
-        .as_ref()
-        .map(|e| e.extra.contains_key("moved_to"))
-    {
-        Some(true) => (gaps[0], gaps[1]),
-        _ => (gaps[1], gaps[0]),
+    let by_written = |written: &str| {
+        *link_gaps(&report)
+            .iter()
+            .find(|g| g.evidence.as_ref().expect("evidence").extra["written_as"] == written)
+            .unwrap_or_else(|| panic!("no gap for {written}: {:#?}", report.gaps))
     };
-    assert!(moved.is_certain(), "a stale path, not prose: {moved:#?}");
+    assert_eq!(link_gaps(&report).len(), 3, "{:#?}", report.gaps);
+
+    // Moved within the folder it names: a stale path, not prose.
+    let moved = by_written("app/config.py");
+    assert!(moved.is_certain(), "{moved:#?}");
     assert_eq!(
         moved.description.as_deref(),
         Some(
             "`backend/app/config.py` is not in the repository: the documentation no longer matches the code. The only file of that name is `backend/app/core/config.py`: it probably moved there."
         )
     );
+
+    // Its only namesake is in another part of the tree: still likely
+    // prose, though where it might have gone is said.
+    let namesake = by_written("app/store.js");
+    assert!(!namesake.is_certain(), "{namesake:#?}");
+    let evidence = namesake.evidence.as_ref().expect("evidence");
+    assert_eq!(evidence.extra["moved_to"], "examples/shop/store.js");
+    assert!(
+        namesake.description.as_deref().is_some_and(|d| {
+            d.contains("nothing is wrong") && d.ends_with("it probably moved there.")
+        }),
+        "{:?}",
+        namesake.description
+    );
+
+    let never = by_written("app/start.py");
     assert!(!never.is_certain(), "{never:#?}");
     assert!(
         never

@@ -235,11 +235,17 @@ fn description(m: &Missing, certain: bool) -> String {
 fn with_moved_to(mut finding: Finding, m: &Missing, to: &str) -> Finding {
     let written = &m.written;
     finding.title.push_str(&format!("; did you mean `{to}`?"));
-    // A code span naming a file that exists elsewhere is a stale
-    // reference, not prose. A link stays as sure as it was: where a site
-    // starts is what made it unsure, and a file of that name says nothing
-    // about that.
-    if m.code_span {
+    // A code span naming a file that moved within the folder it names is a
+    // stale reference, not prose. One whose only namesake is elsewhere
+    // (`src/app/store.js` against an example's `examples/x/store.js`, a
+    // layout's `docs/mkdocs.yml` against the root's) is as likely prose as
+    // it was. A link stays as sure as it was: where a site starts is what
+    // made it unsure, and a file of that name says nothing about that.
+    if m.code_span
+        && m.resolved
+            .first()
+            .is_some_and(|resolved| moved_within(resolved, to))
+    {
         finding.likely = false;
         finding.description = description(m, true);
     }
@@ -252,6 +258,21 @@ fn with_moved_to(mut finding: Finding, m: &Missing, to: &str) -> Finding {
             false,
         )
         .with_evidence("moved_to", to)
+}
+
+/// Whether a file at `from` that is now at `to` moved within the folders
+/// `from` names: both start with the same folder, and `to` is at least as
+/// deep (`backend/app/x.py` to `backend/app/core/x.py`, `src/old/x.rs` to
+/// `src/new/x.rs`), rather than to some other part of the tree or up to a
+/// shared file (`layouts/docs/base.html` to `layouts/base.html`).
+fn moved_within(from: &str, to: &str) -> bool {
+    fn folders(path: &str) -> Vec<&str> {
+        let mut parts: Vec<&str> = path.split('/').collect();
+        parts.pop();
+        parts
+    }
+    let (from, to) = (folders(from), folders(to));
+    from.first().is_some_and(|first| to.first() == Some(first)) && to.len() >= from.len()
 }
 
 /// One document being checked, with what is worked out about it only
@@ -603,6 +624,25 @@ mod tests {
         assert_eq!(target("src").as_deref(), Some("src"));
         assert_eq!(target("@site/static/img.png"), None);
         assert_eq!(target("{% link guide.md %}"), None);
+    }
+
+    #[test]
+    fn a_move_within_the_named_folders_is_told_from_a_namesake_elsewhere() {
+        assert!(moved_within("backend/app/x.py", "backend/app/core/x.py"));
+        assert!(moved_within("src/old/x.rs", "src/new/x.rs"));
+        assert!(!moved_within(
+            "src/api/server.js",
+            "examples/universal/server/server.js"
+        ));
+        assert!(!moved_within("docs/mkdocs.yml", "mkdocs.yml"));
+        assert!(!moved_within(
+            "layouts/docs/baseof.html",
+            "layouts/baseof.html"
+        ));
+        assert!(
+            !moved_within("x.py", "app/x.py"),
+            "a root file names no folder"
+        );
     }
 
     #[test]
