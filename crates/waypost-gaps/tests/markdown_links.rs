@@ -371,3 +371,49 @@ fn a_page_link_out_of_a_book_is_likely_and_one_inside_it_certain() {
     expected.sort();
     assert_eq!(sure, expected);
 }
+
+#[test]
+fn a_rooted_link_to_a_file_below_a_static_folder_is_likely_not_moved() {
+    let repo = TestRepo::new();
+    repo.write(
+        "docs/intro.md",
+        "![counter](/img/tutorial/counter.png) and ![gone](/img/tutorial/gone.png), see [old](/guide/setup.md).\n",
+    )
+    .write("website/static/img/tutorial/counter.png", "png\n")
+    .write("docs/install/setup.md", "# Setup\n")
+    .commit_all("init");
+    let report = scan_dir(repo.path()).report;
+    let gaps = link_gaps(&report);
+    let of = |written: &str| {
+        *gaps
+            .iter()
+            .find(|g| g.evidence.as_ref().expect("evidence").extra["written_as"] == written)
+            .unwrap_or_else(|| panic!("no gap for {written}: {gaps:#?}"))
+    };
+    assert_eq!(gaps.len(), 3, "{gaps:#?}");
+    let served = of("/img/tutorial/counter.png");
+    assert!(!served.is_certain(), "{served:#?}");
+    let evidence = served.evidence.as_ref().expect("evidence");
+    assert!(
+        !evidence.extra.contains_key("moved_to"),
+        "not a move: {served:#?}"
+    );
+    assert!(
+        served
+            .description
+            .as_deref()
+            .is_some_and(|d| d.ends_with(
+                "A site serving `website/static/` at its root serves `website/static/img/tutorial/counter.png` there."
+            )),
+        "{:?}",
+        served.description
+    );
+    // Nothing of that name anywhere: broken wherever it is served.
+    assert!(of("/img/tutorial/gone.png").is_certain());
+    // Only the file name is found elsewhere: it moved.
+    let moved = of("/guide/setup.md");
+    assert_eq!(
+        moved.evidence.as_ref().expect("evidence").extra["moved_to"],
+        "docs/install/setup.md"
+    );
+}

@@ -159,7 +159,10 @@ impl Detector for BrokenMarkdownLink {
                 .then(|| m.resolved.first().and_then(|p| moved.get(file_name(p))))
                 .flatten();
             out.push(match moved_to {
-                Some(to) => with_moved_to(finding, &m, to),
+                Some(to) => match site_root_of(&m, to) {
+                    Some(root) => served_from(finding, &m, root),
+                    None => with_moved_to(finding, &m, to),
+                },
                 None => finding,
             });
         }
@@ -228,6 +231,32 @@ fn description(m: &Missing, certain: bool) -> String {
             "`{resolved}` is not in the repository. The page is built by a site whose build decides where the link leads, which waypost cannot tell for sure; if nothing is built there, the documentation no longer matches the code."
         )
     }
+}
+
+/// The folder a site serves at its root, when a link rooted at `/` names
+/// a file whose whole path is found below it: `/img/logo.png` with the
+/// only `logo.png` at `website/static/img/logo.png` is a site's static
+/// file (`website/static/`), not a file that moved.
+fn site_root_of<'t>(m: &Missing, to: &'t str) -> Option<&'t str> {
+    if m.code_span || !m.written.starts_with('/') {
+        return None;
+    }
+    let path = m.resolved.first()?;
+    to.strip_suffix(path.as_str())?.strip_suffix('/')
+}
+
+/// `finding` for the rooted link `m` whose path is found below `root`: only
+/// likely missing, since a site that serves `root` at its own root serves
+/// the file where the link says.
+fn served_from(mut finding: Finding, m: &Missing, root: &str) -> Finding {
+    finding.likely = true;
+    finding.description = description(m, false);
+    finding.description.push_str(&format!(
+        " A site serving `{root}/` at its root serves `{}/{}` there.",
+        root,
+        m.resolved.first().map_or("", String::as_str)
+    ));
+    finding
 }
 
 /// `finding` for the missing reference `m`, whose file probably moved
