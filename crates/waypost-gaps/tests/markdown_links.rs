@@ -36,6 +36,15 @@ fn link_gaps(report: &GapReportV1) -> Vec<&waypost_schemas::Gap> {
         .collect()
 }
 
+/// The `broken_markdown_link` gap of `report` for the reference written
+/// as `written`.
+fn written_as<'r>(report: &'r GapReportV1, written: &str) -> &'r waypost_schemas::Gap {
+    link_gaps(report)
+        .into_iter()
+        .find(|g| g.evidence.as_ref().expect("evidence").extra["written_as"] == written)
+        .unwrap_or_else(|| panic!("no gap for {written}: {:#?}", report.gaps))
+}
+
 /// Every `broken_markdown_link` gap of `report`, sorted.
 fn found(report: &GapReportV1) -> Vec<Broken> {
     let mut all: Vec<Broken> = link_gaps(report)
@@ -245,16 +254,10 @@ fn a_code_span_whose_file_moved_is_certain_and_says_where() {
     .write("examples/shop/store.js", "\n")
     .commit_all("init");
     let report = scan_dir(repo.path()).report;
-    let by_written = |written: &str| {
-        *link_gaps(&report)
-            .iter()
-            .find(|g| g.evidence.as_ref().expect("evidence").extra["written_as"] == written)
-            .unwrap_or_else(|| panic!("no gap for {written}: {:#?}", report.gaps))
-    };
     assert_eq!(link_gaps(&report).len(), 3, "{:#?}", report.gaps);
 
     // Moved within the folder it names: a stale path, not prose.
-    let moved = by_written("app/config.py");
+    let moved = written_as(&report, "app/config.py");
     assert!(moved.is_certain(), "{moved:#?}");
     assert_eq!(
         moved.description.as_deref(),
@@ -265,7 +268,7 @@ fn a_code_span_whose_file_moved_is_certain_and_says_where() {
 
     // Its only namesake is in another part of the tree: still likely
     // prose, though where it might have gone is said.
-    let namesake = by_written("app/store.js");
+    let namesake = written_as(&report, "app/store.js");
     assert!(!namesake.is_certain(), "{namesake:#?}");
     let evidence = namesake.evidence.as_ref().expect("evidence");
     assert_eq!(evidence.extra["moved_to"], "examples/shop/store.js");
@@ -277,7 +280,7 @@ fn a_code_span_whose_file_moved_is_certain_and_says_where() {
         namesake.description
     );
 
-    let never = by_written("app/start.py");
+    let never = written_as(&report, "app/start.py");
     assert!(!never.is_certain(), "{never:#?}");
     assert!(
         never
@@ -384,14 +387,8 @@ fn a_rooted_link_to_a_file_below_a_static_folder_is_likely_not_moved() {
     .commit_all("init");
     let report = scan_dir(repo.path()).report;
     let gaps = link_gaps(&report);
-    let of = |written: &str| {
-        *gaps
-            .iter()
-            .find(|g| g.evidence.as_ref().expect("evidence").extra["written_as"] == written)
-            .unwrap_or_else(|| panic!("no gap for {written}: {gaps:#?}"))
-    };
     assert_eq!(gaps.len(), 3, "{gaps:#?}");
-    let served = of("/img/tutorial/counter.png");
+    let served = written_as(&report, "/img/tutorial/counter.png");
     assert!(!served.is_certain(), "{served:#?}");
     let evidence = served.evidence.as_ref().expect("evidence");
     assert!(
@@ -409,9 +406,9 @@ fn a_rooted_link_to_a_file_below_a_static_folder_is_likely_not_moved() {
         served.description
     );
     // Nothing of that name anywhere: broken wherever it is served.
-    assert!(of("/img/tutorial/gone.png").is_certain());
+    assert!(written_as(&report, "/img/tutorial/gone.png").is_certain());
     // Only the file name is found elsewhere: it moved.
-    let moved = of("/guide/setup.md");
+    let moved = written_as(&report, "/guide/setup.md");
     assert_eq!(
         moved.evidence.as_ref().expect("evidence").extra["moved_to"],
         "docs/install/setup.md"

@@ -447,11 +447,8 @@ impl DocSites {
         if !self.near_site || target.starts_with('/') {
             return false;
         }
-        let sources: Vec<&String> = [&self.book_src, &self.mkdocs_docs, &self.vitepress]
-            .into_iter()
-            .flatten()
-            .collect();
-        if sources.is_empty() {
+        let sources = [&self.book_src, &self.mkdocs_docs, &self.vitepress];
+        if sources.iter().all(|source| source.is_none()) {
             let name = target.rsplit('/').next().unwrap_or(target);
             return name.ends_with(".html") || name.ends_with(".htm");
         }
@@ -461,6 +458,7 @@ impl DocSites {
         };
         !sources
             .into_iter()
+            .flatten()
             .any(|source| below(&resolved, source).is_some())
     }
 

@@ -19,7 +19,7 @@ use waypost_schemas::{Excerpt, GapType, RiskLevel};
 use super::lookup::{after_walk, unique_by_name};
 use super::markdown::{Kind, Reference, references};
 use crate::detector::{Detector, Finding, ScanContext, ScannedFile};
-use crate::resolve::{DocSites, FolderCache, Folders, join, normalise};
+use crate::resolve::{DocSites, FolderCache, Folders, join, normalise, parent};
 
 /// A code span that looks like a repository path: folders, then a file
 /// name with an extension.
@@ -160,7 +160,7 @@ impl Detector for BrokenMarkdownLink {
                 .flatten();
             out.push(match moved_to {
                 Some(to) => match site_root_of(&m, to) {
-                    Some(root) => served_from(finding, &m, root),
+                    Some(root) => served_from(finding, &m, root, to),
                     None => with_moved_to(finding, &m, to),
                 },
                 None => finding,
@@ -245,16 +245,14 @@ fn site_root_of<'t>(m: &Missing, to: &'t str) -> Option<&'t str> {
     to.strip_suffix(path.as_str())?.strip_suffix('/')
 }
 
-/// `finding` for the rooted link `m` whose path is found below `root`: only
-/// likely missing, since a site that serves `root` at its own root serves
-/// the file where the link says.
-fn served_from(mut finding: Finding, m: &Missing, root: &str) -> Finding {
+/// `finding` for the rooted link `m` whose path is found at `file`, below
+/// `root`: only likely missing, since a site that serves `root` at its own
+/// root serves the file where the link says.
+fn served_from(mut finding: Finding, m: &Missing, root: &str, file: &str) -> Finding {
     finding.likely = true;
     finding.description = description(m, false);
     finding.description.push_str(&format!(
-        " A site serving `{root}/` at its root serves `{}/{}` there.",
-        root,
-        m.resolved.first().map_or("", String::as_str)
+        " A site serving `{root}/` at its root serves `{file}` there."
     ));
     finding
 }
@@ -295,13 +293,12 @@ fn with_moved_to(mut finding: Finding, m: &Missing, to: &str) -> Finding {
 /// `src/new/x.rs`), rather than to some other part of the tree or up to a
 /// shared file (`layouts/docs/base.html` to `layouts/base.html`).
 fn moved_within(from: &str, to: &str) -> bool {
-    fn folders(path: &str) -> Vec<&str> {
-        let mut parts: Vec<&str> = path.split('/').collect();
-        parts.pop();
-        parts
+    fn first(dir: &str) -> Option<&str> {
+        dir.split('/').next().filter(|f| !f.is_empty())
     }
-    let (from, to) = (folders(from), folders(to));
-    from.first().is_some_and(|first| to.first() == Some(first)) && to.len() >= from.len()
+    let (from, to) = (parent(from), parent(to));
+    first(from).is_some_and(|f| first(to) == Some(f))
+        && to.split('/').count() >= from.split('/').count()
 }
 
 /// One document being checked, with what is worked out about it only
